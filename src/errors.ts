@@ -1,0 +1,77 @@
+/**
+ * One error vocabulary for the whole gateway. Each code carries its HTTP status and
+ * whether trying again can help, so the HTTP edge, the workers and the command line
+ * all decide from the same table.
+ */
+export const errorCodes = {
+  'document-invalid': { status: 422, retryable: false, title: 'Document invalid' },
+  'payload-too-large': { status: 413, retryable: false, title: 'Payload too large' },
+  'unsupported-media-type': { status: 415, retryable: false, title: 'Unsupported media type' },
+  'mapping-invalid': { status: 500, retryable: false, title: 'Mapping invalid' },
+  'usage': { status: 400, retryable: false, title: 'Wrong usage' },
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** Base class of every error the gateway raises on purpose. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GatewayError';
+    this.code = code;
+  }
+  get status(): number {
+    return errorCodes[this.code].status;
+  }
+  get retryable(): boolean {
+    return errorCodes[this.code].retryable;
+  }
+}
+
+/** A fault of the document as a whole (PROTOCOL.md §3): nothing of it is accepted. */
+export class DocumentInvalidError extends GatewayError {
+  /** Where the fault is: `line:column`, an XPath or a JSON Pointer. */
+  readonly place: string;
+  constructor(message: string, place: string) {
+    super('document-invalid', message);
+    this.name = 'DocumentInvalidError';
+    this.place = place;
+  }
+}
+
+/** A mapping file that cannot be used: stops the start, never a request. */
+export class MappingInvalidError extends GatewayError {
+  constructor(message: string) {
+    super('mapping-invalid', message);
+    this.name = 'MappingInvalidError';
+  }
+}
+
+/** Why one record was rejected (or could not be written); the rest of the batch goes on. */
+export interface RecordIssue {
+  /** 0-based index of the record in its document. */
+  index: number;
+  /** The record key when it could be read, else null. */
+  key: string | null;
+  /** Where in the document: JSON Pointer, XPath or `line:column`. */
+  pointer: string;
+  /** The field, as a path in the format (`Address.City`, `mids[1].mid`). */
+  field: string;
+  code: RecordIssueCode;
+  message: string;
+}
+
+export type RecordIssueCode =
+  | 'required'
+  | 'unknown-field'
+  | 'repeated'
+  | 'invalid-type'
+  | 'invalid-value'
+  | 'invalid-code'
+  | 'invalid-date'
+  | 'invalid-identifier'
+  | 'control-character'
+  | 'rule-violated'
+  | 'duplicate-key'
+  | 'not-writable';

@@ -1,0 +1,58 @@
+/**
+ * The syntax-neutral tree every reader produces and every writer consumes. JSON maps
+ * onto it as it is; XML puts attributes under `@name` and an element's own text under
+ * `#text` (a leaf without attributes is just its text); CSV gives one object per line,
+ * keyed by the column names the mapping declares. The mapping engine only ever sees this.
+ */
+export type TreeValue = string | number | boolean | null | TreeValue[] | TreeObject;
+export interface TreeObject {
+  [key: string]: TreeValue;
+}
+
+/** A record as read, with what a reader knows of its place in the document. */
+export interface RecordNode {
+  node: TreeValue;
+  /** 1-based line where the record starts, where the syntax has lines. */
+  line?: number;
+}
+
+/** A document cut into its envelope and its records, plus how to name a place in it. */
+export interface SyntaxTree {
+  envelope: TreeObject;
+  records: RecordNode[];
+  /** Whether scalar values arrive as text (XML, CSV) rather than typed (JSON). */
+  textual: boolean;
+  /** Names a place in the envelope, for a document-level error. */
+  envelopePointer(path: readonly PathSegment[]): string;
+  /** Names a place in record `index`, for a record-level error. */
+  recordPointer(index: number, path: readonly PathSegment[]): string;
+}
+
+/** A member or element name, or a 0-based position in a list. */
+export type PathSegment = string | number;
+
+export const TEXT = '#text';
+
+export function isObject(value: TreeValue | undefined): value is TreeObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Splits a mapping path (`Address.City`, `TIN.@scheme`, `.`) into segments. */
+export function splitPath(path: string): string[] {
+  return path === '.' || path === '' ? [] : path.split('.');
+}
+
+/** Escapes one JSON Pointer segment (RFC 6901). */
+export function pointerSegment(segment: string): string {
+  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** A format path for people: `Address.City`, `mids[1].mid`. */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? segment : `.${segment}`;
+  }
+  return out;
+}

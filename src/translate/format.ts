@@ -1,0 +1,77 @@
+/**
+ * A format ready to use: its mapping compiled once at load, with the reader and writer
+ * of its syntax. This is the only place that knows which syntax a format has; the rest
+ * of the engine works on the syntax-neutral tree.
+ */
+import { MappingInvalidError } from '../errors.ts';
+import { readCsv } from '../parse/csv-reader.ts';
+import { readJson } from '../parse/json-reader.ts';
+import { readNdjson } from '../parse/ndjson-reader.ts';
+import type { SyntaxTree, TreeObject, TreeValue } from '../parse/tree.ts';
+import { readXml } from '../parse/xml-reader.ts';
+import { writeCsv } from '../write/csv-writer.ts';
+import { writeJson, writeNdjson } from '../write/json-writer.ts';
+import { writeXml } from '../write/xml-writer.ts';
+import { compileFields, shapeOf, type CompiledField, type Shape } from './compile.ts';
+import type { Mapping } from './mapping-schema.ts';
+import { compileRule, type CompiledRule } from './record-rules.ts';
+
+export interface Format {
+  id: string;
+  /** Registry id of the partner that speaks it; undefined for the U.S. side's own export. */
+  partner: string | undefined;
+  mediaType: string;
+  mapping: Mapping;
+  /** Whether documents of this format have an envelope (batch id, sequence, …). */
+  hasEnvelope: boolean;
+  envelopeFields: CompiledField[];
+  envelopeShape: Shape;
+  recordFields: CompiledField[];
+  recordShape: Shape;
+  rules: CompiledRule[];
+  read(input: Uint8Array | string): SyntaxTree & { faults?: Map<number, string> };
+  write(envelope: TreeObject, records: readonly TreeValue[]): string;
+  /** Whether the syntax carries scalars as text. */
+  textual: boolean;
+}
+
+/** Compiles a validated mapping into a format; a contradiction in it stops the load. */
+export function compileFormat(mapping: Mapping, file: string): Format {
+  const envelopeFields = compileFields(mapping.envelope ?? {}, `${file}: envelope`);
+  const recordFields = compileFields(mapping.fields, `${file}: fields`);
+  if (!recordFields.some((f) => f.canonical.join('.') === 'key')) throw new MappingInvalidError(`${file}: fields must map the record key (canonical path "key")`);
+  const rules = mapping.rules.map((rule, i) => compileRule(rule, `${file}: rules[${i}]`));
+  const base = {
+    id: mapping.format,
+    partner: mapping.partner,
+    mediaType: mapping.mediaType,
+    mapping,
+    hasEnvelope: mapping.syntax !== 'ndjson',
+    envelopeFields,
+    envelopeShape: shapeOf(envelopeFields),
+    recordFields,
+    recordShape: shapeOf(recordFields),
+    rules,
+  };
+  const need = <T>(layout: T | undefined, name: string): T => {
+    if (!layout) throw new MappingInvalidError(`${file}: syntax ${mapping.syntax} needs a "${name}" section`);
+    return layout;
+  };
+  switch (mapping.syntax) {
+    case 'xml': {
+      const layout = need(mapping.xml, 'xml');
+      return { ...base, textual: true, read: (input) => readXml(input, layout), write: (envelope, records) => writeXml(layout, envelope, records) };
+    }
+    case 'json': {
+      const layout = need(mapping.json, 'json');
+      base.envelopeShape.members.set(layout.records, { members: new Map() });
+      return { ...base, textual: false, read: (input) => readJson(input, layout), write: (envelope, records) => writeJson(layout, envelope, records) };
+    }
+    case 'csv-hdt': {
+      const layout = need(mapping.csv, 'csv');
+      return { ...base, textual: true, read: (input) => readCsv(input, layout), write: (envelope, records) => writeCsv(layout, envelope, records) };
+    }
+    case 'ndjson':
+      return { ...base, textual: false, read: (input) => readNdjson(input), write: (_envelope, records) => writeNdjson(records) };
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Loads every mapping in `mappings/`, validates each against the mapping schema and
+ * compiles it. Any fault stops the load with the file and field named: a bad mapping
+ * must stop the start, never a request.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { MappingInvalidError } from '../errors.ts';
+import { compileFormat, type Format } from './format.ts';
+import { MappingSchema } from './mapping-schema.ts';
+
+/** The `mappings/` folder shipped with the gateway. */
+export const defaultMappingsDir = resolve(fileURLToPath(import.meta.url), '../../../mappings');
+
+/** Reads, validates and compiles one mapping file. */
+export function loadMappingFile(file: string): Format {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true });
+  } catch (error) {
+    throw new MappingInvalidError(`${file}: ${(error as Error).message}`);
+  }
+  const parsed = MappingSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new MappingInvalidError(`${file}: ${issues.join('; ')}`);
+  }
+  return compileFormat(parsed.data, file);
+}
+
+/** Every format in a folder, by format id. */
+export function loadFormats(dir: string = defaultMappingsDir): Map<string, Format> {
+  const formats = new Map<string, Format>();
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
+    const format = loadMappingFile(join(dir, name));
+    if (`${format.id}.yaml` !== name) throw new MappingInvalidError(`${join(dir, name)}: format "${format.id}" must live in ${format.id}.yaml`);
+    formats.set(format.id, format);
+  }
+  return formats;
+}

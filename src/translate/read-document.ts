@@ -1,0 +1,122 @@
+/**
+ * A partner document to a canonical batch. Faults of the document as a whole throw a
+ * `DocumentInvalidError` (nothing of it is accepted); faults inside one record reject
+ * that record alone and come back as data beside the records that were read.
+ */
+import type { Batch, Envelope } from '../canonical/batch.ts';
+import type { Operator } from '../canonical/operator.ts';
+import { DocumentInvalidError, type RecordIssue } from '../errors.ts';
+import type { SyntaxTree } from '../parse/tree.ts';
+import type { Format } from './format.ts';
+import { readFields, unknownMembers, type FieldIssue } from './read-record.ts';
+
+export interface ReadOptions {
+  /** Party id the document's sender field must hold (the signing partner), where the format names one. */
+  expectedSender?: string;
+  /** Party id the document's receiver field must hold (this gateway's `GATEWAY_ID`). */
+  expectedReceiver?: string;
+}
+
+export interface ReadResult {
+  batch: Batch;
+  /** One entry per fault of each rejected record; a record may have several. */
+  rejections: RecordIssue[];
+  /** How many records were rejected. */
+  rejectedCount: number;
+}
+
+/** Reads a whole document of `format`. */
+export function readDocument(format: Format, input: Uint8Array | string, options: ReadOptions = {}): ReadResult {
+  const tree = format.read(input);
+  const envelope = format.hasEnvelope ? readEnvelope(format, tree, options) : undefined;
+  const keyField = format.recordFields.find((f) => f.canonical.join('.') === 'key')!;
+
+  const read: (Operator | undefined)[] = [];
+  const rejections: RecordIssue[] = [];
+  const keys: (string | null)[] = [];
+  const issuesByIndex = new Map<number, FieldIssue[]>();
+  const readKey = (index: number): string | null => {
+    const node = tree.records[index]!.node;
+    const out: Record<string, unknown> = {};
+    return readFields([keyField], node, tree.textual, out).length === 0 ? (out['key'] as string) : null;
+  };
+
+  tree.records.forEach(({ node }, index) => {
+    const fault = tree.faults?.get(index);
+    if (fault !== undefined) {
+      keys.push(null);
+      read.push(undefined);
+      issuesByIndex.set(index, [{ path: [], code: 'invalid-type', message: fault }]);
+      return;
+    }
+    const out: Record<string, unknown> = {};
+    const issues = [...unknownMembers(node, format.recordShape), ...readFields(format.recordFields, node, tree.textual, out)];
+    if (issues.length === 0) {
+      for (const rule of format.rules) {
+        const breach = rule(out);
+        if (breach) issues.push({ path: [], code: 'rule-violated', message: `${breach.field}: ${breach.message}` });
+      }
+    }
+    keys.push(readKey(index));
+    if (issues.length > 0) issuesByIndex.set(index, issues);
+    read.push(issues.length > 0 ? undefined : complete(out));
+  });
+
+  refuseOrRejectDuplicates(format, tree, keys, issuesByIndex);
+  for (const [index, issues] of [...issuesByIndex].sort((a, b) => a[0] - b[0])) {
+    for (const issue of issues) {
+      rejections.push({ index, key: keys[index] ?? null, pointer: tree.recordPointer(index, issue.path), field: issue.path.join('.').replaceAll('.@', '@') || '(record)', code: issue.code, message: issue.message });
+    }
+  }
+  // Duplicates found after reading reject records that read well, hence the second filter.
+  const records = read.filter((r, i): r is Operator => r !== undefined && !issuesByIndex.has(i));
+  return { batch: { format: format.id, ...(envelope && { envelope }), records }, rejections, rejectedCount: issuesByIndex.size };
+}
+
+function refuseOrRejectDuplicates(format: Format, tree: SyntaxTree, keys: (string | null)[], issuesByIndex: Map<number, FieldIssue[]>): void {
+  const seen = new Map<string, number>();
+  keys.forEach((key, index) => {
+    if (key === null) return;
+    const first = seen.get(key);
+    if (first === undefined) return void seen.set(key, index);
+    if (format.mapping.duplicateKeys === 'invalidate-document') {
+      throw new DocumentInvalidError(`record key ${key} appears twice (records ${first + 1} and ${index + 1})`, tree.recordPointer(index, []));
+    }
+    for (const i of [first, index]) {
+      const issues = issuesByIndex.get(i) ?? [];
+      if (!issues.some((x) => x.code === 'duplicate-key')) issues.push({ path: [], code: 'duplicate-key', message: `key ${key} appears on more than one line` });
+      issuesByIndex.set(i, issues);
+    }
+  });
+}
+
+/** Fills the canonical defaults a mapping need not spell out. */
+function complete(out: Record<string, unknown>): Operator {
+  out['authorisation'] ??= {};
+  out['mids'] ??= [];
+  return out as unknown as Operator;
+}
+
+function readEnvelope(format: Format, tree: SyntaxTree, options: ReadOptions): Envelope {
+  const fault = (issue: FieldIssue) => new DocumentInvalidError(`envelope: ${issue.message}`, tree.envelopePointer(issue.path));
+  const unknown = unknownMembers(tree.envelope, format.envelopeShape);
+  if (unknown[0]) throw fault(unknown[0]);
+  const out: Record<string, unknown> = {};
+  const issues = readFields(format.envelopeFields, tree.envelope, tree.textual, out);
+  if (issues[0]) throw fault(issues[0]);
+  const envelope = out as unknown as Envelope;
+  const place = (canonical: string) => tree.envelopePointer(format.envelopeFields.find((f) => f.canonical.join('.') === canonical)?.path ?? []);
+
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(envelope.batchId)) throw new DocumentInvalidError(`envelope: batch id "${envelope.batchId}" must be 1 to 64 of A-Z a-z 0-9 . _ : -`, place('batchId'));
+  if (envelope.sequence < 1) throw new DocumentInvalidError('envelope: the sequence must be at least 1', place('sequence'));
+  if (options.expectedSender !== undefined && envelope.sender !== undefined && envelope.sender !== options.expectedSender) {
+    throw new DocumentInvalidError(`envelope: the sender is ${envelope.sender}, but the document was signed by ${options.expectedSender}`, place('sender'));
+  }
+  if (options.expectedReceiver !== undefined && envelope.receiver !== undefined && envelope.receiver !== options.expectedReceiver) {
+    throw new DocumentInvalidError(`envelope: the receiver is ${envelope.receiver}, not this gateway (${options.expectedReceiver})`, place('receiver'));
+  }
+  if (envelope.count !== tree.records.length) {
+    throw new DocumentInvalidError(`envelope: the document says it has ${envelope.count} records, but ${tree.records.length} are present`, place('count'));
+  }
+  return envelope;
+}
