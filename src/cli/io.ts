@@ -1,0 +1,25 @@
+/** What a command may touch of its process: so that tests run commands in-process. */
+import type { Readable } from 'node:stream';
+
+export interface CommandIo {
+  stdin: Readable;
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+  env: Record<string, string | undefined>;
+}
+
+/** Exit statuses of the command line (FORMATS.md "Command line"; 64 is sysexits' EX_USAGE). */
+export const exitCodes = { ok: 0, someRejected: 1, documentInvalid: 2, usage: 64, failure: 70 } as const;
+
+/** Reads a stream to its end, refusing more than `maxBytes`. */
+export async function readAll(stream: Readable, maxBytes: number, name: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.length;
+    if (size > maxBytes) throw new RangeError(`${name} is larger than ${maxBytes} bytes`);
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
