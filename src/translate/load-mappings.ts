@@ -24,10 +24,23 @@ export function loadMappingFile(file: string): Format {
   }
   const parsed = MappingSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const issues = parsed.error.issues.flatMap((i) => explain(i)).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new MappingInvalidError(`${file}: ${issues.join('; ')}`);
   }
   return compileFormat(parsed.data, file);
+}
+
+type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][] };
+
+/**
+ * zod reports a value matching no branch of a union (a rule written as a string or as
+ * an object) as one vague issue; the branch that got furthest says what is wrong.
+ */
+function explain(issue: Issue): { path: PropertyKey[]; message: string }[] {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return [issue];
+  const depth = (branch: Issue[]) => Math.max(...branch.map((i) => i.path.length));
+  const best = issue.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  return best.flatMap((i) => explain({ ...i, path: [...issue.path, ...i.path] }));
 }
 
 /** Every format in a folder, by format id. */
