@@ -17,15 +17,23 @@ export interface XmlLayout {
   record: string;
 }
 
+/**
+ * XML 1.0 itself refuses C0 controls but lets DEL and C1 controls through (also as
+ * character references); FORMATS.md makes any control character in XML a fault of the
+ * document, so these are refused here.
+ */
+const XML_CONTROL = /[\u007F-\u009F]/;
+
 /** Deep enough for every ICD (root, record, a group, an event), shallow enough to refuse abuse. */
 const MAX_DEPTH = 16;
 
 interface Frame {
   name: string;
-  attributes: TreeObject;
-  children: TreeObject;
-  text: string;
+  /** Attributes (`@name`) and children, filled as they arrive. */
+  node: TreeObject;
+  hasAttributes: boolean;
   hasChildren: boolean;
+  text: string;
 }
 
 /** Reads an XML document laid out as root → record elements. */
@@ -43,9 +51,6 @@ export function readXml(input: Uint8Array | string, layout: XmlLayout): SyntaxTr
   };
   let recordLine = 0;
 
-  parser.on('xmldecl', (decl) => {
-    if (decl.encoding !== undefined && decl.encoding.toLowerCase() !== 'utf-8') refuse(`the encoding must be UTF-8, not ${decl.encoding}`);
-  });
   parser.on('doctype', () => refuse('a DOCTYPE is not allowed'));
   parser.on('processinginstruction', (pi) => refuse(`processing instruction <?${pi.target}?> is not allowed`));
   parser.on('opentag', (tag: SaxesTagNS) => {
@@ -59,11 +64,15 @@ export function readXml(input: Uint8Array | string, layout: XmlLayout): SyntaxTr
     }
     const parent = stack[stack.length - 1];
     if (parent) parent.hasChildren = true;
-    stack.push({ name: elementName(tag, layout.namespace), attributes: attributesOf(tag), children: {}, text: '', hasChildren: false });
+    const node: TreeObject = {};
+    const hasAttributes = addAttributes(tag, node);
+    if (hasAttributes && Object.values(node).some((v) => XML_CONTROL.test(v as string))) refuse('a control character is not allowed in XML');
+    stack.push({ name: elementName(tag, layout.namespace), node, hasAttributes, hasChildren: false, text: '' });
   });
   parser.on('text', (t) => append(t));
   parser.on('cdata', (t) => append(t));
   function append(t: string) {
+    if (XML_CONTROL.test(t)) refuse('a control character is not allowed in XML');
     const top = stack[stack.length - 1];
     if (top) top.text += t;
     else if (t.trim() !== '') refuse('text outside the root element');
@@ -73,7 +82,7 @@ export function readXml(input: Uint8Array | string, layout: XmlLayout): SyntaxTr
     const depth = stack.length;
     if (depth === 0) {
       if (frame.text.trim() !== '') refuse(`${layout.root} has text of its own`);
-      envelope = frame.attributes;
+      envelope = frame.node;
       return;
     }
     const value = finish(frame);
@@ -82,21 +91,21 @@ export function readXml(input: Uint8Array | string, layout: XmlLayout): SyntaxTr
       return;
     }
     const parent = stack[stack.length - 1]!;
-    const existing = parent.children[frame.name];
-    if (existing === undefined) parent.children[frame.name] = value;
+    const existing = Object.hasOwn(parent.node, frame.name) ? parent.node[frame.name] : undefined;
+    // An element named __proto__ must become a member (then refused as unknown), not a prototype.
+    if (existing === undefined) Object.defineProperty(parent.node, frame.name, { value, enumerable: true, writable: true, configurable: true });
     else if (Array.isArray(existing)) existing.push(value);
-    else parent.children[frame.name] = [existing, value];
+    else parent.node[frame.name] = [existing, value];
   });
-  parser.on('error', (error) => {
-    fault ??= new DocumentInvalidError(`not well-formed XML: ${error.message.replace(/^\d+:\d+: /, '')}`, where());
-    throw fault;
-  });
-
+  // No 'error' or 'xmldecl' handler: saxes throws its errors itself, and each handler
+  // added to a parser beyond six turns it into a slow dictionary-mode object (measured:
+  // five times slower), so the declaration is checked apart, before parsing.
+  checkDeclaration(text);
   try {
     parser.write(text).close();
   } catch (error) {
     if (error instanceof DocumentInvalidError) throw error;
-    throw new DocumentInvalidError(`not well-formed XML: ${(error as Error).message}`, where());
+    throw new DocumentInvalidError(`not well-formed XML: ${(error as Error).message.replace(/^\d+:\d+: /, '')}`, where());
   }
   if (!envelope) throw new DocumentInvalidError('the document has no root element', where());
 
@@ -112,28 +121,41 @@ export function readXml(input: Uint8Array | string, layout: XmlLayout): SyntaxTr
 
 /** An element's name in the tree: its local name in the ICD namespace, else `{uri}local` (always unknown). */
 function elementName(tag: SaxesTagNS, namespace: string): string {
-  return tag.uri === namespace ? tag.local : `{${tag.uri}}${tag.local}`;
+  // XPath 3.0's `Q{uri}local` for a name in another namespace (or in none).
+  return tag.uri === namespace ? tag.local : `Q{${tag.uri}}${tag.local}`;
 }
 
-function attributesOf(tag: SaxesTagNS): TreeObject {
-  const out: TreeObject = {};
-  for (const attribute of Object.values(tag.attributes)) {
+/** The XML declaration, if any, must say version 1.0 and (if it names one) UTF-8. */
+function checkDeclaration(text: string): void {
+  const declaration = /^<\?xml\s[^>]*\?>/.exec(text)?.[0];
+  if (declaration === undefined) return;
+  const version = /\bversion\s*=\s*["']([^"']*)["']/.exec(declaration)?.[1];
+  if (version !== undefined && version !== '1.0') throw new DocumentInvalidError(`the XML version must be 1.0, not ${version}`, '1:1');
+  const encoding = /\bencoding\s*=\s*["']([^"']*)["']/.exec(declaration)?.[1];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'utf-8') {
+    throw new DocumentInvalidError(`the encoding must be UTF-8, not ${encoding}`, `1:${declaration.indexOf('encoding') + 1}`);
+  }
+}
+
+/** Copies an element's attributes into its node as `@name`; says whether there were any. */
+function addAttributes(tag: SaxesTagNS, node: TreeObject): boolean {
+  let any = false;
+  for (const key in tag.attributes) {
+    const attribute = tag.attributes[key]!;
     // Namespace declarations are syntax, not data.
     if (attribute.prefix === 'xmlns' || (attribute.prefix === '' && attribute.local === 'xmlns')) continue;
-    const name = attribute.uri === '' ? attribute.local : `{${attribute.uri}}${attribute.local}`;
-    out[`@${name}`] = attribute.value;
+    node[attribute.uri === '' ? `@${attribute.local}` : `@Q{${attribute.uri}}${attribute.local}`] = attribute.value;
+    any = true;
   }
-  return out;
+  return any;
 }
 
 /** A closed element as a tree value: plain text for a leaf without attributes. */
 function finish(frame: Frame): TreeValue {
-  const hasAttributes = Object.keys(frame.attributes).length > 0;
-  if (!frame.hasChildren && !hasAttributes) return frame.text;
-  const node: TreeObject = { ...frame.attributes, ...frame.children };
+  if (!frame.hasChildren && !frame.hasAttributes) return frame.text;
   // White space between child elements is layout; any other text is content and kept.
-  if (frame.hasChildren ? frame.text.trim() !== '' : frame.text !== '') node[TEXT] = frame.text;
-  return node;
+  if (frame.hasChildren ? frame.text.trim() !== '' : frame.text !== '') frame.node[TEXT] = frame.text;
+  return frame.node;
 }
 
 function xpath(path: readonly PathSegment[]): string {

@@ -69,10 +69,23 @@ function compileField(canonical: string, rule: FieldRule, where: string): Compil
       typeof target === 'string' ? [[field.canonical, target]] : Object.entries(target).map(([p, v]) => [dotted(p), v] as const),
     ]);
     field.codesIn = new Map(entries);
+    const outboundOnly = Object.entries(rule.outboundCodes ?? {}).map(([code, target]): [string, Assignments] => [code, [[field.canonical, target]]]);
     // Most specific first, so that `TIER3 → active + TIER3` wins over a bare `active`.
-    field.codesOut = [...entries].sort((a, b) => b[1].length - a[1].length);
+    field.codesOut = [...entries, ...outboundOnly].sort((a, b) => b[1].length - a[1].length);
   }
   return field;
+}
+
+/** Canonical path (`address.city`) → format path, for naming the place of a fault found on canonical fields. */
+export function formatPaths(fields: readonly CompiledField[], into = new Map<string, string[]>(), canonicalAt: string[] = [], formatAt: string[] = []): Map<string, string[]> {
+  for (const field of fields) {
+    if (field.kind === 'const') continue;
+    const canonical = [...canonicalAt, ...field.canonical];
+    const path = [...formatAt, ...field.path];
+    if (!into.has(canonical.join('.'))) into.set(canonical.join('.'), path);
+    if (field.kind === 'object') formatPaths(field.children!, into, canonical, path);
+  }
+  return into;
 }
 
 /** Compiles a regular expression from a mapping, anchored, or fails the load. */

@@ -12,7 +12,7 @@ import { readXml } from '../parse/xml-reader.ts';
 import { writeCsv } from '../write/csv-writer.ts';
 import { writeJson, writeNdjson } from '../write/json-writer.ts';
 import { writeXml } from '../write/xml-writer.ts';
-import { compileFields, shapeOf, type CompiledField, type Shape } from './compile.ts';
+import { compileFields, formatPaths, shapeOf, type CompiledField, type Shape } from './compile.ts';
 import type { Mapping } from './mapping-schema.ts';
 import { compileRule, type CompiledRule } from './record-rules.ts';
 
@@ -29,6 +29,8 @@ export interface Format {
   recordFields: CompiledField[];
   recordShape: Shape;
   rules: CompiledRule[];
+  /** Where a canonical field lives in this format, for naming the place of a rule's fault. */
+  formatPathOf(canonical: string): string[];
   read(input: Uint8Array | string): SyntaxTree & { faults?: Map<number, string> };
   write(envelope: TreeObject, records: readonly TreeValue[]): string;
   /** Whether the syntax carries scalars as text. */
@@ -41,6 +43,7 @@ export function compileFormat(mapping: Mapping, file: string): Format {
   const recordFields = compileFields(mapping.fields, `${file}: fields`);
   if (!recordFields.some((f) => f.canonical.join('.') === 'key')) throw new MappingInvalidError(`${file}: fields must map the record key (canonical path "key")`);
   const rules = mapping.rules.map((rule, i) => compileRule(rule, `${file}: rules[${i}]`));
+  const paths = formatPaths(recordFields);
   const base = {
     id: mapping.format,
     partner: mapping.partner,
@@ -52,6 +55,7 @@ export function compileFormat(mapping: Mapping, file: string): Format {
     recordFields,
     recordShape: shapeOf(recordFields),
     rules,
+    formatPathOf: (canonical: string) => paths.get(canonical) ?? [],
   };
   const need = <T>(layout: T | undefined, name: string): T => {
     if (!layout) throw new MappingInvalidError(`${file}: syntax ${mapping.syntax} needs a "${name}" section`);

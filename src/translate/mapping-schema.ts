@@ -24,6 +24,8 @@ export interface FieldRule {
   /** A regular expression the value must match on the way in. */
   pattern?: string | undefined;
   codes?: z.infer<typeof codes> | undefined;
+  /** Codes written on the way out only (the gateway's own records), refused on the way in. */
+  outboundCodes?: Record<string, string> | undefined;
   /** A fixed canonical value the format does not carry; nothing is written for it. */
   const?: string | boolean | undefined;
   optional?: boolean | undefined;
@@ -42,6 +44,7 @@ export const FieldRuleSchema: z.ZodType<FieldRule> = z.lazy(() =>
     check: schemeId.optional(),
     pattern: z.string().optional(),
     codes: codes.optional(),
+    outboundCodes: z.record(z.string(), z.string()).optional(),
     const: z.union([z.string(), z.boolean()]).optional(),
     optional: z.boolean().optional(),
     map: z.record(z.string(), z.union([z.string(), FieldRuleSchema])).optional(),

@@ -6,7 +6,7 @@
 import type { Batch, Envelope } from '../canonical/batch.ts';
 import type { Operator } from '../canonical/operator.ts';
 import { DocumentInvalidError, type RecordIssue } from '../errors.ts';
-import type { SyntaxTree } from '../parse/tree.ts';
+import { formatPath, type SyntaxTree } from '../parse/tree.ts';
 import type { Format } from './format.ts';
 import { readFields, unknownMembers, type FieldIssue } from './read-record.ts';
 
@@ -29,18 +29,11 @@ export interface ReadResult {
 export function readDocument(format: Format, input: Uint8Array | string, options: ReadOptions = {}): ReadResult {
   const tree = format.read(input);
   const envelope = format.hasEnvelope ? readEnvelope(format, tree, options) : undefined;
-  const keyField = format.recordFields.find((f) => f.canonical.join('.') === 'key')!;
 
   const read: (Operator | undefined)[] = [];
   const rejections: RecordIssue[] = [];
   const keys: (string | null)[] = [];
   const issuesByIndex = new Map<number, FieldIssue[]>();
-  const readKey = (index: number): string | null => {
-    const node = tree.records[index]!.node;
-    const out: Record<string, unknown> = {};
-    return readFields([keyField], node, tree.textual, out).length === 0 ? (out['key'] as string) : null;
-  };
-
   tree.records.forEach(({ node }, index) => {
     const fault = tree.faults?.get(index);
     if (fault !== undefined) {
@@ -50,14 +43,17 @@ export function readDocument(format: Format, input: Uint8Array | string, options
       return;
     }
     const out: Record<string, unknown> = {};
-    const issues = [...unknownMembers(node, format.recordShape), ...readFields(format.recordFields, node, tree.textual, out)];
+    const issues: FieldIssue[] = [];
+    unknownMembers(node, format.recordShape, issues);
+    readFields(format.recordFields, node, tree.textual, out, issues);
     if (issues.length === 0) {
       for (const rule of format.rules) {
         const breach = rule(out);
-        if (breach) issues.push({ path: [], code: 'rule-violated', message: `${breach.field}: ${breach.message}` });
+        if (breach) issues.push({ path: format.formatPathOf(breach.field), code: 'rule-violated', message: `${formatPath(format.formatPathOf(breach.field)) || breach.field}: ${breach.message}` });
       }
     }
-    keys.push(readKey(index));
+    // The key is set only when it was read and passed its checks: "readable" (FORMATS.md).
+    keys.push(typeof out['key'] === 'string' ? out['key'] : null);
     if (issues.length > 0) issuesByIndex.set(index, issues);
     read.push(issues.length > 0 ? undefined : complete(out));
   });
@@ -99,10 +95,11 @@ function complete(out: Record<string, unknown>): Operator {
 
 function readEnvelope(format: Format, tree: SyntaxTree, options: ReadOptions): Envelope {
   const fault = (issue: FieldIssue) => new DocumentInvalidError(`envelope: ${issue.message}`, tree.envelopePointer(issue.path));
-  const unknown = unknownMembers(tree.envelope, format.envelopeShape);
-  if (unknown[0]) throw fault(unknown[0]);
+  const issues: FieldIssue[] = [];
+  unknownMembers(tree.envelope, format.envelopeShape, issues);
+  if (issues[0]) throw fault(issues[0]);
   const out: Record<string, unknown> = {};
-  const issues = readFields(format.envelopeFields, tree.envelope, tree.textual, out);
+  readFields(format.envelopeFields, tree.envelope, tree.textual, out, issues);
   if (issues[0]) throw fault(issues[0]);
   const envelope = out as unknown as Envelope;
   const place = (canonical: string) => tree.envelopePointer(format.envelopeFields.find((f) => f.canonical.join('.') === canonical)?.path ?? []);

@@ -1,7 +1,8 @@
 /**
  * One record of a format, as a tree, to a canonical record. Every fault is collected as
  * data (field, code, message) so that one bad record is rejected alone and its reader
- * learns everything wrong with it at once.
+ * learns everything wrong with it at once. This is the hot path of a large document:
+ * paths and messages are only built for a fault, never for a good value.
  */
 import type { RecordIssueCode } from '../errors.ts';
 import { checkIdentifier } from '../identifiers/schemes.ts';
@@ -16,15 +17,13 @@ export interface FieldIssue {
   message: string;
 }
 
-// C0 controls other than TAB, LF and CR, and DEL (FORMATS.md common rules).
+// Control characters (Unicode Cc: C0, DEL, C1) other than TAB, LF and CR (FORMATS.md common rules).
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
-/** Reads `fields` from `node` into `out`; returns the faults found. */
-export function readFields(fields: readonly CompiledField[], node: TreeValue, textual: boolean, out: Record<string, unknown>, at: PathSegment[] = []): FieldIssue[] {
-  const issues: FieldIssue[] = [];
-  for (const field of fields) readField(field, node, textual, out, at, issues);
-  return issues;
+/** Reads `fields` from `node` into `out`, appending faults to `issues`; `at` is where `node` is. */
+export function readFields(fields: readonly CompiledField[], node: TreeValue, textual: boolean, out: Record<string, unknown>, issues: FieldIssue[], at: readonly PathSegment[] = []): void {
+  for (const field of fields) readField(field, node, textual, out, issues, at);
 }
 
 function lookup(node: TreeValue, path: readonly string[]): TreeValue | undefined {
@@ -36,96 +35,103 @@ function lookup(node: TreeValue, path: readonly string[]): TreeValue | undefined
   return cur;
 }
 
-function readField(field: CompiledField, node: TreeValue, textual: boolean, out: Record<string, unknown>, at: PathSegment[], issues: FieldIssue[]): void {
+function fault(issues: FieldIssue[], at: readonly PathSegment[], field: CompiledField, code: RecordIssueCode, message: (name: string) => string): void {
+  const path = [...at, ...field.path];
+  issues.push({ path, code, message: message(formatPath(path) || 'value') });
+}
+
+function readField(field: CompiledField, node: TreeValue, textual: boolean, out: Record<string, unknown>, issues: FieldIssue[], at: readonly PathSegment[]): void {
   if (field.kind === 'const') {
     setAt(out, field.canonical, field.constValue);
     return;
   }
-  const where = [...at, ...field.path];
   const raw = lookup(node, field.path);
-  const problem = (code: RecordIssueCode, message: string) => issues.push({ path: where, code, message });
-
   if (raw === undefined || raw === null) {
     if (field.kind === 'list' && field.optional) setAt(out, field.canonical, []);
-    else if (!field.optional) problem('required', `${formatPath(where) || 'value'} is required`);
+    else if (!field.optional) fault(issues, at, field, 'required', (name) => `${name} is required`);
     return;
   }
-  if (field.kind === 'list') return readList(field, raw, textual, out, where, issues);
-  if (Array.isArray(raw)) return void problem('repeated', `${formatPath(where)} appears ${raw.length} times; at most once is allowed`);
+  if (field.kind === 'list') return readList(field, raw, textual, out, issues, at);
+  if (Array.isArray(raw)) return fault(issues, at, field, 'repeated', (name) => `${name} appears ${raw.length} times; at most once is allowed`);
   if (field.kind === 'object') {
-    if (!isObject(raw)) return void problem('invalid-type', `${formatPath(where)} must be an object`);
+    if (!isObject(raw)) return fault(issues, at, field, 'invalid-type', (name) => `${name} must be an object`);
     const sub: Record<string, unknown> = {};
-    issues.push(...readFields(field.children!, raw, textual, sub, where));
+    readFields(field.children!, raw, textual, sub, issues, field.path.length === 0 ? at : [...at, ...field.path]);
     setAt(out, field.canonical, sub);
     return;
   }
-  const value = readScalar(field, raw, textual, where, issues);
-  if (value !== undefined) assign(field, value, out, where, issues);
+  const value = readScalar(field, raw, textual, issues, at);
+  if (value === undefined) return;
+  if (!field.codesIn) return setAt(out, field.canonical, value);
+  const assignments = field.codesIn.get(String(value));
+  if (!assignments) return fault(issues, at, field, 'invalid-code', (name) => `${name}: "${String(value)}" is not one of ${[...field.codesIn!.keys()].join(', ')}`);
+  for (const [path, v] of assignments) setAt(out, path, v);
 }
 
-function readList(field: CompiledField, raw: TreeValue, textual: boolean, out: Record<string, unknown>, where: PathSegment[], issues: FieldIssue[]): void {
+function readList(field: CompiledField, raw: TreeValue, textual: boolean, out: Record<string, unknown>, issues: FieldIssue[], at: readonly PathSegment[]): void {
   let items: TreeValue[];
   if (field.split !== undefined) {
-    if (typeof raw !== 'string') return void issues.push({ path: where, code: 'invalid-type', message: `${formatPath(where)} must be text` });
+    if (typeof raw !== 'string') return fault(issues, at, field, 'invalid-type', (name) => `${name} must be text`);
     items = raw.split(field.split);
   } else {
     items = Array.isArray(raw) ? raw : [raw];
   }
   const list: Record<string, unknown>[] = [];
-  items.forEach((item, i) => {
-    const itemAt = [...where, i];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    const itemAt = [...at, ...field.path, i];
     if (item === null) {
       issues.push({ path: itemAt, code: 'required', message: `${formatPath(itemAt)} must not be empty` });
-      return;
+      continue;
     }
     const entry: Record<string, unknown> = {};
-    issues.push(...readFields(field.children!, item, textual, entry, itemAt));
+    readFields(field.children!, item, textual, entry, issues, itemAt);
     list.push(entry);
-  });
+  }
   setAt(out, field.canonical, list);
 }
 
-function readScalar(field: CompiledField, raw: TreeValue, textual: boolean, where: PathSegment[], issues: FieldIssue[]): string | number | boolean | undefined {
+function readScalar(field: CompiledField, raw: TreeValue, textual: boolean, issues: FieldIssue[], at: readonly PathSegment[]): string | number | boolean | undefined {
   // An XML element with attributes keeps its text under `#text`; one without text is empty.
   const value = isObject(raw) ? (raw[TEXT] ?? '') : raw;
-  const problem = (code: RecordIssueCode, message: string) => void issues.push({ path: where, code, message });
-  const name = formatPath(where);
-  if (typeof value === 'string' && CONTROL.test(value)) return problem('control-character', `${name} contains a control character`);
+  if (typeof value === 'string' && CONTROL.test(value)) return void fault(issues, at, field, 'control-character', (name) => `${name} contains a control character`);
   const read = field.type.read(value, textual);
-  if (!read.ok) return problem(read.code, `${name}: ${read.message}`);
-  if (typeof read.value === 'string') {
-    if (field.pattern && !field.pattern.test(read.value)) return problem('invalid-value', `${name}: "${read.value}" does not have the required form`);
+  if (!read.ok) return void fault(issues, at, field, read.code, (name) => `${name}: ${read.message}`);
+  const v = read.value;
+  if (typeof v === 'string') {
+    if (field.pattern && !field.pattern.test(v)) return void fault(issues, at, field, 'invalid-value', (name) => `${name}: "${v}" does not have the required form`);
     if (field.check) {
-      const verdict = checkIdentifier(field.check, read.value);
-      if (!verdict.ok) return problem('invalid-identifier', `${name}: ${verdict.message}`);
+      const verdict = checkIdentifier(field.check, v);
+      if (!verdict.ok) return void fault(issues, at, field, 'invalid-identifier', (name) => `${name}: ${verdict.message}`);
     }
   }
-  return read.value;
-}
-
-function assign(field: CompiledField, value: string | number | boolean, out: Record<string, unknown>, where: PathSegment[], issues: FieldIssue[]): void {
-  if (!field.codesIn) return setAt(out, field.canonical, value);
-  const assignments = field.codesIn.get(String(value));
-  if (!assignments) {
-    issues.push({ path: where, code: 'invalid-code', message: `${formatPath(where)}: "${String(value)}" is not one of ${[...field.codesIn.keys()].join(', ')}` });
-    return;
-  }
-  for (const [path, v] of assignments) setAt(out, path, v);
+  return v;
 }
 
 /** Members of `node` that no rule names: each an unknown element, attribute or member. */
-export function unknownMembers(node: TreeValue, shape: Shape, at: PathSegment[] = []): FieldIssue[] {
-  if (Array.isArray(node)) return node.flatMap((item, i) => unknownMembers(item, shape, [...at, i]));
-  if (!isObject(node)) return [];
-  const issues: FieldIssue[] = [];
-  for (const [name, value] of Object.entries(node as TreeObject)) {
+export function unknownMembers(node: TreeValue, shape: Shape, issues: FieldIssue[], at: PathSegment[] = []): void {
+  // `at` is one array pushed and popped on the way down: nothing is allocated for a good record.
+  if (Array.isArray(node)) {
+    for (let i = 0; i < node.length; i++) {
+      at.push(i);
+      unknownMembers(node[i]!, shape, issues, at);
+      at.pop();
+    }
+    return;
+  }
+  if (!isObject(node)) return;
+  for (const name in node as TreeObject) {
     const sub = shape.members.get(name);
-    if (!sub) {
-      const what = name === TEXT ? 'text' : name.startsWith('@') ? `attribute ${name.slice(1)}` : `${name}`;
-      issues.push({ path: [...at, name], code: 'unknown-field', message: `${formatPath(at) || 'the record'} has an unknown ${name === TEXT || name.startsWith('@') ? what : `member or element ${what}`}` });
+    if (sub) {
+      const value = node[name]!;
+      if (typeof value === 'object' && value !== null) {
+        at.push(name);
+        unknownMembers(value, sub, issues, at);
+        at.pop();
+      }
       continue;
     }
-    issues.push(...unknownMembers(value, sub, [...at, name]));
+    const what = name === TEXT ? 'text' : name.startsWith('@') ? `attribute ${name.slice(1)}` : `member or element ${name}`;
+    issues.push({ path: [...at, name], code: 'unknown-field', message: `${formatPath(at) || 'the record'} has an unknown ${what}` });
   }
-  return issues;
 }

@@ -24,7 +24,7 @@ export function writeDocument(format: Format, batch: Pick<Batch, 'envelope' | 'r
     const issues = writeFields(format.recordFields, record, format.textual, node);
     for (const rule of format.rules) {
       const breach = rule(record);
-      if (breach) issues.push({ path: [], code: 'rule-violated', message: `${breach.field}: ${breach.message}` });
+      if (breach) issues.push({ path: format.formatPathOf(breach.field), code: 'rule-violated', message: `${formatPath(format.formatPathOf(breach.field)) || breach.field}: ${breach.message}` });
     }
     if (issues.length === 0) return void nodes.push(node);
     for (const issue of issues) {

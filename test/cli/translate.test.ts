@@ -55,7 +55,7 @@ describe('mragw translate', () => {
     const members = `${readFileSync(ctpatSample, 'utf8')}{"accountNumber":"CT-0060006","businessType":"RAIL_CARRIER","legalName":"Northern Rail LLC","address":{"street":"1 Yard Rd","city":"Duluth","state":"MN","postalCode":"55802","country":"US"},"status":"CERTIFIED","statusDate":"2020-01-01","certifiedOn":"2020-01-01","consentToShare":true,"identifiers":{"mids":[],"scac":null}}\n`;
     const result = await runCli(['translate', '--from', 'ctpat', '--to', 'ca-pip'], { stdin: members });
     expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/^<stdin>:\(record\): record 3 \(key US-CTPAT-CT-0060006\) not written: carrier\.code: a carrier needs a 4-character carrier code \(SCAC\) \[rule-violated\]\n$/);
+    expect(result.stderr).toMatch(/^<stdin>:carrierCode: record 3 \(key US-CTPAT-CT-0060006\) not written: carrierCode: a carrier needs a 4-character carrier code \(SCAC\) \[rule-violated\]\n$/);
     const written = JSON.parse(result.stdout) as { header: { recordCount: number }; members: { pipMemberId: string }[] };
     expect(written.header.recordCount).toBe(3);
     expect(written.members.map((m) => m.pipMemberId)).not.toContain('US-CTPAT-CT-0060006');

@@ -73,7 +73,9 @@ describe('golden fixtures', () => {
       expect(written.problems).toEqual([]);
       const again = readDocument(format, written.text);
       expect(again.rejections).toEqual([]);
-      expect(again.batch).toEqual(batch);
+      // Rejected records are not written, so the written document counts only the others.
+      const envelope = batch.envelope && { ...batch.envelope, count: batch.records.length };
+      expect(again.batch).toEqual({ ...batch, ...(envelope && { envelope }) });
     });
   });
 });
