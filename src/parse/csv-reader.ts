@@ -7,7 +7,7 @@
 import { parse, type Info } from 'csv-parse/sync';
 import { DocumentInvalidError } from '../errors.ts';
 import { decodeUtf8 } from './decode.ts';
-import type { RecordNode, SyntaxTree, TreeObject } from './tree.ts';
+import type { RecordVisitor, SyntaxTree, TreeObject } from './tree.ts';
 
 export interface CsvLayout {
   header: { kind: string; fields: string[] };
@@ -21,17 +21,20 @@ interface Line {
 }
 
 /** Reads an H/D/T CSV document. */
-export function readCsv(input: Uint8Array | string, layout: CsvLayout): SyntaxTree {
+export function readCsv(input: Uint8Array | string, layout: CsvLayout, visit: RecordVisitor): SyntaxTree {
   const text = decodeUtf8(input);
-  refuseBareLineFeeds(text);
+  const startLines = scanLines(text);
   let rows: { record: string[]; info: Info }[];
   try {
     rows = parse(text, { record_delimiter: '\r\n', relax_column_count: true, skip_empty_lines: false, info: true, bom: false }) as unknown as { record: string[]; info: Info }[];
   } catch (error) {
-    const e = error as Error & { lines?: number; column?: number };
-    throw new DocumentInvalidError(`not valid CSV: ${e.message.replace(/^Invalid [^:]*: /, '')}`, `${e.lines ?? 1}:${(e.column ?? 0) + 1}`);
+    // csv-parse counts records and fields from 0; a place here is line:field, as for records.
+    const e = error as Error & { records?: number; column?: number };
+    const line = startLines[e.records ?? 0] ?? 1;
+    throw new DocumentInvalidError(`not valid CSV: ${e.message.replace(/^Invalid [^:]*: /, '').replace(/ at line \d+.*$/s, '')}`, `${line}:${(e.column ?? 0) + 1}`);
   }
-  const lines: Line[] = rows.map(({ record, info }) => ({ fields: record, line: info.lines }));
+  // csv-parse counts a quoted line break twice; the scan's own line numbers are exact.
+  const lines: Line[] = rows.map(({ record }, i) => ({ fields: record, line: startLines[i] ?? 0 }));
   if (lines.length < 2) throw new DocumentInvalidError(`a document needs a ${layout.header.kind} line and a ${layout.trailer.kind} line`, '1:1');
 
   const byKind = [layout.header, layout.record, layout.trailer];
@@ -63,35 +66,56 @@ export function readCsv(input: Uint8Array | string, layout: CsvLayout): SyntaxTr
   const head = lines[0]!;
   const tail = lines[lines.length - 1]!;
   const details = lines.slice(1, -1);
-  const records: RecordNode[] = details.map(({ fields, line }) => ({ node: named(layout.record, fields), line }));
+  details.forEach(({ fields, line }, index) => visit({ node: named(layout.record, fields), line }, index));
   const column = (spec: CsvLayout['header'], name: string | number | undefined) => (typeof name === 'string' ? spec.fields.indexOf(name) + 2 : 1);
   return {
     envelope: { [layout.header.kind]: named(layout.header, head.fields), [layout.trailer.kind]: named(layout.trailer, tail.fields) },
-    records,
+    recordCount: details.length,
     textual: true,
     envelopePointer: (path) => {
       const isHeader = path[0] === layout.header.kind;
       const spec = isHeader ? layout.header : layout.trailer;
       return `${isHeader ? head.line : tail.line}:${column(spec, path[1])}`;
     },
-    recordPointer: (index, path) => `${records[index]?.line ?? 0}:${column(layout.record, path[0])}`,
+    recordPointer: (index, path) => `${details[index]?.line ?? 0}:${column(layout.record, path[0])}`,
   };
 }
 
-/** A line ending must be CRLF; a lone LF or CR outside quotes is a fault of the document. */
-function refuseBareLineFeeds(text: string): void {
+/**
+ * One pass over the text before csv-parse sees it: every line must end with CRLF (a lone
+ * LF or CR outside quotes is a fault), no line may be blank, every quote must close.
+ * Returns the line on which each record starts. A line end's place is its character
+ * column; any other place is `line:field`, as for records.
+ */
+function scanLines(text: string): number[] {
+  const starts: number[] = [1];
   let quoted = false;
+  let quoteLine = 0;
+  let quoteField = 0;
+  let field = 1;
   let line = 1;
   let lineStart = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x22) quoted = !quoted;
-    else if (c === 0x0a) {
+    if (c === 0x22) {
+      if (!quoted) [quoteLine, quoteField] = [line, field];
+      quoted = !quoted;
+    } else if (c === 0x2c && !quoted) {
+      field++;
+    } else if (c === 0x0a) {
       if (!quoted && text.charCodeAt(i - 1) !== 0x0d) throw new DocumentInvalidError('a line ends with a bare LF; lines must end with CRLF', `${line}:${i - lineStart + 1}`);
       line++;
       lineStart = i + 1;
+      if (!quoted) field = 1;
+      if (!quoted && i + 1 < text.length) {
+        if (text.charCodeAt(i + 1) === 0x0d && text.charCodeAt(i + 2) === 0x0a) throw new DocumentInvalidError('blank line', `${line}:1`);
+        starts.push(line);
+      }
     } else if (c === 0x0d && !quoted && text.charCodeAt(i + 1) !== 0x0a) {
       throw new DocumentInvalidError('a line ends with a bare CR; lines must end with CRLF', `${line}:${i - lineStart + 1}`);
     }
   }
+  if (quoted) throw new DocumentInvalidError('a quoted field is never closed', `${quoteLine}:${quoteField}`);
+  if (text.startsWith('\r\n')) throw new DocumentInvalidError('blank line', '1:1');
+  return starts;
 }

@@ -1,7 +1,9 @@
 /** JSON to the syntax-neutral tree: the root object is the envelope, one member holds the records. */
+import { parse as parseWithLocations } from '@humanwhocodes/momoa';
 import { DocumentInvalidError } from '../errors.ts';
 import { decodeUtf8 } from './decode.ts';
-import { isObject, pointerSegment, type PathSegment, type SyntaxTree, type TreeObject, type TreeValue } from './tree.ts';
+import { duplicateMembers } from './json-duplicates.ts';
+import { formatPath, isObject, pointerSegment, type PathSegment, type ReaderFault, type RecordVisitor, type SyntaxTree, type TreeObject, type TreeValue } from './tree.ts';
 
 export interface JsonLayout {
   /** Member of the root holding the array of records. */
@@ -9,14 +11,29 @@ export interface JsonLayout {
 }
 
 /** Reads a JSON document laid out as an object with a records array. */
-export function readJson(input: Uint8Array | string, layout: JsonLayout): SyntaxTree {
-  const root = parseJson(decodeUtf8(input));
-  if (!isObject(root)) throw new DocumentInvalidError('the document must be a JSON object', '/');
+export function readJson(input: Uint8Array | string, layout: JsonLayout, visit: RecordVisitor): SyntaxTree {
+  const text = decodeUtf8(input);
+  const root = parseJson(text);
+  if (!isObject(root)) throw new DocumentInvalidError('the document must be a JSON object', '');
   const { [layout.records]: records, ...envelope } = root as TreeObject;
   if (!Array.isArray(records)) throw new DocumentInvalidError(`${layout.records} must be an array`, `/${pointerSegment(layout.records)}`);
+
+  // A repeated member inside a record rejects that record; anywhere else, the document.
+  const repeated = new Map<number, ReaderFault[]>();
+  for (const path of duplicateMembers(text)) {
+    const [top, index, ...inside] = path;
+    if (top !== layout.records || typeof index !== 'number') throw new DocumentInvalidError(`member ${String(path[path.length - 1])} appears twice in one object`, jsonPointer(path));
+    const faults = repeated.get(index) ?? [];
+    faults.push({ path: inside, code: 'repeated', message: `${formatPath(inside)} appears twice; only one value is allowed` });
+    repeated.set(index, faults);
+  }
+  records.forEach((node, index) => {
+    const faults = repeated.get(index);
+    visit(faults ? { node, faults } : { node }, index);
+  });
   return {
     envelope,
-    records: records.map((node) => ({ node })),
+    recordCount: records.length,
     textual: false,
     envelopePointer: (path) => jsonPointer(path),
     recordPointer: (index, path) => jsonPointer([layout.records, index, ...path]),
@@ -29,10 +46,26 @@ export function parseJson(text: string, line?: number): TreeValue {
     return JSON.parse(text) as TreeValue;
   } catch (error) {
     const message = (error as Error).message;
-    const at = /position (\d+)/.exec(message);
-    const place = at ? lineColumn(text, Number(at[1]), line) : `${line ?? 1}:1`;
-    throw new DocumentInvalidError(`not well-formed JSON: ${message.replace(/ in JSON at position \d+.*$/s, '')}`, place);
+    throw new DocumentInvalidError(`not well-formed JSON: ${message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '')}`, syntaxErrorPlace(text, message, line));
   }
+}
+
+/**
+ * Where JSON.parse stopped. V8 gives a position for some errors and none for an
+ * unexpected token; for those momoa, a JSON parser that keeps locations, is asked (only
+ * on this error path, so its cost never touches a good document).
+ */
+function syntaxErrorPlace(text: string, message: string, firstLine = 1): string {
+  if (message.includes('Unexpected end of JSON input')) return lineColumn(text, text.length, firstLine);
+  const at = /position (\d+)/.exec(message);
+  if (at) return lineColumn(text, Number(at[1]), firstLine);
+  try {
+    parseWithLocations(text);
+  } catch (error) {
+    const { line, column } = error as { line?: number; column?: number };
+    if (line !== undefined && column !== undefined) return `${firstLine + line - 1}:${column}`;
+  }
+  return `${firstLine}:1`;
 }
 
 function lineColumn(text: string, offset: number, firstLine = 1): string {

@@ -14,12 +14,29 @@ export interface RecordNode {
   node: TreeValue;
   /** 1-based line where the record starts, where the syntax has lines. */
   line?: number;
+  /**
+   * Faults the reader found in the record itself: a repeated JSON member, or (with an
+   * empty path) why it could not be read at all (an NDJSON line that is not JSON).
+   */
+  faults?: ReaderFault[];
 }
 
-/** A document cut into its envelope and its records, plus how to name a place in it. */
+export interface ReaderFault {
+  path: PathSegment[];
+  code: 'repeated' | 'invalid-type';
+  message: string;
+}
+
+/** Called once per record, in document order, as the reader reaches it. */
+export type RecordVisitor = (record: RecordNode, index: number) => void;
+
+/**
+ * A document read through: its envelope, how many records it had (each was handed to
+ * the visitor and need not be kept), and how to name a place in it.
+ */
 export interface SyntaxTree {
   envelope: TreeObject;
-  records: RecordNode[];
+  recordCount: number;
   /** Whether scalar values arrive as text (XML, CSV) rather than typed (JSON). */
   textual: boolean;
   /** Names a place in the envelope, for a document-level error. */

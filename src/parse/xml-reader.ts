@@ -9,7 +9,7 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { DocumentInvalidError } from '../errors.ts';
 import { decodeUtf8 } from './decode.ts';
-import { TEXT, type PathSegment, type RecordNode, type SyntaxTree, type TreeObject, type TreeValue } from './tree.ts';
+import { TEXT, type PathSegment, type RecordVisitor, type SyntaxTree, type TreeObject, type TreeValue } from './tree.ts';
 
 export interface XmlLayout {
   namespace: string;
@@ -36,11 +36,11 @@ interface Frame {
   text: string;
 }
 
-/** Reads an XML document laid out as root → record elements. */
-export function readXml(input: Uint8Array | string, layout: XmlLayout): SyntaxTree {
+/** Reads an XML document laid out as root → record elements, handing each record to `visit` as it closes. */
+export function readXml(input: Uint8Array | string, layout: XmlLayout, visit: RecordVisitor): SyntaxTree {
   const text = decodeUtf8(input);
   const parser = new SaxesParser({ xmlns: true, position: true });
-  const records: RecordNode[] = [];
+  let recordCount = 0;
   let envelope: TreeObject | undefined;
   const stack: Frame[] = [];
   let fault: DocumentInvalidError | undefined;
@@ -87,7 +87,7 @@ export function readXml(input: Uint8Array | string, layout: XmlLayout): SyntaxTr
     }
     const value = finish(frame);
     if (depth === 1) {
-      records.push({ node: value, line: recordLine });
+      visit({ node: value, line: recordLine }, recordCount++);
       return;
     }
     const parent = stack[stack.length - 1]!;
@@ -112,7 +112,7 @@ export function readXml(input: Uint8Array | string, layout: XmlLayout): SyntaxTr
   const recordPath = (index: number) => `/${layout.root}/${layout.record}[${index + 1}]`;
   return {
     envelope,
-    records,
+    recordCount,
     textual: true,
     envelopePointer: (path) => `/${layout.root}${xpath(path)}`,
     recordPointer: (index, path) => `${recordPath(index)}${xpath(path)}`,

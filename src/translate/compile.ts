@@ -19,7 +19,10 @@ export interface CompiledField {
   /** Format path, relative to the enclosing node. */
   path: string[];
   kind: 'scalar' | 'const' | 'object' | 'list';
+  /** Absent or null is allowed. */
   optional: boolean;
+  /** Null is allowed but the member must be present (`nullable`, as the CA ICD says). */
+  presenceRequired: boolean;
   type: ValueType;
   check?: SchemeId;
   pattern?: RegExp;
@@ -48,7 +51,8 @@ function compileField(canonical: string, rule: FieldRule, where: string): Compil
   const base = {
     canonical: dotted(canonical),
     path: splitPath(rule.path ?? ''),
-    optional: rule.optional ?? false,
+    optional: (rule.optional ?? false) || (rule.nullable ?? false),
+    presenceRequired: (rule.nullable ?? false) && !(rule.optional ?? false),
     type: valueTypes[rule.type ?? 'text'],
   };
   if (rule.const !== undefined) {

@@ -7,7 +7,7 @@ import { MappingInvalidError } from '../errors.ts';
 import { readCsv } from '../parse/csv-reader.ts';
 import { readJson } from '../parse/json-reader.ts';
 import { readNdjson } from '../parse/ndjson-reader.ts';
-import type { SyntaxTree, TreeObject, TreeValue } from '../parse/tree.ts';
+import type { RecordVisitor, SyntaxTree, TreeObject, TreeValue } from '../parse/tree.ts';
 import { readXml } from '../parse/xml-reader.ts';
 import { writeCsv } from '../write/csv-writer.ts';
 import { writeJson, writeNdjson } from '../write/json-writer.ts';
@@ -31,7 +31,8 @@ export interface Format {
   rules: CompiledRule[];
   /** Where a canonical field lives in this format, for naming the place of a rule's fault. */
   formatPathOf(canonical: string): string[];
-  read(input: Uint8Array | string): SyntaxTree & { faults?: Map<number, string> };
+  /** Reads a document, handing each record to `visit` as it is reached. */
+  read(input: Uint8Array | string, visit: RecordVisitor): SyntaxTree;
   write(envelope: TreeObject, records: readonly TreeValue[]): string;
   /** Whether the syntax carries scalars as text. */
   textual: boolean;
@@ -64,18 +65,18 @@ export function compileFormat(mapping: Mapping, file: string): Format {
   switch (mapping.syntax) {
     case 'xml': {
       const layout = need(mapping.xml, 'xml');
-      return { ...base, textual: true, read: (input) => readXml(input, layout), write: (envelope, records) => writeXml(layout, envelope, records) };
+      return { ...base, textual: true, read: (input, visit) => readXml(input, layout, visit), write: (envelope, records) => writeXml(layout, envelope, records) };
     }
     case 'json': {
       const layout = need(mapping.json, 'json');
       base.envelopeShape.members.set(layout.records, { members: new Map() });
-      return { ...base, textual: false, read: (input) => readJson(input, layout), write: (envelope, records) => writeJson(layout, envelope, records) };
+      return { ...base, textual: false, read: (input, visit) => readJson(input, layout, visit), write: (envelope, records) => writeJson(layout, envelope, records) };
     }
     case 'csv-hdt': {
       const layout = need(mapping.csv, 'csv');
-      return { ...base, textual: true, read: (input) => readCsv(input, layout), write: (envelope, records) => writeCsv(layout, envelope, records) };
+      return { ...base, textual: true, read: (input, visit) => readCsv(input, layout, visit), write: (envelope, records) => writeCsv(layout, envelope, records) };
     }
     case 'ndjson':
-      return { ...base, textual: false, read: (input) => readNdjson(input), write: (_envelope, records) => writeNdjson(records) };
+      return { ...base, textual: false, read: (input, visit) => readNdjson(input, visit), write: (_envelope, records) => writeNdjson(records) };
   }
 }

@@ -29,6 +29,8 @@ export interface FieldRule {
   /** A fixed canonical value the format does not carry; nothing is written for it. */
   const?: string | boolean | undefined;
   optional?: boolean | undefined;
+  /** Must be present, may be null (JSON formats whose ICD says "may be null"). */
+  nullable?: boolean | undefined;
   /** An object: canonical sub-field → rule relative to `path`. */
   map?: Record<string, FieldRule | string> | undefined;
   /** A list: each item's canonical sub-field → rule relative to the item. */
@@ -47,6 +49,7 @@ export const FieldRuleSchema: z.ZodType<FieldRule> = z.lazy(() =>
     outboundCodes: z.record(z.string(), z.string()).optional(),
     const: z.union([z.string(), z.boolean()]).optional(),
     optional: z.boolean().optional(),
+    nullable: z.boolean().optional(),
     map: z.record(z.string(), z.union([z.string(), FieldRuleSchema])).optional(),
     each: z.record(z.string(), z.union([z.string(), FieldRuleSchema])).optional(),
     split: z.string().min(1).optional(),

@@ -6,7 +6,7 @@
 import type { Batch, Envelope } from '../canonical/batch.ts';
 import type { Operator } from '../canonical/operator.ts';
 import { DocumentInvalidError, type RecordIssue } from '../errors.ts';
-import { formatPath, type SyntaxTree } from '../parse/tree.ts';
+import { formatPath, type SyntaxTree, type TreeValue } from '../parse/tree.ts';
 import type { Format } from './format.ts';
 import { readFields, unknownMembers, type FieldIssue } from './read-record.ts';
 
@@ -25,48 +25,58 @@ export interface ReadResult {
   rejectedCount: number;
 }
 
-/** Reads a whole document of `format`. */
+/** Reads a whole document of `format`; records are translated one by one as the reader reaches them. */
 export function readDocument(format: Format, input: Uint8Array | string, options: ReadOptions = {}): ReadResult {
-  const tree = format.read(input);
-  const envelope = format.hasEnvelope ? readEnvelope(format, tree, options) : undefined;
-
   const read: (Operator | undefined)[] = [];
-  const rejections: RecordIssue[] = [];
   const keys: (string | null)[] = [];
   const issuesByIndex = new Map<number, FieldIssue[]>();
-  tree.records.forEach(({ node }, index) => {
-    const fault = tree.faults?.get(index);
-    if (fault !== undefined) {
-      keys.push(null);
-      read.push(undefined);
-      issuesByIndex.set(index, [{ path: [], code: 'invalid-type', message: fault }]);
-      return;
-    }
+
+  const tree = format.read(input, ({ node, faults = [] }, index) => {
     const out: Record<string, unknown> = {};
-    const issues: FieldIssue[] = [];
-    unknownMembers(node, format.recordShape, issues);
-    readFields(format.recordFields, node, tree.textual, out, issues);
-    if (issues.length === 0) {
-      for (const rule of format.rules) {
-        const breach = rule(out);
-        if (breach) issues.push({ path: format.formatPathOf(breach.field), code: 'rule-violated', message: `${formatPath(format.formatPathOf(breach.field)) || breach.field}: ${breach.message}` });
-      }
-    }
+    const issues: FieldIssue[] = [...faults];
+    // A fault of the whole record (no path) means there is nothing to read in it.
+    if (!faults.some((f) => f.path.length === 0)) readRecord(format, node, format.textual, out, issues);
     // The key is set only when it was read and passed its checks: "readable" (FORMATS.md).
     keys.push(typeof out['key'] === 'string' ? out['key'] : null);
-    if (issues.length > 0) issuesByIndex.set(index, issues);
+    if (issues.length > 0) issuesByIndex.set(index, dedupe(issues));
     read.push(issues.length > 0 ? undefined : complete(out));
   });
+  const envelope = format.hasEnvelope ? readEnvelope(format, tree, options) : undefined;
 
   refuseOrRejectDuplicates(format, tree, keys, issuesByIndex);
+  const rejections: RecordIssue[] = [];
   for (const [index, issues] of [...issuesByIndex].sort((a, b) => a[0] - b[0])) {
     for (const issue of issues) {
-      rejections.push({ index, key: keys[index] ?? null, pointer: tree.recordPointer(index, issue.path), field: issue.path.join('.').replaceAll('.@', '@') || '(record)', code: issue.code, message: issue.message });
+      rejections.push({ index, key: keys[index] ?? null, pointer: tree.recordPointer(index, issue.path), field: formatPath(issue.path) || '(record)', code: issue.code, message: issue.message });
     }
   }
   // Duplicates found after reading reject records that read well, hence the second filter.
   const records = read.filter((r, i): r is Operator => r !== undefined && !issuesByIndex.has(i));
   return { batch: { format: format.id, ...(envelope && { envelope }), records }, rejections, rejectedCount: issuesByIndex.size };
+}
+
+/** One record: unknown members, every field, then the cross-field rules (only on a record that read well). */
+function readRecord(format: Format, node: TreeValue, textual: boolean, out: Record<string, unknown>, issues: FieldIssue[]): void {
+  unknownMembers(node, format.recordShape, issues, textual);
+  readFields(format.recordFields, node, textual, out, issues);
+  if (issues.length > 0) return;
+  for (const rule of format.rules) {
+    const breach = rule(out);
+    if (!breach) continue;
+    const path = format.formatPathOf(breach.field);
+    issues.push({ path, code: 'rule-violated', message: `${formatPath(path) || breach.field}: ${breach.message}` });
+  }
+}
+
+/** One fault per place and code: two canonical fields read from one member (a key that is also the identifier) fail once. */
+function dedupe(issues: FieldIssue[]): FieldIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((issue) => {
+    const id = `${formatPath(issue.path)}\u0000${issue.code}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }
 
 function refuseOrRejectDuplicates(format: Format, tree: SyntaxTree, keys: (string | null)[], issuesByIndex: Map<number, FieldIssue[]>): void {
@@ -96,7 +106,7 @@ function complete(out: Record<string, unknown>): Operator {
 function readEnvelope(format: Format, tree: SyntaxTree, options: ReadOptions): Envelope {
   const fault = (issue: FieldIssue) => new DocumentInvalidError(`envelope: ${issue.message}`, tree.envelopePointer(issue.path));
   const issues: FieldIssue[] = [];
-  unknownMembers(tree.envelope, format.envelopeShape, issues);
+  unknownMembers(tree.envelope, format.envelopeShape, issues, tree.textual);
   if (issues[0]) throw fault(issues[0]);
   const out: Record<string, unknown> = {};
   readFields(format.envelopeFields, tree.envelope, tree.textual, out, issues);
@@ -112,8 +122,8 @@ function readEnvelope(format: Format, tree: SyntaxTree, options: ReadOptions): E
   if (options.expectedReceiver !== undefined && envelope.receiver !== undefined && envelope.receiver !== options.expectedReceiver) {
     throw new DocumentInvalidError(`envelope: the receiver is ${envelope.receiver}, not this gateway (${options.expectedReceiver})`, place('receiver'));
   }
-  if (envelope.count !== tree.records.length) {
-    throw new DocumentInvalidError(`envelope: the document says it has ${envelope.count} records, but ${tree.records.length} are present`, place('count'));
+  if (envelope.count !== tree.recordCount) {
+    throw new DocumentInvalidError(`envelope: the document says it has ${envelope.count} records, but ${tree.recordCount} are present`, place('count'));
   }
   return envelope;
 }

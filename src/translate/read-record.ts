@@ -46,13 +46,17 @@ function readField(field: CompiledField, node: TreeValue, textual: boolean, out:
     return;
   }
   const raw = lookup(node, field.path);
+  if (raw === undefined && field.presenceRequired) return fault(issues, at, field, 'required', (name) => `${name} is required (it may be null, but not absent)`);
   if (raw === undefined || raw === null) {
     if (field.kind === 'list' && field.optional) setAt(out, field.canonical, []);
     else if (!field.optional) fault(issues, at, field, 'required', (name) => `${name} is required`);
     return;
   }
   if (field.kind === 'list') return readList(field, raw, textual, out, issues, at);
-  if (Array.isArray(raw)) return fault(issues, at, field, 'repeated', (name) => `${name} appears ${raw.length} times; at most once is allowed`);
+  if (Array.isArray(raw)) {
+    if (!textual) return fault(issues, at, field, 'invalid-type', (name) => `${name} must be ${field.kind === 'object' ? 'an object' : 'a single value'}, not a list`);
+    return fault(issues, at, field, 'repeated', (name) => `${name} appears ${raw.length} times; at most once is allowed`);
+  }
   if (field.kind === 'object') {
     if (!isObject(raw)) return fault(issues, at, field, 'invalid-type', (name) => `${name} must be an object`);
     const sub: Record<string, unknown> = {};
@@ -73,8 +77,12 @@ function readList(field: CompiledField, raw: TreeValue, textual: boolean, out: R
   if (field.split !== undefined) {
     if (typeof raw !== 'string') return fault(issues, at, field, 'invalid-type', (name) => `${name} must be text`);
     items = raw.split(field.split);
+  } else if (Array.isArray(raw)) {
+    items = raw;
   } else {
-    items = Array.isArray(raw) ? raw : [raw];
+    // XML has no lists, only repeated elements: one element is a list of one. JSON says which it is.
+    if (!textual) return fault(issues, at, field, 'invalid-type', (name) => `${name} must be a list`);
+    items = [raw];
   }
   const list: Record<string, unknown>[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -92,6 +100,7 @@ function readList(field: CompiledField, raw: TreeValue, textual: boolean, out: R
 }
 
 function readScalar(field: CompiledField, raw: TreeValue, textual: boolean, issues: FieldIssue[], at: readonly PathSegment[]): string | number | boolean | undefined {
+  if (!textual && isObject(raw)) return void fault(issues, at, field, 'invalid-type', (name) => `${name} must be a single value, not an object`);
   // An XML element with attributes keeps its text under `#text`; one without text is empty.
   const value = isObject(raw) ? (raw[TEXT] ?? '') : raw;
   if (typeof value === 'string' && CONTROL.test(value)) return void fault(issues, at, field, 'control-character', (name) => `${name} contains a control character`);
@@ -109,12 +118,12 @@ function readScalar(field: CompiledField, raw: TreeValue, textual: boolean, issu
 }
 
 /** Members of `node` that no rule names: each an unknown element, attribute or member. */
-export function unknownMembers(node: TreeValue, shape: Shape, issues: FieldIssue[], at: PathSegment[] = []): void {
+export function unknownMembers(node: TreeValue, shape: Shape, issues: FieldIssue[], textual: boolean, at: PathSegment[] = []): void {
   // `at` is one array pushed and popped on the way down: nothing is allocated for a good record.
   if (Array.isArray(node)) {
     for (let i = 0; i < node.length; i++) {
       at.push(i);
-      unknownMembers(node[i]!, shape, issues, at);
+      unknownMembers(node[i]!, shape, issues, textual, at);
       at.pop();
     }
     return;
@@ -124,9 +133,11 @@ export function unknownMembers(node: TreeValue, shape: Shape, issues: FieldIssue
     const sub = shape.members.get(name);
     if (sub) {
       const value = node[name]!;
-      if (typeof value === 'object' && value !== null) {
+      // In JSON an object or list where text belongs is a wrong type, which reading the field reports.
+      const scalar = !textual && sub.members.size === 1 && sub.members.has(TEXT);
+      if (typeof value === 'object' && value !== null && !scalar) {
         at.push(name);
-        unknownMembers(value, sub, issues, at);
+        unknownMembers(value, sub, issues, textual, at);
         at.pop();
       }
       continue;
