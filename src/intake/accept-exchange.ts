@@ -1,0 +1,147 @@
+/**
+ * The acceptance of one verified document (PROTOCOL §3): retries answered with the
+ * earlier receipt, conflicts refused, the document translated (a fault of the whole is
+ * a 422 and uses up nothing), then — in one transaction — the sequence decided, the
+ * receipt signed, and the raw body, signature header, receipt and queue jobs stored.
+ * Only after the commit does the caller answer 202.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { DocumentInvalidError, type RecordIssue } from '../errors.ts';
+import type { Partner } from '../registry/partner.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import {
+  exchangeByBatchId,
+  exchangeByJti,
+  heldBatches,
+  insertExchange,
+  lockPartnerState,
+  savePartnerState,
+  sequenceTaken,
+  setExchangeState,
+  type EarlierExchange,
+} from '../store/exchanges.ts';
+import { addToOutbox } from '../store/outbox.ts';
+import { rememberSigningKey } from '../store/signing-keys.ts';
+import type { Format } from '../translate/format.ts';
+import { readDocument } from '../translate/read-document.ts';
+import { applyJob } from '../queue/jobs.ts';
+import type { ReceiptSigner } from './receipt.ts';
+import { decideSequence } from './sequence.ts';
+
+export interface IntakeDeps {
+  db: Db;
+  formats: ReadonlyMap<string, Format>;
+  gatewayId: string;
+  receipts: ReceiptSigner;
+}
+
+export interface VerifiedDocument {
+  partner: Partner;
+  requestJti: string;
+  body: Buffer;
+  signatureHeader: string;
+  contentType: string;
+  receivedAt: Date;
+}
+
+export type AcceptOutcome =
+  | { outcome: 'accepted'; exchangeId: string; receipt: string; disposition: 'accepted' | 'held' | 'stale' }
+  | { outcome: 'repeat'; exchangeId: string; receipt: string }
+  | { outcome: 'conflict'; slug: 'jti-conflict' | 'duplicate-batch'; detail: string }
+  | { outcome: 'invalid'; error: DocumentInvalidError };
+
+/** `sha-256=` and the standard base64 (with padding) of the body's SHA-256 (PROTOCOL §4). */
+export function bodyDigest(body: Uint8Array): string {
+  return `sha-256=${createHash('sha256').update(body).digest('base64')}`;
+}
+
+/** Accepts one verified document; resolves once everything it answers with is committed. */
+export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): Promise<AcceptOutcome> {
+  const digest = bodyDigest(doc.body);
+  const partnerId = doc.partner.id;
+
+  const byJti = answerRepeat(await exchangeByJti(deps.db, partnerId, doc.requestJti), digest, 'jti-conflict');
+  if (byJti) return byJti;
+
+  const format = deps.formats.get(doc.partner.format);
+  if (!format) throw new Error(`partner ${partnerId} has format ${doc.partner.format}, which is not loaded`);
+  let read;
+  try {
+    read = readDocument(format, doc.body, { expectedSender: partnerId, expectedReceiver: deps.gatewayId });
+  } catch (error) {
+    if (error instanceof DocumentInvalidError) return { outcome: 'invalid', error };
+    throw error;
+  }
+  const envelope = read.batch.envelope!;
+
+  const byBatch = answerRepeat(await exchangeByBatchId(deps.db, partnerId, envelope.batchId), digest, 'duplicate-batch');
+  if (byBatch) return byBatch;
+
+  return deps.db.transaction(async (tx) => {
+    const state = await lockPartnerState(tx, partnerId);
+    // A concurrent duplicate waited for the lock: it now sees what the first one stored.
+    const again = answerRepeat(await exchangeByJti(tx, partnerId, doc.requestJti), digest, 'jti-conflict') ?? answerRepeat(await exchangeByBatchId(tx, partnerId, envelope.batchId), digest, 'duplicate-batch');
+    if (again) return again;
+
+    const decision = decideSequence(state, await heldBatches(tx, partnerId), envelope, await sequenceTaken(tx, partnerId, envelope.sequence));
+    const exchangeId = randomUUID();
+    const signed = await deps.receipts.sign({
+      aud: partnerId,
+      exchangeId,
+      requestJti: doc.requestJti,
+      batchId: envelope.batchId,
+      digest,
+      receivedAt: doc.receivedAt.toISOString(),
+      kind: envelope.kind,
+      sequence: envelope.sequence,
+      recordCount: envelope.count,
+      disposition: decision.disposition,
+      ...(decision.heldReason && { heldReason: decision.heldReason }),
+    });
+    await rememberSigningKey(tx, signed.key);
+    await insertExchange(tx, {
+      id: exchangeId,
+      partner: partnerId,
+      requestJti: doc.requestJti,
+      batchId: envelope.batchId,
+      sequence: envelope.sequence,
+      kind: envelope.kind,
+      format: format.id,
+      contentType: doc.contentType,
+      digest,
+      body: doc.body,
+      signatureHeader: doc.signatureHeader,
+      receivedAt: doc.receivedAt,
+      disposition: decision.disposition,
+      heldReason: decision.heldReason,
+      state: decision.disposition === 'accepted' ? 'received' : decision.disposition,
+      counts: { records: envelope.count, created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: read.rejectedCount },
+      rejections: rejectionsForReadBack(read.rejections),
+      receipt: signed.token,
+      receiptKid: signed.key.kid,
+    });
+    await savePartnerState(tx, partnerId, decision.state);
+    await setExchangeState(tx, decision.staled.map((h) => h.id), 'stale');
+    await setExchangeState(tx, decision.release.map((h) => h.id), 'received');
+    await queueApplications(tx, partnerId, [...(decision.disposition === 'accepted' ? [{ id: exchangeId, sequence: envelope.sequence }] : []), ...decision.release]);
+    return { outcome: 'accepted', exchangeId, receipt: signed.token, disposition: decision.disposition };
+  });
+}
+
+/** A request or batch seen before: the same bytes get the earlier receipt, other bytes a conflict. */
+function answerRepeat(earlier: EarlierExchange | undefined, digest: string, slug: 'jti-conflict' | 'duplicate-batch'): AcceptOutcome | undefined {
+  if (!earlier) return undefined;
+  if (earlier.digest === digest) return { outcome: 'repeat', exchangeId: earlier.id, receipt: earlier.receipt };
+  const detail = slug === 'jti-conflict' ? 'this jti was already used for a request with another body' : 'this batchId was already accepted with another body';
+  return { outcome: 'conflict', slug, detail };
+}
+
+/** Jobs that apply batches, in sequence order, written with the exchange (the outbox relays them). */
+async function queueApplications(tx: Queryable, partner: string, batches: readonly { id: string; sequence: number }[]): Promise<void> {
+  for (const batch of [...batches].sort((a, b) => a.sequence - b.sequence)) await addToOutbox(tx, applyJob(partner, batch.id, batch.sequence));
+}
+
+/** Rejections as `GET /v1/exchanges/{id}` reports them (PROTOCOL §5). */
+function rejectionsForReadBack(issues: readonly RecordIssue[]): unknown[] {
+  return issues.map(({ index, key, pointer, code, message }) => ({ index, key, pointer, code, message }));
+}

@@ -1,0 +1,41 @@
+/** Receipts (PROTOCOL §4): compact JWS, typ `mra-receipt+jwt`, signed with the gateway's current key. */
+import { randomUUID } from 'node:crypto';
+import type { PublicJwk } from '../registry/partner.ts';
+
+export const RECEIPT_TYP = 'mra-receipt+jwt';
+
+export interface ReceiptClaims {
+  aud: string;
+  exchangeId: string;
+  requestJti: string;
+  batchId: string;
+  digest: string;
+  receivedAt: string;
+  kind: 'SNAPSHOT' | 'DELTA';
+  sequence: number;
+  recordCount: number;
+  disposition: 'accepted' | 'held' | 'stale';
+  heldReason?: 'sequence-gap' | 'no-snapshot-yet' | 'sequence-jump';
+}
+
+export interface ReceiptSigner {
+  /** Signs a receipt; returns it with the public key that signed it (kept for the JWKS). */
+  sign(claims: ReceiptClaims): Promise<{ token: string; key: PublicJwk }>;
+}
+
+/** What the gateway's key holder offers: the current public key and a compact signer. */
+export interface GatewaySigner {
+  current(): { publicJwk: PublicJwk };
+  sign(typ: string, payload: Record<string, unknown>): Promise<string>;
+}
+
+/** A receipt signer over the gateway's keys, stamping `iss`, `iat` and a receipt id. */
+export function receiptSigner(keys: GatewaySigner, gatewayId: string, nowSeconds: () => number = () => Math.floor(Date.now() / 1000)): ReceiptSigner {
+  return {
+    async sign(claims) {
+      const key = keys.current().publicJwk;
+      const token = await keys.sign(RECEIPT_TYP, { iss: gatewayId, iat: nowSeconds(), jti: randomUUID(), ...claims });
+      return { token, key };
+    },
+  };
+}

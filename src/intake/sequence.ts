@@ -1,0 +1,66 @@
+/**
+ * Where a new batch stands in its partner's sequence (PROTOCOL §3), decided in the
+ * acceptance transaction: accepted (to be applied, in order), held, or stale. Pure, so
+ * that every rule is tested without a database.
+ *
+ * The state is the accepted run: the sequence of the last accepted SNAPSHOT (`base`) and
+ * the highest N such that every sequence from it to N was accepted (`runEnd`);
+ * `expected` is runEnd + 1.
+ */
+import type { HeldBatch, HeldReason, PartnerSequenceState } from '../store/exchanges.ts';
+
+/** How far above `expected` a batch may be before it waits for staff. */
+export const MAX_JUMP = 1000;
+
+export interface SequenceDecision {
+  disposition: 'accepted' | 'held' | 'stale';
+  heldReason?: HeldReason;
+  state: PartnerSequenceState;
+  /** Held batches the run now reaches: they are to be applied, in this order. */
+  release: HeldBatch[];
+  /** Held batches a SNAPSHOT made stale. */
+  staled: HeldBatch[];
+}
+
+/**
+ * Decides one batch. `held` are the partner's held batches in sequence order; `taken`
+ * says whether its sequence was already accepted under another batch id.
+ */
+export function decideSequence(state: PartnerSequenceState, held: readonly HeldBatch[], batch: { sequence: number; kind: 'SNAPSHOT' | 'DELTA' }, taken: boolean): SequenceDecision {
+  const unchanged = { state, release: [], staled: [] };
+  if (taken) return { disposition: 'stale', ...unchanged };
+  const { sequence, kind } = batch;
+
+  if (state.runEnd === null) {
+    // Nothing applied yet: the first batch ever applied must be a SNAPSHOT, of any sequence.
+    if (kind === 'DELTA') return { disposition: 'held', heldReason: 'no-snapshot-yet', ...unchanged };
+    return { disposition: 'accepted', ...startRun(sequence, held) };
+  }
+  if (sequence <= state.runEnd) return { disposition: 'stale', ...unchanged };
+  const expected = state.runEnd + 1;
+  if (sequence > expected + MAX_JUMP) return { disposition: 'held', heldReason: 'sequence-jump', ...unchanged };
+  // A SNAPSHOT carries the whole state: it never waits for a gap.
+  if (kind === 'SNAPSHOT') return { disposition: 'accepted', ...startRun(sequence, held) };
+  if (sequence > expected) return { disposition: 'held', heldReason: 'sequence-gap', ...unchanged };
+  const { runEnd, release } = extendRun(sequence, held);
+  return { disposition: 'accepted', state: { snapshotBase: state.snapshotBase, runEnd }, release, staled: [] };
+}
+
+/** A SNAPSHOT at `sequence`: held DELTAs below it are stale, those right above it follow it. */
+function startRun(sequence: number, held: readonly HeldBatch[]): Omit<SequenceDecision, 'disposition'> {
+  const staled = held.filter((h) => h.sequence < sequence && h.heldReason !== 'sequence-jump');
+  const { runEnd, release } = extendRun(sequence, held);
+  return { state: { snapshotBase: sequence, runEnd }, release, staled };
+}
+
+/** The run grows through held DELTAs that follow without a gap (batches held for a jump wait for staff). */
+function extendRun(from: number, held: readonly HeldBatch[]): { runEnd: number; release: HeldBatch[] } {
+  const waiting = new Map(held.filter((h) => h.heldReason !== 'sequence-jump' && h.kind === 'DELTA').map((h) => [h.sequence, h]));
+  const release: HeldBatch[] = [];
+  let runEnd = from;
+  for (let next = waiting.get(runEnd + 1); next; next = waiting.get(runEnd + 1)) {
+    release.push(next);
+    runEnd = next.sequence;
+  }
+  return { runEnd, release };
+}

@@ -1,0 +1,59 @@
+/**
+ * The express application: health, the gateway's JWKS and the exchange routes under
+ * PUBLIC_BASE_PATH, one problem+json for every error, one log line per request.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { EdgeContext } from './context.ts';
+import { exchangesRouter, storeDown } from './exchanges-routes.ts';
+import { sendProblem } from './problem.ts';
+
+export function createApp(ctx: EdgeContext, options: { trustProxy?: string | undefined } = {}): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    const requestId = /^[A-Za-z0-9._-]{1,128}$/.test(req.get('X-Request-Id') ?? '') ? req.get('X-Request-Id')! : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      ctx.metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
+      ctx.log.info({ requestId, method: req.method, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, ip: req.ip }, 'request');
+    });
+    next();
+  });
+
+  const api = express.Router();
+  api.get('/healthz', (_req, res) => void res.json({ status: 'up' }));
+  api.get('/readyz', async (_req, res) => {
+    const extra = await ctx.readiness().catch(() => ({}));
+    try {
+      await ctx.db.query('select 1');
+      res.json({ status: 'ready', store: 'up', ...extra });
+    } catch {
+      res.status(503).json({ status: 'not ready', store: 'down', ...extra });
+    }
+  });
+  api.get('/.well-known/jwks.json', async (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(await ctx.jwks());
+  });
+  api.use(exchangesRouter(ctx));
+  api.use((_req, res) => sendProblem(res, 'not-found', 'no such resource'));
+
+  app.use(ctx.basePath || '/', api);
+  app.use((_req: Request, res: Response) => sendProblem(res, 'not-found', 'no such resource'));
+  // Express 5 passes rejected async handlers here. Never a stack trace to the caller.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return void res.destroy();
+    if (storeDown(error)) return sendProblem(res, 'unavailable', 'the store of record is unreachable; nothing was accepted', { retryAfterSeconds: 5 });
+    const status = (error as { status?: number }).status;
+    if (status === 400 || (error as { type?: string }).type === 'entity.parse.failed') return sendProblem(res, 'bad-request', 'the request could not be read');
+    ctx.log.error({ err: error }, 'unexpected error');
+    res.status(500).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: 'Internal error', status: 500, detail: 'the gateway failed to answer this request' }));
+  });
+  return app;
+}

@@ -1,0 +1,125 @@
+/**
+ * `POST /v1/exchanges` and `GET /v1/exchanges/{id}` (PROTOCOL §3, §5): the HTTP edge
+ * only. Verification is verify/, acceptance is intake/; this file reads the request in
+ * the order §2 prescribes and turns each outcome into its answer.
+ */
+import type { Request, Response } from 'express';
+import { Router } from 'express';
+import { StoreUnavailableError } from '../store/db.ts';
+import { exchangeView } from '../store/exchanges.ts';
+import { createSignatureCheck, verifyHead, verifyRequest, type RequestHead, type VerifyContext } from '../verify/index.ts';
+import type { EdgeContext } from './context.ts';
+import { sendProblem, type ProblemSlug } from './problem.ts';
+import { BodyError, readBody } from './read-body.ts';
+
+/** The request-target as the signer saw it: path and query as on the request line, base path removed. */
+export function requestTarget(req: Request, basePath: string): string {
+  const target = req.originalUrl;
+  return basePath !== '' && target.startsWith(basePath) ? target.slice(basePath.length) : target;
+}
+
+function head(req: Request, basePath: string, hasBody: boolean): RequestHead {
+  return {
+    signature: req.get('JWS-Signature'),
+    method: req.method,
+    target: requestTarget(req, basePath),
+    contentType: req.get('Content-Type'),
+    contentEncoding: req.get('Content-Encoding'),
+    hasBody,
+  };
+}
+
+export function exchangesRouter(ctx: EdgeContext): Router {
+  const router = Router();
+  const verifyContext = (): VerifyContext => ({
+    gatewayId: ctx.gatewayId,
+    partners: ctx.partners,
+    nowSeconds: ctx.nowSeconds(),
+    iatSkewSeconds: ctx.settings.iatSkewSeconds,
+    expectedMediaType: ctx.mediaTypeOf,
+  });
+
+  /** A refusal before the sender is authenticated: counted against the client address. */
+  async function refuse(req: Request, res: Response, slug: ProblemSlug, detail: string): Promise<void> {
+    ctx.metrics.refusals.inc({ slug });
+    await ctx.limits.hit('preauth-failures', req.ip ?? 'unknown', ctx.settings.preauthFailuresPerMinute);
+    sendProblem(res, slug, detail);
+  }
+
+  /** 429 before any check for an address that caused too many refusals this minute. */
+  async function tooManyRefusals(req: Request, res: Response): Promise<boolean> {
+    const verdict = await ctx.limits.check('preauth-failures', req.ip ?? 'unknown', ctx.settings.preauthFailuresPerMinute);
+    if (verdict.allowed) return false;
+    sendProblem(res, 'rate-limited', 'too many refused requests from this address; try again later', { retryAfterSeconds: verdict.retryAfterSeconds });
+    return true;
+  }
+
+  router.post('/v1/exchanges', async (req, res) => {
+    const receivedAt = new Date();
+    if (await tooManyRefusals(req, res)) return;
+    const verdict = await verifyHead(head(req, ctx.basePath, true), verifyContext());
+    if (!verdict.ok) return refuse(req, res, verdict.slug, verdict.detail);
+    const { partner } = verdict;
+
+    const declared = Number(req.get('Content-Length') ?? NaN);
+    if (declared > partner.limits.maxBodyBytes) {
+      res.setHeader('Connection', 'close');
+      return refuse(req, res, 'payload-too-large', `the body is larger than this partner's limit of ${partner.limits.maxBodyBytes} bytes`);
+    }
+    const check = createSignatureCheck(verdict);
+    let body: Buffer;
+    try {
+      body = await readBody(req, { limit: partner.limits.maxBodyBytes, budget: ctx.budget, timeoutMs: ctx.settings.bodyTimeoutMs, onChunk: (c) => check.update(c) });
+    } catch (error) {
+      if (!(error instanceof BodyError)) throw error;
+      res.setHeader('Connection', 'close');
+      if (error.fault === 'busy') return sendProblem(res, 'busy', error.message, { retryAfterSeconds: 1 });
+      return refuse(req, res, error.fault, error.message);
+    }
+    if (!check.verify()) return refuse(req, res, 'signature-invalid', 'the signature does not verify over this body');
+    if (partner.status === 'suspended') return sendProblem(res, 'partner-suspended', 'this partner is suspended in the registry');
+
+    const limit = await ctx.limits.hit('partner', partner.id, partner.limits.requestsPerMinute);
+    if (!limit.allowed) return sendProblem(res, 'rate-limited', `more than ${partner.limits.requestsPerMinute} requests this minute`, { retryAfterSeconds: limit.retryAfterSeconds });
+
+    const outcome = await ctx.accept({ partner, requestJti: verdict.header.jti, body, signatureHeader: req.get('JWS-Signature')!, contentType: req.get('Content-Type')!, receivedAt });
+    ctx.metrics.exchanges.inc({ partner: partner.id, outcome: outcome.outcome === 'accepted' ? outcome.disposition : outcome.outcome });
+    switch (outcome.outcome) {
+      case 'accepted':
+        ctx.accepted();
+        res.status(202).location(`${ctx.basePath}/v1/exchanges/${outcome.exchangeId}`).json({ exchangeId: outcome.exchangeId, receipt: outcome.receipt });
+        return;
+      case 'repeat':
+        res.status(200).json({ exchangeId: outcome.exchangeId, receipt: outcome.receipt });
+        return;
+      case 'conflict':
+        return sendProblem(res, outcome.slug, outcome.detail);
+      case 'invalid':
+        return sendProblem(res, 'document-invalid', outcome.error.message, {
+          extensions: { errors: [{ index: null, key: null, pointer: outcome.error.place, code: 'document-invalid', message: outcome.error.message }], errorCount: 1, truncated: false },
+        });
+    }
+  });
+
+  router.get('/v1/exchanges/:exchangeId', async (req, res) => {
+    if (await tooManyRefusals(req, res)) return;
+    const verdict = await verifyRequest(head(req, ctx.basePath, false), new Uint8Array(0), verifyContext());
+    if (!verdict.ok) {
+      if (verdict.slug === 'partner-suspended') return sendProblem(res, 'partner-suspended', verdict.detail);
+      return refuse(req, res, verdict.slug, verdict.detail);
+    }
+    const limit = await ctx.limits.hit('partner', verdict.partner.id, verdict.partner.limits.requestsPerMinute);
+    if (!limit.allowed) return sendProblem(res, 'rate-limited', `more than ${verdict.partner.limits.requestsPerMinute} requests this minute`, { retryAfterSeconds: limit.retryAfterSeconds });
+    const view = await exchangeView(ctx.db, String(req.params['exchangeId']), verdict.partner.id);
+    // Another partner's exchange is not found: its existence is not revealed.
+    if (!view) return sendProblem(res, 'not-found', 'no such exchange');
+    res.json({ exchangeId: view.id, batchId: view.batchId, sequence: view.sequence, kind: view.kind, state: view.state, counts: view.counts, rejections: view.rejections });
+  });
+
+  return router;
+}
+
+/** The store being down is a 503 with a time to come back; anything else is a 500 without details. */
+export function storeDown(error: unknown): boolean {
+  return error instanceof StoreUnavailableError;
+}

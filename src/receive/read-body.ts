@@ -1,0 +1,73 @@
+/**
+ * Reads a request body as a stream, never past the partner's limit, within the
+ * pre-authentication budget (bytes from senders not yet authenticated, across all
+ * requests), and within a time limit so that a slow sender cannot hold a slot.
+ */
+import type { IncomingMessage } from 'node:http';
+
+export type BodyFault = 'payload-too-large' | 'busy' | 'request-timeout' | 'bad-request';
+
+export class BodyError extends Error {
+  constructor(readonly fault: BodyFault, message: string) {
+    super(message);
+    this.name = 'BodyError';
+  }
+}
+
+/** Bytes in flight from unauthenticated senders, across every request of this process. */
+export class PreauthBudget {
+  private inFlight = 0;
+  constructor(private readonly maxBytes: number) {}
+  tryReserve(bytes: number): boolean {
+    if (this.inFlight + bytes > this.maxBytes) return false;
+    this.inFlight += bytes;
+    return true;
+  }
+  release(bytes: number): void {
+    this.inFlight -= bytes;
+  }
+  get used(): number {
+    return this.inFlight;
+  }
+}
+
+export interface ReadBodyOptions {
+  limit: number;
+  budget: PreauthBudget;
+  timeoutMs: number;
+  /** Sees each chunk as it arrives (the signature check). */
+  onChunk(chunk: Buffer): void;
+}
+
+/** The whole body, or a BodyError; the budget is released once the body is read or refused. */
+export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (error?: BodyError) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      options.budget.release(size);
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+      if (error) {
+        // Stop reading what is left of a refused body.
+        req.pause();
+        reject(error);
+      } else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      if (size + chunk.length > options.limit) return finish(new BodyError('payload-too-large', `the body is larger than this partner's limit of ${options.limit} bytes`));
+      if (!options.budget.tryReserve(chunk.length)) return finish(new BodyError('busy', 'too many unauthenticated bytes are in flight; try again shortly'));
+      size += chunk.length;
+      chunks.push(chunk);
+      options.onChunk(chunk);
+    };
+    const onEnd = () => finish();
+    const onError = () => finish(new BodyError('bad-request', 'the body could not be read'));
+    const onAborted = () => finish(new BodyError('bad-request', 'the request was aborted'));
+    const timer = setTimeout(() => finish(new BodyError('request-timeout', `the body was not received within ${options.timeoutMs / 1000} s`)), options.timeoutMs);
+    req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+  });
+}

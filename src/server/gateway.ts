@@ -1,0 +1,182 @@
+/**
+ * The composition root: reads the settings, opens the store, the registry, the keys and
+ * Redis, and runs the HTTP API, the workers, or both (RUNNING.md). Stops in order on
+ * SIGTERM/SIGINT: stop accepting, finish in-flight requests and jobs, close Redis and the store.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { isLoopback, type Settings } from '../config.ts';
+import { acceptExchange } from '../intake/accept-exchange.ts';
+import { receiptSigner } from '../intake/receipt.ts';
+import { GatewayKeys } from '../keys/gateway-keys.ts';
+import { OutboxRelay } from '../queue/outbox-relay.ts';
+import { resolveRedis } from '../queue/embedded-redis.ts';
+import { connectRedis, producerOptions } from '../queue/redis.ts';
+import { createApp } from '../receive/app.ts';
+import { problemBody } from '../receive/problem.ts';
+import { PreauthBudget } from '../receive/read-body.ts';
+import { RateLimits } from '../receive/rate-limits.ts';
+import { Registry } from '../registry/registry.ts';
+import type { Db } from '../store/db.ts';
+import { openStore } from '../store/open-store.ts';
+import { pendingCount } from '../store/outbox.ts';
+import { retainedSigningKeys } from '../store/signing-keys.ts';
+import { loadFormats } from '../translate/load-mappings.ts';
+import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+
+export interface GatewayRoles {
+  api: boolean;
+  workers: boolean;
+}
+
+export interface RunningGateway {
+  /** Base URL of the HTTP API (when it runs). */
+  url: string | undefined;
+  metricsUrl: string | undefined;
+  db: Db;
+  registry: Registry;
+  relay: OutboxRelay;
+  /** Stops everything in order; resolves when all is closed. */
+  close(): Promise<void>;
+}
+
+/** Refuses what cannot work across several processes: the embedded store and a per-host key. */
+export function checkScaleOut(settings: Settings): void {
+  const missing = [!settings.DATABASE_URL && 'DATABASE_URL', !settings.SIGNING_KEY_FILE && !settings.SIGNING_KEYS_DIR && 'SIGNING_KEY_FILE or SIGNING_KEYS_DIR'].filter(Boolean);
+  if (missing.length > 0) {
+    throw new Error(`serve and work run as many processes on one store: set ${missing.join(' and ')} (the embedded store is one process, and a generated key would differ per host); npm start runs everything in one process on embedded defaults`);
+  }
+}
+
+/** What tests may inject; never a setting of a running gateway (PROTOCOL §9). */
+export interface GatewayOverrides {
+  /** The clock `iat` is judged by: the vectors run against their own `now`. */
+  nowSeconds?: () => number;
+}
+
+export async function startGateway(settings: Settings, roles: GatewayRoles, log: Logger = createLogger(settings.LOG_LEVEL), overrides: GatewayOverrides = {}): Promise<RunningGateway> {
+  const formats = loadFormats();
+  const registry = new Registry({
+    dir: settings.PARTNERS_DIR,
+    knownFormats: new Set(formats.keys()),
+    onReloadError: (error) => log.error({ err: error.message }, 'partner registry: a file is invalid; the last good version stays in force'),
+    onReload: (partners) => log.info({ partners }, 'partner registry reloaded'),
+    onJwksError: (partner, error) => log.warn({ partner, err: error.message }, "a partner's JWKS could not be fetched; its last good key set stays in use"),
+  });
+  const db = await openStore(settings);
+  const keys = await GatewayKeys.load({
+    dataDir: settings.DATA_DIR,
+    minAgeDays: settings.SIGNING_KEY_MIN_AGE_DAYS,
+    ...(settings.SIGNING_KEY_FILE && { signingKeyFile: settings.SIGNING_KEY_FILE }),
+    ...(settings.SIGNING_KEYS_DIR && { signingKeysDir: settings.SIGNING_KEYS_DIR }),
+  });
+  // A key folder whose newest key is not yet old enough, and no older one, cannot sign: say so now, not at the first receipt.
+  keys.current();
+  const redisEndpoint = await resolveRedis(settings);
+  const producer = connectRedis(redisEndpoint.url, producerOptions());
+  producer.on('error', () => {}); // outages are reported by the relay and the rate limits, once each
+  // Give Redis a moment to answer before the first request; a Redis that is down does not stop the start.
+  await new Promise<void>((resolve) => {
+    producer.once('ready', () => resolve());
+    setTimeout(resolve, 2_000).unref();
+  });
+  const relay = new OutboxRelay(db, producer, log, settings.QUEUE_PREFIX);
+  if (roles.workers) relay.start();
+
+  const metrics = createMetrics(() => pendingCount(db));
+  const gatewayId = settings.GATEWAY_ID;
+  const intake = { db, formats, gatewayId, receipts: receiptSigner(keys, gatewayId) };
+  let server: Server | undefined;
+  let metricsServer: Server | undefined;
+  if (roles.api) {
+    const app = createApp(
+      {
+        gatewayId,
+        basePath: settings.PUBLIC_BASE_PATH,
+        db,
+        partners: registry,
+        mediaTypeOf: (partner) => formats.get(partner.format)?.mediaType ?? 'application/octet-stream',
+        intake,
+        accept: (doc) => acceptExchange(intake, doc),
+        jwks: async () => keys.jwks(await retainedSigningKeys(db)),
+        limits: new RateLimits(producer, log, settings.QUEUE_PREFIX),
+        budget: new PreauthBudget(settings.PREAUTH_MAX_BYTES),
+        settings: { iatSkewSeconds: settings.IAT_SKEW_S, preauthFailuresPerMinute: settings.PREAUTH_FAILURES_PER_MINUTE, bodyTimeoutMs: settings.BODY_TIMEOUT_S * 1000 },
+        nowSeconds: overrides.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
+        readiness: async () => ({ redis: producer.status === 'ready' ? 'up' : 'down', workers: roles.workers ? 'running' : 'elsewhere', outboxPending: await pendingCount(db) }),
+        accepted: () => relay.kick(),
+        metrics,
+        log,
+      },
+      { trustProxy: settings.TRUST_PROXY },
+    );
+    server = createServer(app);
+    // A request that is not readable as HTTP still gets a problem document.
+    server.on('clientError', (_error, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const body = JSON.stringify(problemBody('bad-request', 'the request is not readable as HTTP'));
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    });
+    server.requestTimeout = (settings.BODY_TIMEOUT_S + 5) * 1000;
+    await listen(server, settings.PORT, settings.HOST);
+    metricsServer = createServer((req, res) => {
+      if (req.url !== '/metrics') return void res.writeHead(404).end();
+      metrics.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text))
+        .catch(() => res.writeHead(500).end());
+    });
+    await listen(metricsServer, settings.METRICS_PORT, settings.METRICS_HOST);
+  }
+  registry.start();
+
+  const url = server && `http://${hostForUrl(settings.HOST)}:${(server.address() as AddressInfo).port}${settings.PUBLIC_BASE_PATH}`;
+  const metricsUrl = metricsServer && `http://${hostForUrl(settings.METRICS_HOST)}:${(metricsServer.address() as AddressInfo).port}/metrics`;
+  log.info({ url, metricsUrl, store: db.kind, redis: redisEndpoint.url.startsWith('unix:') ? 'private redis-server' : redisEndpoint.url, gatewayId, roles }, 'gateway started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    metricsUrl,
+    db,
+    registry,
+    relay,
+    close: () =>
+      (closing ??= (async () => {
+        registry.stop();
+        await Promise.all([server && closeServer(server), metricsServer && closeServer(metricsServer)]);
+        await relay.stop();
+        producer.disconnect();
+        await db.close();
+        await redisEndpoint.stop();
+        log.info('gateway stopped');
+      })()),
+  };
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Stops accepting connections and waits for in-flight requests (idle keep-alive sockets are closed). */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+export { isLoopback };

@@ -1,0 +1,29 @@
+/** Prometheus metrics, served on their own listener (METRICS_HOST:METRICS_PORT). */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  refusals: Counter<'slug'>;
+  exchanges: Counter<'partner' | 'outcome'>;
+  outboxPending: Gauge;
+}
+
+export function createMetrics(pending: () => Promise<number>): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'mragw_' });
+  return {
+    registry,
+    requests: new Counter({ name: 'mragw_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    refusals: new Counter({ name: 'mragw_refusals_total', help: 'Requests refused before authentication, by problem slug', labelNames: ['slug'], registers: [registry] }),
+    exchanges: new Counter({ name: 'mragw_exchanges_total', help: 'Documents answered, by partner and outcome', labelNames: ['partner', 'outcome'], registers: [registry] }),
+    outboxPending: new Gauge({
+      name: 'mragw_outbox_pending',
+      help: 'Jobs in the store waiting to be queued',
+      registers: [registry],
+      async collect() {
+        this.set(await pending().catch(() => -1));
+      },
+    }),
+  };
+}

@@ -1,0 +1,144 @@
+/** The exchange log and each partner's sequence state: every query intake and read-back need. */
+import type { Queryable } from './db.ts';
+
+export type Disposition = 'accepted' | 'held' | 'stale';
+export type HeldReason = 'sequence-gap' | 'no-snapshot-yet' | 'sequence-jump';
+export type ExchangeState = 'received' | 'processing' | 'applied' | 'held' | 'stale' | 'failed';
+
+export interface ExchangeCounts {
+  records: number;
+  created: number;
+  changed: number;
+  unchanged: number;
+  withdrawn: number;
+  rejected: number;
+}
+
+export interface NewExchange {
+  id: string;
+  partner: string;
+  requestJti: string;
+  batchId: string;
+  sequence: number;
+  kind: 'SNAPSHOT' | 'DELTA';
+  format: string;
+  contentType: string;
+  digest: string;
+  body: Uint8Array;
+  signatureHeader: string;
+  receivedAt: Date;
+  disposition: Disposition;
+  heldReason: HeldReason | undefined;
+  state: ExchangeState;
+  counts: ExchangeCounts;
+  rejections: unknown[];
+  receipt: string;
+  receiptKid: string;
+}
+
+export interface ExchangeView {
+  id: string;
+  partner: string;
+  batchId: string;
+  sequence: number;
+  kind: 'SNAPSHOT' | 'DELTA';
+  state: ExchangeState;
+  counts: ExchangeCounts;
+  rejections: unknown[];
+}
+
+export interface PartnerSequenceState {
+  snapshotBase: number | null;
+  runEnd: number | null;
+}
+
+export interface HeldBatch {
+  id: string;
+  sequence: number;
+  kind: 'SNAPSHOT' | 'DELTA';
+  heldReason: HeldReason;
+}
+
+/** An earlier accepted request or batch: what a retry needs to be answered with. */
+export interface EarlierExchange {
+  id: string;
+  digest: string;
+  receipt: string;
+}
+
+/** The exchange that used this `jti`, if any. */
+export async function exchangeByJti(q: Queryable, partner: string, jti: string): Promise<EarlierExchange | undefined> {
+  const { rows } = await q.query<EarlierExchange>('select id, digest, receipt from exchanges where partner = $1 and request_jti = $2', [partner, jti]);
+  return rows[0];
+}
+
+/** The exchange that carried this `batchId`, if any. */
+export async function exchangeByBatchId(q: Queryable, partner: string, batchId: string): Promise<EarlierExchange | undefined> {
+  const { rows } = await q.query<EarlierExchange>('select id, digest, receipt from exchanges where partner = $1 and batch_id = $2', [partner, batchId]);
+  return rows[0];
+}
+
+/**
+ * The partner's sequence state, its row locked until the transaction ends: every
+ * acceptance for one partner is decided one at a time, concurrent duplicates included.
+ */
+export async function lockPartnerState(tx: Queryable, partner: string): Promise<PartnerSequenceState> {
+  await tx.query('insert into partner_state (partner) values ($1) on conflict (partner) do nothing', [partner]);
+  const { rows } = await tx.query<{ snapshot_base: number | null; run_end: number | null }>('select snapshot_base, run_end from partner_state where partner = $1 for update', [partner]);
+  const row = rows[0]!;
+  return { snapshotBase: row.snapshot_base, runEnd: row.run_end };
+}
+
+export async function savePartnerState(tx: Queryable, partner: string, state: PartnerSequenceState): Promise<void> {
+  await tx.query('update partner_state set snapshot_base = $2, run_end = $3, updated_at = now() where partner = $1', [partner, state.snapshotBase, state.runEnd]);
+}
+
+/** Batches of the partner still held, in sequence order. */
+export async function heldBatches(tx: Queryable, partner: string): Promise<HeldBatch[]> {
+  const { rows } = await tx.query<{ id: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; held_reason: HeldReason }>(
+    "select id, sequence, kind, held_reason from exchanges where partner = $1 and state = 'held' order by sequence",
+    [partner],
+  );
+  return rows.map((r) => ({ id: r.id, sequence: r.sequence, kind: r.kind, heldReason: r.held_reason }));
+}
+
+/** Whether a batch with this sequence was already accepted (applied or held) under another batch id. */
+export async function sequenceTaken(tx: Queryable, partner: string, sequence: number): Promise<boolean> {
+  const { rows } = await tx.query("select 1 from exchanges where partner = $1 and sequence = $2 and disposition <> 'stale' limit 1", [partner, sequence]);
+  return rows.length > 0;
+}
+
+export async function insertExchange(tx: Queryable, e: NewExchange): Promise<void> {
+  await tx.query(
+    `insert into exchanges (id, partner, request_jti, batch_id, sequence, kind, format, content_type, digest, body, signature_header,
+       received_at, disposition, held_reason, state, counts, rejections, receipt, receipt_kid)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+    [
+      e.id, e.partner, e.requestJti, e.batchId, e.sequence, e.kind, e.format, e.contentType, e.digest, Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength),
+      e.signatureHeader, e.receivedAt, e.disposition, e.heldReason ?? null, e.state, JSON.stringify(e.counts), JSON.stringify(e.rejections), e.receipt, e.receiptKid,
+    ],
+  );
+}
+
+export async function setExchangeState(tx: Queryable, ids: readonly string[], state: ExchangeState): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query('update exchanges set state = $2 where id = any($1::uuid[])', [ids, state]);
+}
+
+/** An exchange as its sender may read it back (PROTOCOL §5); another partner's is not found. */
+export async function exchangeView(q: Queryable, id: string, partner: string): Promise<ExchangeView | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined;
+  const { rows } = await q.query<{ id: string; partner: string; batch_id: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; state: ExchangeState; counts: ExchangeCounts; rejections: unknown[] }>(
+    'select id, partner, batch_id, sequence, kind, state, counts, rejections from exchanges where id = $1 and partner = $2',
+    [id, partner],
+  );
+  const r = rows[0];
+  return r && { id: r.id, partner: r.partner, batchId: r.batch_id, sequence: r.sequence, kind: r.kind, state: r.state, counts: r.counts, rejections: r.rejections };
+}
+
+/** The raw document of an exchange, for the jobs that apply it. */
+export async function exchangeBody(q: Queryable, id: string): Promise<{ partner: string; format: string; body: Buffer } | undefined> {
+  const { rows } = await q.query<{ partner: string; format: string; body: Uint8Array }>('select partner, format, body from exchanges where id = $1', [id]);
+  const r = rows[0];
+  return r && { partner: r.partner, format: r.format, body: Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength) };
+}

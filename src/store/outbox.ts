@@ -1,0 +1,38 @@
+/** The outbox: jobs recorded with what they are about, relayed to the queue afterwards. */
+import type { Queryable } from './db.ts';
+
+export interface OutboxJob {
+  queue: string;
+  job: string;
+  /** Derived from what the job is about, so that writing it twice is harmless. */
+  jobId: string;
+  payload: Record<string, unknown>;
+}
+
+export interface PendingJob extends OutboxJob {
+  id: number;
+}
+
+/** Records a job in the caller's transaction; the same job id twice is kept once. */
+export async function addToOutbox(tx: Queryable, job: OutboxJob): Promise<void> {
+  await tx.query('insert into outbox (queue, job, job_id, payload) values ($1, $2, $3, $4) on conflict (job_id) do nothing', [job.queue, job.job, job.jobId, JSON.stringify(job.payload)]);
+}
+
+/** Up to `limit` jobs not yet relayed, locked so that concurrent relays take different ones. */
+export async function claimPending(tx: Queryable, limit: number): Promise<PendingJob[]> {
+  const { rows } = await tx.query<{ id: number; queue: string; job: string; job_id: string; payload: Record<string, unknown> }>(
+    'select id, queue, job, job_id, payload from outbox where relayed_at is null order by id limit $1 for update skip locked',
+    [limit],
+  );
+  return rows.map((r) => ({ id: r.id, queue: r.queue, job: r.job, jobId: r.job_id, payload: r.payload }));
+}
+
+export async function markRelayed(tx: Queryable, ids: readonly number[]): Promise<void> {
+  if (ids.length > 0) await tx.query('update outbox set relayed_at = now() where id = any($1::bigint[])', [ids]);
+}
+
+/** How many jobs wait to be relayed (readiness and metrics). */
+export async function pendingCount(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ n: number }>('select count(*)::int as n from outbox where relayed_at is null');
+  return rows[0]?.n ?? 0;
+}

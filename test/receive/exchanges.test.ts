@@ -1,0 +1,186 @@
+/**
+ * POST /v1/exchanges and GET /v1/exchanges/{id} over real HTTP, on both stores and a
+ * real Redis: every row of the PROTOCOL §3 table that a partner can cause.
+ */
+import { randomUUID } from 'node:crypto';
+import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bodyDigest } from '../../src/intake/accept-exchange.ts';
+import { euDocument, GATEWAY_ID, partnerKeys, startTestGateway, type TestGateway } from '../support/gateway.ts';
+
+const uniq = () => randomUUID().slice(0, 8);
+
+async function receiptOf(gw: TestGateway, response: Response): Promise<{ exchangeId: string; receipt: string; claims: Record<string, unknown> }> {
+  const body = (await response.json()) as { exchangeId: string; receipt: string };
+  // An independent check: jose alone, against the published JWKS.
+  const jwks = (await (await fetch(`${gw.url}/.well-known/jwks.json`)).json()) as { keys: object[] };
+  const { payload, protectedHeader } = await compactVerify(body.receipt, createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]), { algorithms: ['ES256', 'EdDSA', 'PS256'] });
+  expect(protectedHeader.typ).toBe('mra-receipt+jwt');
+  return { ...body, claims: JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown> };
+}
+
+async function problem(response: Response): Promise<{ type: string; status: number; detail: string; [k: string]: unknown }> {
+  expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  return (await response.json()) as { type: string; status: number; detail: string };
+}
+
+describe.each(['PGlite', 'PostgreSQL'] as const)('exchanges on %s', (store) => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ store });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('accepts a signed document: 202, Location, and a receipt that verifies against the JWKS', async () => {
+    const batchId = `EU-${uniq()}`;
+    const body = euDocument({ batchId, sequence: 1, records: 2 });
+    const jti = `jti-${uniq()}`;
+    const response = await gw.request({ body, jti });
+    expect(response.status).toBe(202);
+    const { exchangeId, receipt, claims } = await receiptOf(gw, response);
+    expect(response.headers.get('location')).toBe(`/v1/exchanges/${exchangeId}`);
+    expect(claims).toMatchObject({ iss: GATEWAY_ID, aud: 'EU', exchangeId, requestJti: jti, batchId, digest: bodyDigest(Buffer.from(body)), kind: 'SNAPSHOT', sequence: 1, recordCount: 2, disposition: 'accepted' });
+    expect(claims['receivedAt']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+    expect(decodeProtectedHeader(receipt).kid).toBeTruthy();
+    // The raw body and the signature header are kept byte for byte, with the receipt.
+    const { rows } = await gw.gateway.db.query<{ body: Uint8Array; receipt: string; signature_header: string }>('select body, receipt, signature_header from exchanges where id = $1', [exchangeId]);
+    expect(Buffer.from(rows[0]!.body).toString('utf8')).toBe(body);
+    expect(rows[0]!.receipt).toBe(receipt);
+    expect(rows[0]!.signature_header).toMatch(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/);
+  });
+
+  it('answers a retry (same jti and body, re-signed with a fresh iat) with the earlier receipt, byte for byte', async () => {
+    const body = euDocument({ batchId: `EU-${uniq()}`, sequence: 2, kind: 'DELTA' });
+    const jti = `jti-${uniq()}`;
+    const first = await gw.request({ body, jti });
+    expect(first.status).toBe(202);
+    const firstText = await first.text();
+    const retry = await gw.request({ body, jti, iat: Math.floor(Date.now() / 1000) + 2 });
+    expect(retry.status).toBe(200);
+    expect(await retry.text()).toBe(firstText);
+  });
+
+  it('answers concurrent duplicates once: one 202, the others 200 with the same receipt', async () => {
+    const body = euDocument({ batchId: `EU-${uniq()}`, sequence: 3, kind: 'DELTA' });
+    const jti = `jti-${uniq()}`;
+    const responses = await Promise.all([0, 1, 2].map(() => gw.request({ body, jti })));
+    expect(responses.map((r) => r.status).sort()).toEqual([200, 200, 202]);
+    const texts = await Promise.all(responses.map((r) => r.text()));
+    expect(new Set(texts).size).toBe(1);
+  });
+
+  it('refuses the same jti with another body: 409 jti-conflict', async () => {
+    const jti = `jti-${uniq()}`;
+    expect((await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 4, kind: 'DELTA' }), jti })).status).toBe(202);
+    const again = await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 5, kind: 'DELTA' }), jti });
+    expect(again.status).toBe(409);
+    expect((await problem(again)).type).toBe('urn:mra:problem:jti-conflict');
+  });
+
+  it('answers the same batch under a new jti with the earlier receipt, and refuses it with another body: 409 duplicate-batch', async () => {
+    const batchId = `EU-${uniq()}`;
+    const body = euDocument({ batchId, sequence: 6, kind: 'DELTA' });
+    const first = await gw.request({ body });
+    expect(first.status).toBe(202);
+    const firstText = await first.text();
+    const resent = await gw.request({ body });
+    expect(resent.status).toBe(200);
+    expect(await resent.text()).toBe(firstText);
+    const changed = await gw.request({ body: euDocument({ batchId, sequence: 6, kind: 'DELTA', records: 2 }) });
+    expect(changed.status).toBe(409);
+    expect((await problem(changed)).type).toBe('urn:mra:problem:duplicate-batch');
+  });
+
+  it('refuses a document invalid as a whole with 422 naming its place, and uses up neither the jti nor the sequence', async () => {
+    const jti = `jti-${uniq()}`;
+    const bad = '<?xml version="1.0"?>\n<!DOCTYPE x>\n<AEOExchangeBatch xmlns="urn:eu:taxud:mra:aeo:1"/>';
+    const refused = await gw.request({ body: bad, jti });
+    expect(refused.status).toBe(422);
+    const p = await problem(refused);
+    expect(p).toMatchObject({ type: 'urn:mra:problem:document-invalid', status: 422, errorCount: 1, truncated: false });
+    expect(p['errors']).toEqual([{ index: null, key: null, pointer: expect.stringMatching(/^2:\d+$/), code: 'document-invalid', message: 'a DOCTYPE is not allowed' }]);
+    const good = await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 7, kind: 'DELTA' }), jti });
+    expect(good.status).toBe(202);
+  });
+
+  it('refuses a document whose receiver is not this gateway, or whose sender is not the signer: 422', async () => {
+    const toOther = await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 8, receiver: 'US-CBP' }) });
+    expect(toOther.status).toBe(422);
+    expect((await problem(toOther)).detail).toContain('not this gateway');
+    const fromOther = await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 8, partner: 'GB' }) });
+    expect(fromOther.status).toBe(422);
+  });
+
+  it('accepts a document with a bad record (202) and reports the rejection on GET, to its sender only', async () => {
+    const body = euDocument({ batchId: `EU-${uniq()}`, sequence: 9, kind: 'DELTA', records: 2 }).replace('<Name>Operator 1 GmbH</Name>', '');
+    const response = await gw.request({ body });
+    expect(response.status).toBe(202);
+    const { exchangeId } = (await response.json()) as { exchangeId: string };
+    const read = await gw.request({ method: 'GET', path: `/v1/exchanges/${exchangeId}` });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual({
+      exchangeId,
+      batchId: expect.any(String),
+      sequence: 9,
+      kind: 'DELTA',
+      state: expect.any(String),
+      counts: { records: 2, created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: 1 },
+      rejections: [{ index: 1, key: 'DEAEOF0000000001', pointer: '/AEOExchangeBatch/Operator[2]/Name', code: 'required', message: 'Name is required' }],
+    });
+    const other = await gw.request({ method: 'GET', path: `/v1/exchanges/${exchangeId}`, key: partnerKeys.JP, iss: 'JP' });
+    expect(other.status).toBe(404);
+    expect((await problem(other)).type).toBe('urn:mra:problem:not-found');
+  });
+
+  it('refuses an unsigned read-back: 401 with WWW-Authenticate', async () => {
+    const response = await fetch(`${gw.url}/v1/exchanges/${randomUUID()}`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('JWS-Signature');
+  });
+
+  it('refuses a suspended partner after a valid signature: 403 partner-suspended', async () => {
+    const response = await gw.request({ key: partnerKeys.KR, iss: 'KR', contentType: 'application/json', body: '{}' });
+    expect(response.status).toBe(403);
+    expect((await problem(response)).type).toBe('urn:mra:problem:partner-suspended');
+  });
+
+  it('refuses a body over the partner limit: 413', async () => {
+    const big = euDocument({ batchId: `EU-${uniq()}`, sequence: 10, records: 4000 });
+    expect(big.length).toBeGreaterThan(1_048_576);
+    const response = await gw.request({ body: big });
+    expect(response.status).toBe(413);
+    expect((await problem(response)).type).toBe('urn:mra:problem:payload-too-large');
+  });
+
+  it('refuses a media type that is not the format, a foreign charset, and a content encoding: 415', async () => {
+    for (const headers of [{ 'Content-Type': 'application/json' }, { 'Content-Type': 'application/xml; charset=iso-8859-1' }, { 'Content-Type': 'application/xml', 'Content-Encoding': 'gzip' }]) {
+      const response = await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 11 }), headers });
+      expect(response.status).toBe(415);
+      expect((await problem(response)).type).toBe('urn:mra:problem:unsupported-media-type');
+    }
+    const upper = await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 12, kind: 'DELTA' }), headers: { 'Content-Type': 'Application/XML; charset="UTF-8"' } });
+    expect(upper.status).toBe(202);
+  });
+
+  it('refuses a body changed after signing: 401 signature-invalid', async () => {
+    const body = euDocument({ batchId: `EU-${uniq()}`, sequence: 13 });
+    const response = await gw.request({ body, sentBody: body.replace('Operator 0', 'Operator O') });
+    expect(response.status).toBe(401);
+    expect((await problem(response)).type).toBe('urn:mra:problem:signature-invalid');
+  });
+
+  it('signs with every algorithm the partner is allowed: ES256, EdDSA, PS256', async () => {
+    for (const [i, key] of [partnerKeys.EU, partnerKeys.EUEd25519, partnerKeys.EUPs256].entries()) {
+      const response = await gw.request({ key, body: euDocument({ batchId: `EU-${uniq()}`, sequence: 20 + i, kind: 'DELTA' }) });
+      expect(response.status).toBe(202);
+    }
+  });
+
+  it('answers an unknown path with a problem document', async () => {
+    const response = await fetch(`${gw.url}/v2/nothing`);
+    expect(response.status).toBe(404);
+    expect((await problem(response)).type).toBe('urn:mra:problem:not-found');
+  });
+});
