@@ -8,6 +8,7 @@ import { GatewayError } from '../errors.ts';
 import { loadFormats } from '../translate/load-mappings.ts';
 import { exitCodes, type CommandIo } from './io.ts';
 import { keysGenerate, sendCommand, signCommand, verifyReceiptCommand } from './partner-commands.ts';
+import { demoCommand } from './demo-command.ts';
 import { runGateway } from './run-gateway.ts';
 import { translateCommand } from './translate-command.ts';
 
@@ -37,6 +38,15 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     .argument('[file]', 'input file (default: standard input)')
     .action(async (file: string | undefined, options: { from: string; to: string; sequence: number; batchId?: string; maxBytes: number }) => {
       status = await translateCommand(loadFormats(), { ...options, file, gatewayId: settings().GATEWAY_ID }, io);
+    });
+
+  program
+    .command('demo')
+    .description('start the gateway on embedded defaults and send each shipped partner\'s sample document to it, signed with its development key')
+    .option('--dev-keys <dir>', 'partners\' development keys', 'config/dev-keys')
+    .option('--fixtures <dir>', 'sample documents, fixtures/<format>/sample', 'fixtures')
+    .action(async (options: { devKeys: string; fixtures: string }) => {
+      status = await demoCommand(settings(), { devKeysDir: options.devKeys, fixturesDir: options.fixtures }, io);
     });
 
   program
