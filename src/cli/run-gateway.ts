@@ -6,14 +6,15 @@ import { exitCodes, type CommandIo } from './io.ts';
 export async function runGateway(settings: Settings, roles: GatewayRoles, io: CommandIo): Promise<number> {
   if (!(roles.api && roles.workers)) checkScaleOut(settings);
   const gateway = await startGateway(settings, roles);
-  if (gateway.url) io.stderr.write(`mra-gateway listening on ${gateway.url} (metrics ${gateway.metricsUrl})\n`);
+  // Handlers first, then the announcement: whoever waits for it may signal at once.
   const onHup = () => gateway.registry.reload();
   process.on('SIGHUP', onHup);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
   });
+  io.stderr.write(gateway.url ? `mra-gateway listening on ${gateway.url} (metrics ${gateway.metricsUrl})\n` : 'mra-gateway workers running\n');
+  await stopped;
   process.off('SIGHUP', onHup);
   await gateway.close();
   return exitCodes.ok;

@@ -4,7 +4,6 @@
  * worker then queues the job; a second worker, after the first is killed too, finds
  * nothing more to queue. Real processes, PostgreSQL and Redis.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,33 +15,15 @@ import { signRequest } from '../../src/sign/request-signature.ts';
 import { pendingCount } from '../../src/store/outbox.ts';
 import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, REDIS_URL, writePartners } from '../support/gateway.ts';
+import { killHard, runMragw as run, type MragwProcess } from '../support/processes.ts';
 
-const cli = new URL('../../src/cli/mragw.ts', import.meta.url).pathname;
-const children: ChildProcess[] = [];
-
-function runMragw(command: 'serve' | 'work', env: Record<string, string>): { child: ChildProcess; listening: Promise<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  const listening = new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /listening on (\S+)/.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`mragw ${command} exited with ${code}: ${stderr}`)));
-  });
-  listening.catch(() => {}); // a worker never listens; only awaited for the API
-  return { child, listening };
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
+const children: MragwProcess[] = [];
+const runMragw = (command: 'serve' | 'work', env: Record<string, string>) => {
+  const p = run([command], env);
+  children.push(p);
+  return p;
+};
+const kill = killHard;
 
 async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -76,7 +57,7 @@ describe('a crash between commit and enqueue', () => {
     const response = await fetch(`${url}/v1/exchanges`, { method: 'POST', headers: { 'Content-Type': 'application/xml', 'JWS-Signature': signature }, body });
     expect(response.status).toBe(202);
     const { exchangeId } = (await response.json()) as { exchangeId: string };
-    await kill(api.child);
+    await kill(api);
 
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const queue = new Queue('apply-EU', { connection: redis, prefix });
@@ -87,13 +68,13 @@ describe('a crash between commit and enqueue', () => {
       // A worker starts, relays the job, and is killed in turn.
       const worker = runMragw('work', env);
       await until(async () => (await pendingCount(database.db)) === 0);
-      await kill(worker.child);
+      await kill(worker);
       expect((await queue.getJob(`apply-${exchangeId}`))?.data).toEqual({ partner: 'EU', exchangeId, sequence: 1 });
 
       // Another worker finds nothing left to queue: still exactly one job.
       const again = runMragw('work', env);
       await new Promise((r) => setTimeout(r, 3_000));
-      await kill(again.child);
+      await kill(again);
       const counts = await queue.getJobCounts();
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
     } finally {
