@@ -48,6 +48,13 @@ export const settingsSchema = z.object({
   PREAUTH_FAILURES_PER_MINUTE: positive.default(600).describe('refused requests one client address may cause per minute before it gets 429'),
   STATUS_REQUESTS_PER_MINUTE: positive.default(1200).describe('`GET /v1/status/…` requests one client address may make per minute'),
   BODY_TIMEOUT_S: positive.default(30).describe('a request body not received in this time is refused (408)'),
+  JOB_LOCK_S: positive
+    .default(30)
+    .describe("how long a worker's hold on a job lasts without renewal; a job whose worker died is taken over after it"),
+  STAFF_JWKS: z.string().min(1).optional().describe("file or URL of the staff identity provider's public keys; unset: staff API closed"),
+  STAFF_ISSUER: z.string().min(1).optional().describe('the `iss` staff tokens must carry (required with `STAFF_JWKS`)'),
+  STAFF_AUDIENCE: z.string().min(1).optional().describe('the `aud` staff tokens must carry (required with `STAFF_JWKS`)'),
+  MRAGW_DEV_STAFF: z.enum(['0', '1']).optional().describe('`1`: trust a local development staff issuer (key in `DATA_DIR`) when `STAFF_JWKS` is unset; refused unless `HOST` is a loopback address'),
   METRICS_PORT: port.default(9464).describe('Prometheus `/metrics` (`0`: any free port)'),
   METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('address the metrics listener binds'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),

@@ -10,6 +10,8 @@ import { exitCodes, type CommandIo } from './io.ts';
 import { keysGenerate, sendCommand, signCommand, verifyReceiptCommand } from './partner-commands.ts';
 import { demoCommand } from './demo-command.ts';
 import { runGateway } from './run-gateway.ts';
+import { readFile, staffRequest } from './staff-commands.ts';
+import { staffTokenCommand, statusCommand, verifyStatusCommand } from './status-commands.ts';
 import { translateCommand } from './translate-command.ts';
 
 const positiveInteger = (value: string): number => {
@@ -116,8 +118,71 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
       status = await verifyReceiptCommand({ ...options, receipt }, io);
     });
 
-  for (const command of program.commands) command.exitOverride();
-  for (const command of keys.commands) command.exitOverride();
+  program
+    .command('status')
+    .description("ask the gateway for the signed status of one subject, and verify the assertion against the gateway's JWKS")
+    .argument('<scheme>', 'eu-aeo, gb-aeo, jp-aeo, kr-aeo, ca-pip, mx-oea, eori, jp-corp, kr-brn, ca-bn, mx-rfc, ctpat or mid')
+    .argument('<id>', 'the exact identifier')
+    .option('--url <url>', "the gateway's base URL", 'http://127.0.0.1:8080')
+    .option('--key <file>', 'ask as a partner: your private key')
+    .option('--iss <id>', 'ask as a partner: your party id')
+    .option('--token <jwt>', 'ask as staff: your bearer token (default: MRAGW_STAFF_TOKEN)')
+    .option('--aud <id>', 'the gateway party id (default: GATEWAY_ID)')
+    .action(async (scheme: string, id: string, options: { url: string; key?: string; iss?: string; token?: string; aud?: string }) => {
+      status = await statusCommand({ scheme, id, url: options.url, key: options.key, iss: options.iss, token: options.token ?? io.env['MRAGW_STAFF_TOKEN'], aud: options.aud ?? settings().GATEWAY_ID }, io);
+    });
+  program
+    .command('verify-status')
+    .description('verify a status assertion offline against the gateway JWKS (a file or a URL)')
+    .requiredOption('--jwks <file-or-url>', 'the gateway JWKS')
+    .argument('[assertion]', 'the compact JWS (default: standard input)')
+    .action(async (assertion: string | undefined, options: { jwks: string }) => {
+      status = await verifyStatusCommand({ jwks: options.jwks, assertion }, io);
+    });
+  program
+    .command('staff-token')
+    .description('mint a development staff token (for a gateway started with MRAGW_DEV_STAFF=1 on a loopback address)')
+    .requiredOption('--sub <name>', 'who you are (recorded with every decision)')
+    .option('--role <role...>', 'staff, feed-reader', ['staff'])
+    .option('--ttl <seconds>', 'lifetime, at most a day', positiveInteger, 3600)
+    .action(async (options: { sub: string; role: string[]; ttl: number }) => {
+      status = await staffTokenCommand({ dataDir: settings().DATA_DIR, subject: options.sub, roles: options.role, ttlSeconds: options.ttl }, io);
+    });
+
+  const staff = program.command('staff').description("CBP staff work, through the running gateway's API (token: --token or MRAGW_STAFF_TOKEN)");
+  const staffOptions = (c: Command) => c.option('--url <url>', "the gateway's base URL", 'http://127.0.0.1:8080').option('--token <jwt>', 'staff bearer token');
+  const send = (options: { url: string; token?: string }, method: 'GET' | 'POST', path: string, body?: Parameters<typeof staffRequest>[0]['body']) =>
+    staffRequest({ url: options.url, token: options.token ?? io.env['MRAGW_STAFF_TOKEN'], method, path, ...(body && { body }) }, io);
+  staffOptions(staff.command('discrepancies').description('list discrepancies').option('--state <state>', 'open, accepted, overridden, dismissed or all', 'open').option('--after <id>', 'cursor', '0')).action(
+    async (o: { url: string; token?: string; state: string; after: string }) => {
+      status = await send(o, 'GET', `/v1/discrepancies?state=${encodeURIComponent(o.state)}&after=${encodeURIComponent(o.after)}`);
+    },
+  );
+  staffOptions(
+    staff
+      .command('decide')
+      .description('decide a discrepancy: who, when and why are recorded')
+      .argument('<id>', 'discrepancy id')
+      .addOption(new Option('--decision <decision>', 'the decision').choices(['accepted', 'overridden', 'dismissed']).makeOptionMandatory())
+      .requiredOption('--reason <text>', 'why'),
+  ).action(async (id: string, o: { url: string; token?: string; decision: string; reason: string }) => {
+    status = await send(o, 'POST', `/v1/discrepancies/${encodeURIComponent(id)}/decision`, { json: { decision: o.decision, reason: o.reason } });
+  });
+  staffOptions(staff.command('release').description('release a batch held for a gap or a jump').argument('<exchangeId>')).action(async (exchangeId: string, o: { url: string; token?: string }) => {
+    status = await send(o, 'POST', `/v1/exchanges/${encodeURIComponent(exchangeId)}/release`);
+  });
+  staffOptions(staff.command('feed').description('the benefit change feed after a cursor').option('--after <id>', 'cursor', '0')).action(async (o: { url: string; token?: string; after: string }) => {
+    status = await send(o, 'GET', `/v1/benefits/changes?after=${encodeURIComponent(o.after)}`);
+  });
+  staffOptions(staff.command('import-ctpat').description('import the C-TPAT member export (a full export: absent members are removed)').argument('<file>')).action(async (file: string, o: { url: string; token?: string }) => {
+    status = await send(o, 'POST', '/v1/ctpat/members', { raw: readFile(file), contentType: 'application/x-ndjson' });
+  });
+
+  const overrideExit = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(overrideExit);
+  };
+  overrideExit(program);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -42,6 +42,7 @@ export function createApp(ctx: EdgeContext, options: { trustProxy?: string | und
     res.json(await ctx.jwks());
   });
   api.use(exchangesRouter(ctx));
+  for (const router of ctx.routers) api.use(router);
   api.use((_req, res) => sendProblem(res, 'not-found', 'no such resource'));
 
   app.use(ctx.basePath || '/', api);

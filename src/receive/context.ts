@@ -1,4 +1,5 @@
 /** What the HTTP edge needs from the rest of the gateway, assembled once at start. */
+import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { AcceptOutcome, IntakeDeps, VerifiedDocument } from '../intake/accept-exchange.ts';
 import type { Partner, PartnerDirectory, PublicJwk } from '../registry/partner.ts';
@@ -29,4 +30,6 @@ export interface EdgeContext {
   accepted(): void;
   metrics: Metrics;
   log: Logger;
+  /** Further routers mounted under the base path (status, staff). */
+  routers: Router[];
 }

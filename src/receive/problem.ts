@@ -20,6 +20,7 @@ export const problems = {
   'request-timeout': [408, 'Request timeout'],
   'jti-conflict': [409, 'Request id already used'],
   'duplicate-batch': [409, 'Batch already accepted'],
+  'conflict': [409, 'Conflict'],
   'payload-too-large': [413, 'Payload too large'],
   'unsupported-media-type': [415, 'Unsupported media type'],
   'document-invalid': [422, 'Document invalid'],
@@ -46,9 +47,9 @@ export function problemBody(slug: ProblemSlug, detail: string, extensions: Recor
 }
 
 /** Sends a problem; a 401 says how to authenticate, a 429 or 503 when to come back. */
-export function sendProblem(res: Response, slug: ProblemSlug, detail: string, options: { retryAfterSeconds?: number; extensions?: Record<string, unknown> } = {}): void {
+export function sendProblem(res: Response, slug: ProblemSlug, detail: string, options: { retryAfterSeconds?: number; extensions?: Record<string, unknown>; challenge?: string } = {}): void {
   const body = problemBody(slug, detail, options.extensions);
-  if (body.status === 401) res.setHeader('WWW-Authenticate', 'JWS-Signature');
+  if (body.status === 401) res.setHeader('WWW-Authenticate', options.challenge ?? 'JWS-Signature');
   if (options.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(options.retryAfterSeconds))));
   res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
 }

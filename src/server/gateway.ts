@@ -11,6 +11,7 @@ import { acceptExchange } from '../intake/accept-exchange.ts';
 import { receiptSigner } from '../intake/receipt.ts';
 import { GatewayKeys } from '../keys/gateway-keys.ts';
 import { OutboxRelay } from '../queue/outbox-relay.ts';
+import { Workers } from '../queue/workers.ts';
 import { resolveRedis } from '../queue/embedded-redis.ts';
 import { connectRedis, producerOptions } from '../queue/redis.ts';
 import { createApp } from '../receive/app.ts';
@@ -18,6 +19,10 @@ import { problemBody } from '../receive/problem.ts';
 import { PreauthBudget } from '../receive/read-body.ts';
 import { RateLimits } from '../receive/rate-limits.ts';
 import { Registry } from '../registry/registry.ts';
+import { StaffAuth } from '../staff/staff-auth.ts';
+import { staffRouter } from '../staff/staff-routes.ts';
+import { identifyStatusCaller, statusRouter } from '../status/status-route.ts';
+import { statusLookup } from '../store/status-lookup.ts';
 import type { Db } from '../store/db.ts';
 import { openStore } from '../store/open-store.ts';
 import { pendingCount } from '../store/outbox.ts';
@@ -62,7 +67,10 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
     dir: settings.PARTNERS_DIR,
     knownFormats: new Set(formats.keys()),
     onReloadError: (error) => log.error({ err: error.message }, 'partner registry: a file is invalid; the last good version stays in force'),
-    onReload: (partners) => log.info({ partners }, 'partner registry reloaded'),
+    onReload: (partners) => {
+      log.info({ partners }, 'partner registry reloaded');
+      workers?.ensure(partners);
+    },
     onJwksError: (partner, error) => log.warn({ partner, err: error.message }, "a partner's JWKS could not be fetched; its last good key set stays in use"),
   });
   const db = await openStore(settings);
@@ -83,9 +91,23 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
     setTimeout(resolve, 2_000).unref();
   });
   const relay = new OutboxRelay(db, producer, log, settings.QUEUE_PREFIX);
-  if (roles.workers) relay.start();
+  let workers: Workers | undefined;
+  if (roles.workers) {
+    relay.start();
+    workers = new Workers(redisEndpoint.url, settings.QUEUE_PREFIX, { db, formats, partner: (id) => registry.partner(id) }, log, settings.JOB_LOCK_S);
+    workers.ensure(registry.partners().map((p) => p.id));
+  }
 
   const metrics = createMetrics(() => pendingCount(db));
+  const staff = await StaffAuth.create({
+    jwks: settings.STAFF_JWKS,
+    issuer: settings.STAFF_ISSUER,
+    audience: settings.STAFF_AUDIENCE,
+    devIssuer: settings.MRAGW_DEV_STAFF === '1' ? { dataDir: settings.DATA_DIR } : undefined,
+    host: settings.HOST,
+  });
+  const limits = new RateLimits(producer, log, settings.QUEUE_PREFIX);
+  const nowSeconds = overrides.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const gatewayId = settings.GATEWAY_ID;
   const intake = { db, formats, gatewayId, receipts: receiptSigner(keys, gatewayId) };
   let server: Server | undefined;
@@ -101,14 +123,27 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
         intake,
         accept: (doc) => acceptExchange(intake, doc),
         jwks: async () => keys.jwks(await retainedSigningKeys(db)),
-        limits: new RateLimits(producer, log, settings.QUEUE_PREFIX),
+        limits,
         budget: new PreauthBudget(settings.PREAUTH_MAX_BYTES),
         settings: { iatSkewSeconds: settings.IAT_SKEW_S, preauthFailuresPerMinute: settings.PREAUTH_FAILURES_PER_MINUTE, bodyTimeoutMs: settings.BODY_TIMEOUT_S * 1000 },
-        nowSeconds: overrides.nowSeconds ?? (() => Math.floor(Date.now() / 1000)),
+        nowSeconds,
         readiness: async () => ({ redis: producer.status === 'ready' ? 'up' : 'down', workers: roles.workers ? 'running' : 'elsewhere', outboxPending: await pendingCount(db) }),
         accepted: () => relay.kick(),
         metrics,
         log,
+        routers: [
+          statusRouter({
+            gatewayId,
+            basePath: settings.PUBLIC_BASE_PATH,
+            lookup: statusLookup(db, registry),
+            sign: (typ, payload) => keys.sign(typ, payload),
+            identify: identifyStatusCaller({ gatewayId, basePath: settings.PUBLIC_BASE_PATH, partners: registry, staff, limits, iatSkewSeconds: settings.IAT_SKEW_S, preauthFailuresPerMinute: settings.PREAUTH_FAILURES_PER_MINUTE, nowSeconds }),
+            limits,
+            statusRequestsPerMinute: settings.STATUS_REQUESTS_PER_MINUTE,
+            nowSeconds,
+          }),
+          staffRouter({ db, registry, formats, authenticate: (authorization) => staff.verify(authorization), queued: () => relay.kick() }),
+        ],
       },
       { trustProxy: settings.TRUST_PROXY },
     );
@@ -134,7 +169,7 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
 
   const url = server && `http://${hostForUrl(settings.HOST)}:${(server.address() as AddressInfo).port}${settings.PUBLIC_BASE_PATH}`;
   const metricsUrl = metricsServer && `http://${hostForUrl(settings.METRICS_HOST)}:${(metricsServer.address() as AddressInfo).port}/metrics`;
-  log.info({ url, metricsUrl, store: db.kind, redis: redisEndpoint.url.startsWith('unix:') ? 'private redis-server' : redisEndpoint.url, gatewayId, roles }, 'gateway started');
+  log.info({ url, metricsUrl, staffApi: staff.source, store: db.kind, redis: redisEndpoint.url.startsWith('unix:') ? 'private redis-server' : redisEndpoint.url, gatewayId, roles }, 'gateway started');
 
   let closing: Promise<void> | undefined;
   return {
@@ -148,6 +183,7 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
         registry.stop();
         await Promise.all([server && closeServer(server), metricsServer && closeServer(metricsServer)]);
         await relay.stop();
+        await workers?.close();
         producer.disconnect();
         await db.close();
         await redisEndpoint.stop();

@@ -63,6 +63,8 @@ export interface TestGateway {
   /** Signs and sends a request as `iss` would; `tamper` may change what is sent after signing. */
   request(options: RequestOptions): Promise<Response>;
   redis: Redis;
+  /** The Redis key prefix of this gateway (its queues). */
+  prefix: string;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,7 @@ export interface RequestOptions {
   sentBody?: string | Buffer;
 }
 
-export async function startTestGateway(options: { store: 'PGlite' | 'PostgreSQL'; env?: Record<string, string>; partners?: Record<string, object> }): Promise<TestGateway> {
+export async function startTestGateway(options: { store: 'PGlite' | 'PostgreSQL'; env?: Record<string, string>; partners?: Record<string, object>; workers?: boolean }): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mragw-gw-'));
   writePartners(join(dataDir, 'partners'), options.partners);
   let database: TestDatabase | undefined;
@@ -100,7 +102,7 @@ export async function startTestGateway(options: { store: 'PGlite' | 'PostgreSQL'
     ...(database?.url && { DATABASE_URL: database.url }),
     ...options.env,
   });
-  const gateway = await startGateway(settings, { api: true, workers: true }, pino({ level: 'silent' }));
+  const gateway = await startGateway(settings, { api: true, workers: options.workers ?? true }, pino({ level: 'silent' }));
   const url = gateway.url!;
   const redis = new Redis(REDIS_URL);
   return {
@@ -109,6 +111,7 @@ export async function startTestGateway(options: { store: 'PGlite' | 'PostgreSQL'
     settings,
     dataDir,
     redis,
+    prefix,
     async request(o) {
       const method = o.method ?? 'POST';
       const path = o.path ?? '/v1/exchanges';

@@ -1,0 +1,102 @@
+/**
+ * The recognition of one partner record under the MRA (PROTOCOL.md §5): when several
+ * conditions hold, the first that applies decides — out-of-scope, withdrawn, revoked,
+ * suspended, recognized.
+ */
+import type { Operator } from '../canonical/operator.ts';
+import type { Partner } from '../registry/partner.ts';
+import type { Recognition, WithdrawalReason } from './model.ts';
+
+/** What recognitionOf decides for one record. */
+export interface RecognitionVerdict {
+  recognition: Recognition;
+  /** Set whenever the operator is withdrawn, even when out-of-scope ranks first for the recognition. */
+  withdrawn?: { reason: WithdrawalReason; since: string };
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,3})?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+const MINUTES_PER_DAY = 24 * 60;
+
+/** UTC calendar date (`YYYY-MM-DD`) of an RFC 3339 instant with `Z` or `±hh:mm`. */
+export function asOfDateOf(asOf: string): string {
+  // Computed from the fields, not Date.parse: the date is all that matters, and a leap
+  // second (`23:59:60`) or a one-digit fraction must not change it or fail.
+  const m = RFC3339.exec(asOf);
+  if (m === null) throw new Error(`not an RFC 3339 timestamp with an offset: ${asOf}`);
+  const [, y, mo, d, h, mi, , sign, oh, om] = m;
+  const offset = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(oh) * 60 + Number(om));
+  const dayShift = Math.floor((Number(h) * 60 + Number(mi) - offset) / MINUTES_PER_DAY);
+  const date = new Date(0);
+  // setUTCFullYear, not Date.UTC: the latter maps years 0–99 to 1900–1999.
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d) + dayShift);
+  return isoDate(date);
+}
+
+function isoDate(date: Date): string {
+  const year = String(date.getUTCFullYear()).padStart(4, '0');
+  const month = String(date.getUTCMonth() + 1).padStart(2, '0');
+  const day = String(date.getUTCDate()).padStart(2, '0');
+  return `${year}-${month}-${day}`;
+}
+
+/** Whether the MRA is in force on `date` (absent bounds do not limit). */
+export function mraInForce(partner: Partner, date: string): boolean {
+  const { inForceFrom, inForceUntil } = partner.mra;
+  if (inForceFrom !== undefined && inForceFrom > date) return false;
+  if (inForceUntil !== undefined && inForceUntil !== null && inForceUntil < date) return false;
+  return true;
+}
+
+/** Whether the record's authorisation type or category is in the partner's MRA scope (no scope: all are). */
+export function inScope(record: Operator, partner: Partner): boolean {
+  const scope = partner.mra.scope;
+  if (scope === undefined) return true;
+  const { type, category } = record.authorisation;
+  return (type !== undefined && scope.includes(type)) || (category !== undefined && scope.includes(category));
+}
+
+/** Why and since when the operator is withdrawn, if it is: consent first, then a SNAPSHOT's omission. */
+function withdrawalOf(
+  record: Operator,
+  asOfDate: string,
+  withdrawnBySnapshot: boolean,
+): { reason: WithdrawalReason; since: string } | undefined {
+  // Consent ranks first: it is the operator's own act and keeps its stricter disclosure
+  // rule (a consent-withdrawn operator is not shown; an omitted one still answers).
+  if (record.consent?.given === false) return { reason: 'consent', since: record.consent.withdrawnOn ?? asOfDate };
+  if (withdrawnBySnapshot) return { reason: 'snapshot-omission', since: asOfDate };
+  return undefined;
+}
+
+/** The recognition of one record (PROTOCOL.md §5 order). `asOfDate` is the UTC date of the batch's asOf. */
+export function recognitionOf(
+  record: Operator,
+  partner: Partner,
+  asOfDate: string,
+  withdrawnBySnapshot: boolean,
+  exchangeId: string,
+): RecognitionVerdict {
+  const statusSince = record.status.effective ?? asOfDate;
+  const withdrawn = withdrawalOf(record, asOfDate, withdrawnBySnapshot);
+  const verdict = (state: Recognition['state'], since: string): RecognitionVerdict =>
+    withdrawn === undefined
+      ? { recognition: { state, since, exchangeId } }
+      : { recognition: { state, since, exchangeId }, withdrawn };
+
+  // Scope before the in-force window: a record outside the scope is so whatever the
+  // window, and its status date is a stable `since` across batches.
+  if (!inScope(record, partner)) return verdict('out-of-scope', statusSince);
+  if (!mraInForce(partner, asOfDate)) return verdict('out-of-scope', asOfDate);
+  if (withdrawn !== undefined) return verdict('withdrawn', withdrawn.since);
+  switch (record.status.code) {
+    case 'revoked':
+      return verdict('revoked', statusSince);
+    // `applicant` exists only for C-TPAT members; a partner record carrying it is not
+    // (yet) certified, so it gets no benefits, as a suspended one.
+    case 'suspended':
+    case 'applicant':
+      return verdict('suspended', statusSince);
+    case 'active':
+      return verdict('recognized', statusSince);
+  }
+}

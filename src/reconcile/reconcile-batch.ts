@@ -1,0 +1,245 @@
+/**
+ * Reconciliation of one batch: from what the gateway held for a partner and what the
+ * batch says, the new state of every operator it touched, the benefit feed entries and
+ * the discrepancies. Pure: no I/O and no clock, so that running it twice on the same
+ * input, or replaying a batch on the state it produced, is testable and gives nothing new.
+ */
+import type { Operator } from '../canonical/operator.ts';
+import { benefitDiff, compareText, currentMids, grantsFor } from './benefits.ts';
+import {
+  ctpatMemberInactiveFindings,
+  heldMids,
+  midConflictFindings,
+  midMismatchFindings,
+  recordRejectedFindings,
+  revokedReinstatedFindings,
+  type FindingContext,
+  type MidOwner,
+} from './discrepancies.ts';
+import type {
+  BenefitGrant,
+  BenefitChange,
+  DiscrepancyFinding,
+  HeldOperator,
+  Recognition,
+  ReconcileCounts,
+  ReconcileInput,
+  ReconcilePlan,
+  WithdrawalReason,
+} from './model.ts';
+import { asOfDateOf, recognitionOf, type RecognitionVerdict } from './recognition.ts';
+
+/** What reconciling one operator gives. */
+interface Outcome {
+  held: HeldOperator;
+  changes: BenefitChange[];
+  findings: DiscrepancyFinding[];
+  /** How the batch's record compares with what was held; undefined for an operator the batch omitted. */
+  count: 'created' | 'changed' | 'unchanged' | undefined;
+  newlyWithdrawn: boolean;
+}
+
+/** Stable deep equality of plain JSON-like values: key order is ignored, and an undefined member equals an absent one. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  }
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  // A stored record read back from JSON has lost its undefined members: they are not a change.
+  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  for (const k of keys) if (!sameValue(ra[k], rb[k])) return false;
+  return true;
+}
+
+/**
+ * The recognition and withdrawal that follow a held state. A state that holds on keeps
+ * its `since` and the exchange that caused it, so that an unchanged record (or a
+ * withdrawal dated by the asOf date) gives the same state batch after batch. A new state
+ * never starts before the one it ends: a record back with an older status date (a
+ * withdrawn operator present again) starts at the asOf date, the first the gateway
+ * knows of it.
+ */
+function continueFrom(
+  previous: HeldOperator | undefined,
+  fresh: RecognitionVerdict,
+  asOfDate: string,
+): { recognition: Recognition; withdrawn?: { reason: WithdrawalReason; since: string } } {
+  const withdrawn =
+    fresh.withdrawn !== undefined && previous?.withdrawn?.reason === fresh.withdrawn.reason ? previous.withdrawn : fresh.withdrawn;
+  const recognition = continuedRecognition(previous, fresh, asOfDate);
+  return withdrawn === undefined ? { recognition } : { recognition, withdrawn };
+}
+
+function continuedRecognition(previous: HeldOperator | undefined, fresh: RecognitionVerdict, asOfDate: string): Recognition {
+  if (previous === undefined) return fresh.recognition;
+  const before = previous.recognition;
+  const sameState =
+    before.state === fresh.recognition.state &&
+    (before.state !== 'withdrawn' || previous.withdrawn?.reason === fresh.withdrawn?.reason);
+  if (sameState) return before;
+  if (fresh.recognition.since < before.since) return { ...fresh.recognition, since: asOfDate };
+  return fresh.recognition;
+}
+
+/** When the benefits that stop now end: with the recognition, its new state's date; else (a MID no longer current or held) the asOf date. */
+function endDateOf(recognition: Recognition, asOfDate: string): string {
+  return recognition.state === 'recognized' ? asOfDate : recognition.since;
+}
+
+/** A record key twice in one batch invalidates the document at intake (PROTOCOL.md §3): reaching here is a bug. */
+function assertUniqueKeys(records: readonly Operator[]): void {
+  const seen = new Set<string>();
+  for (const r of records) {
+    if (seen.has(r.key)) throw new Error(`record key ${r.key} appears twice in one batch`);
+    seen.add(r.key);
+  }
+}
+
+/**
+ * MID links as they stand once the plan is applied: the partner's operators the batch
+ * upserts (carried, or newly withdrawn by omission) are linked by what they link now,
+ * not by what the store held. So a MID that moves from one key to another within the
+ * batch is no conflict, two records of the batch sharing one MID are, and replaying the
+ * batch on the state it produced sees the very links this run saw.
+ */
+function ownersAfterBatch(input: ReconcileInput, linksByKey: ReadonlyMap<string, readonly string[]>): Map<string, MidOwner[]> {
+  const partner = input.partner.id;
+  const owners = new Map<string, MidOwner[]>();
+  for (const [mid, list] of input.midOwners) {
+    owners.set(mid, list.filter((o) => o.partner !== partner || !linksByKey.has(o.key)));
+  }
+  for (const [key, mids] of linksByKey) {
+    for (const mid of mids) {
+      const list = owners.get(mid) ?? [];
+      list.push({ partner, key });
+      owners.set(mid, list);
+    }
+  }
+  return owners;
+}
+
+/** The outcome for a record the batch carries: it replaces everything held for its key. */
+function carried(
+  record: Operator,
+  mids: string[],
+  owners: ReadonlyMap<string, readonly MidOwner[]>,
+  input: ReconcileInput,
+  asOfDate: string,
+): Outcome {
+  const { partner, exchangeId } = input;
+  const previous = input.previous.get(record.key);
+  const who: FindingContext = { partner: partner.id, key: record.key, exchangeId };
+  const { recognition, withdrawn } = continueFrom(previous, recognitionOf(record, partner, asOfDate, false, exchangeId), asOfDate);
+  const conflicts = midConflictFindings(mids, owners, who);
+  const benefits = grantsFor(recognition, mids, partner.mra.benefits, heldMids(conflicts)).map((grant) => notBeforeLink(grant, record));
+  const held: HeldOperator = {
+    partner: partner.id,
+    key: record.key,
+    record,
+    ...(withdrawn === undefined ? {} : { withdrawn }),
+    recognition,
+    benefits,
+    currentMids: mids,
+    lastExchangeId: exchangeId,
+    lastSequence: input.sequence,
+  };
+  return {
+    held,
+    changes: benefitDiff(previous?.benefits ?? [], benefits, endDateOf(recognition, asOfDate), who),
+    findings: [
+      ...midMismatchFindings(record, partner, mids, who),
+      ...conflicts,
+      ...ctpatMemberInactiveFindings(recognition, mids, input.ctpatByMid, who),
+      ...revokedReinstatedFindings(previous?.record, record, who),
+    ],
+    count: countOf(previous, record),
+    newlyWithdrawn: withdrawn !== undefined && previous?.withdrawn === undefined,
+  };
+}
+
+/** created / changed / unchanged; an operator present again after a SNAPSHOT omitted it has changed, whatever its record. */
+function countOf(previous: HeldOperator | undefined, record: Operator): Outcome['count'] {
+  if (previous === undefined) return 'created';
+  if (previous.withdrawn?.reason === 'snapshot-omission') return 'changed';
+  return sameValue(previous.record, record) ? 'unchanged' : 'changed';
+}
+
+/** The outcome for a held operator a SNAPSHOT omitted: withdrawn as of the asOf date, its record kept; undefined if already withdrawn. */
+function omitted(previous: HeldOperator, input: ReconcileInput, asOfDate: string): Outcome | undefined {
+  // Omitted again (or withdrawn by consent, which ranks first): nothing changes, nothing is counted.
+  if (previous.withdrawn !== undefined) return undefined;
+  const { partner, exchangeId } = input;
+  const who: FindingContext = { partner: partner.id, key: previous.key, exchangeId };
+  const fresh = recognitionOf(previous.record, partner, asOfDate, true, exchangeId);
+  const { recognition, withdrawn } = continueFrom(previous, fresh, asOfDate);
+  const mids = currentMids(previous.record, asOfDate);
+  // Withdrawn or out-of-scope, never recognized: no benefit remains.
+  const benefits = grantsFor(recognition, mids, partner.mra.benefits, new Set());
+  const held: HeldOperator = {
+    ...previous,
+    partner: partner.id,
+    ...(withdrawn === undefined ? {} : { withdrawn }),
+    recognition,
+    benefits,
+    currentMids: mids,
+    lastExchangeId: exchangeId,
+    lastSequence: input.sequence,
+  };
+  return {
+    held,
+    changes: benefitDiff(previous.benefits, benefits, endDateOf(recognition, asOfDate), who),
+    findings: [],
+    count: undefined,
+    newlyWithdrawn: withdrawn !== undefined,
+  };
+}
+
+/** Held operators a SNAPSHOT neither carries nor rejected with a readable key (those count as present). */
+function omittedOperators(input: ReconcileInput): HeldOperator[] {
+  if (input.kind !== 'SNAPSHOT') return [];
+  const present = new Set<string>(input.records.map((r) => r.key));
+  for (const r of input.rejected) if (r.key !== null) present.add(r.key);
+  return [...input.previous.values()].filter((h) => !present.has(h.key));
+}
+
+/** Reconciles one batch against what the gateway held for its partner. */
+export function reconcileBatch(input: ReconcileInput): ReconcilePlan {
+  assertUniqueKeys(input.records);
+  const asOfDate = asOfDateOf(input.asOf);
+  const omissions = omittedOperators(input)
+    .map((previous) => omitted(previous, input, asOfDate))
+    .filter((o): o is Outcome => o !== undefined);
+  const linksByKey = new Map<string, string[]>(omissions.map((o) => [o.held.key, o.held.currentMids]));
+  for (const r of input.records) linksByKey.set(r.key, currentMids(r, asOfDate));
+  const owners = ownersAfterBatch(input, linksByKey);
+
+  const outcomes: Outcome[] = [
+    ...input.records.map((r) => carried(r, linksByKey.get(r.key) ?? [], owners, input, asOfDate)),
+    ...omissions,
+  ];
+  outcomes.sort((a, b) => compareText(a.held.key, b.held.key));
+
+  const counts: ReconcileCounts = { created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: input.rejected.length };
+  for (const o of outcomes) {
+    if (o.count !== undefined) counts[o.count] += 1;
+    if (o.newlyWithdrawn) counts.withdrawn += 1;
+  }
+  return {
+    upserts: outcomes.map((o) => o.held),
+    counts,
+    benefitChanges: outcomes.flatMap((o) => o.changes),
+    discrepancies: [
+      ...outcomes.flatMap((o) => o.findings),
+      ...recordRejectedFindings(input.rejected, input.partner.id, input.exchangeId),
+    ],
+  };
+}
+
+/** A MID's benefits start no earlier than the link itself (its validFrom), even under an older recognition. */
+function notBeforeLink(grant: BenefitGrant, record: Operator): BenefitGrant {
+  const from = record.mids.find((m) => m.mid === grant.mid)?.validFrom;
+  return from !== undefined && from > grant.since ? { ...grant, since: from } : grant;
+}

@@ -1,0 +1,126 @@
+/**
+ * The staff API (CBP staff, bearer tokens): discrepancies and their decisions, held
+ * batches released, the benefit change feed (also for `feed-reader` credentials), the
+ * registry as read-only, and the C-TPAT member import. Every decision records who, when
+ * and why.
+ */
+import { Router, type Request, type Response } from 'express';
+import express from 'express';
+import { z } from 'zod';
+import { sendProblem } from '../receive/problem.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { Db } from '../store/db.ts';
+import { importCtpatMembers } from './ctpat-import.ts';
+import type { Format } from '../translate/format.ts';
+import { releaseHeldBatch } from './release.ts';
+import type { StaffRole } from './staff-auth.ts';
+
+export interface StaffCaller {
+  subject: string;
+  roles: readonly StaffRole[];
+}
+
+export interface StaffRouteDeps {
+  db: Db;
+  registry: Registry;
+  formats: ReadonlyMap<string, Format>;
+  /** Verifies the bearer token; throws with a safe message when it does not verify. */
+  authenticate(authorization: string | undefined): Promise<StaffCaller>;
+  /** Called after a release, so that the outbox is relayed at once. */
+  queued(): void;
+}
+
+const Decision = z.strictObject({ decision: z.enum(['accepted', 'overridden', 'dismissed']), reason: z.string().min(1).max(2000) });
+const Page = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
+
+export function staffRouter(deps: StaffRouteDeps): Router {
+  const router = Router();
+
+  /** The caller, if it holds one of `roles`; otherwise the answer is sent and undefined returned. */
+  async function caller(req: Request, res: Response, roles: readonly StaffRole[]): Promise<StaffCaller | undefined> {
+    let who: StaffCaller;
+    try {
+      who = await deps.authenticate(req.get('Authorization'));
+    } catch (error) {
+      sendProblem(res, 'unauthorized', (error as Error).message, { challenge: 'Bearer' });
+      return undefined;
+    }
+    if (!who.roles.some((r) => roles.includes(r))) {
+      sendProblem(res, 'forbidden', `this needs the role ${roles.join(' or ')}`);
+      return undefined;
+    }
+    return who;
+  }
+
+  router.get('/v1/discrepancies', async (req, res) => {
+    if (!(await caller(req, res, ['staff']))) return;
+    const page = Page.safeParse(req.query);
+    const state = typeof req.query['state'] === 'string' ? req.query['state'] : 'open';
+    if (!page.success || !['open', 'accepted', 'overridden', 'dismissed', 'all'].includes(state)) return sendProblem(res, 'bad-request', 'after and limit are whole numbers; state is open, accepted, overridden, dismissed or all');
+    const { rows } = await deps.db.query(
+      `select id::int as id, kind, partner, record_key as key, mid, detail, state, opened_exchange as "exchangeId", opened_at as "openedAt", decided_by as "decidedBy", decided_at as "decidedAt", decision_reason as reason
+       from discrepancies where id > $1 and ($2 = 'all' or state = $2) order by id limit $3`,
+      [page.data.after, state, page.data.limit],
+    );
+    res.json({ discrepancies: rows });
+  });
+
+  router.post('/v1/discrepancies/:id/decision', express.json({ limit: '16kb' }), async (req, res) => {
+    const who = await caller(req, res, ['staff']);
+    if (!who) return;
+    const body = Decision.safeParse(req.body);
+    if (!body.success) return sendProblem(res, 'bad-request', `the body must be {"decision": "accepted" | "overridden" | "dismissed", "reason": "…"}: ${body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const id = Number(req.params['id']);
+    if (!Number.isSafeInteger(id)) return sendProblem(res, 'not-found', 'no such discrepancy');
+    const updated = await deps.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ id: number }>(
+        "update discrepancies set state = $2, decided_by = $3, decided_at = now(), decision_reason = $4 where id = $1 and state = 'open' returning id::int as id",
+        [id, body.data.decision, who.subject, body.data.reason],
+      );
+      if (rows.length === 0) return false;
+      await tx.query('insert into audit_log (actor, action, subject, detail) values ($1, $2, $3, $4)', [who.subject, `discrepancy-${body.data.decision}`, `discrepancy:${id}`, JSON.stringify({ reason: body.data.reason })]);
+      return true;
+    });
+    if (!updated) {
+      const { rows } = await deps.db.query('select 1 from discrepancies where id = $1', [id]);
+      return rows.length === 0 ? sendProblem(res, 'not-found', 'no such discrepancy') : sendProblem(res, 'conflict', 'this discrepancy was already decided');
+    }
+    res.json({ id, state: body.data.decision, decidedBy: who.subject });
+  });
+
+  router.post('/v1/exchanges/:exchangeId/release', async (req, res) => {
+    const who = await caller(req, res, ['staff']);
+    if (!who) return;
+    const outcome = await releaseHeldBatch(deps.db, String(req.params['exchangeId']), who.subject);
+    if (outcome.outcome === 'not-found') return sendProblem(res, 'not-found', 'no such exchange');
+    if (outcome.outcome === 'refused') return sendProblem(res, 'conflict', outcome.detail);
+    deps.queued();
+    res.json({ exchangeId: req.params['exchangeId'], state: 'received', releasedBy: who.subject });
+  });
+
+  router.get('/v1/benefits/changes', async (req, res) => {
+    if (!(await caller(req, res, ['staff', 'feed-reader']))) return;
+    const page = Page.safeParse(req.query);
+    if (!page.success) return sendProblem(res, 'bad-request', 'after and limit must be whole numbers (limit at most 1000)');
+    const { rows } = await deps.db.query<{ id: number }>(
+      `select id::int as id, mid, partner, record_key as record, benefit, change, effective::text as effective, exchange_id as "exchangeId"
+       from benefit_changes where id > $1 order by id limit $2`,
+      [page.data.after, page.data.limit],
+    );
+    res.json({ changes: rows, next: rows.length > 0 ? rows[rows.length - 1]!.id : page.data.after });
+  });
+
+  router.get('/v1/registry/partners', async (req, res) => {
+    if (!(await caller(req, res, ['staff']))) return;
+    res.json({ partners: deps.registry.partners() });
+  });
+
+  router.post('/v1/ctpat/members', express.raw({ type: () => true, limit: '256mb' }), async (req, res) => {
+    const who = await caller(req, res, ['staff']);
+    if (!who) return;
+    const result = await importCtpatMembers(deps.db, deps.formats.get('ctpat')!, req.body as Buffer, who.subject);
+    res.json(result);
+  });
+
+  return router;
+}

@@ -1,0 +1,124 @@
+/**
+ * Reconciliation end to end: documents sent over HTTP, applied by the workers on a real
+ * Redis and PostgreSQL, and the recognitions, benefit feed and discrepancies that result
+ * (the rules of issue 4, one scenario each).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { euBatch, euKey, euMid, feed, openDiscrepancies, recognition, sendAndWait, waitForState } from '../support/eu-operators.ts';
+
+let gw: TestGateway | undefined;
+afterEach(async () => {
+  await gw?.close();
+  gw = undefined;
+});
+const start = async () => (gw = await startTestGateway({ store: 'PostgreSQL' }));
+
+describe('applying batches', () => {
+  it('a first SNAPSHOT recognizes AEOS and AEOF operators from their status date, and never an AEOC one (out of scope)', async () => {
+    const g = await start();
+    const aeos = { n: 1, type: 'AEOS' as const, effective: '2019-05-01' };
+    const aeoc = { n: 2, type: 'AEOC' as const };
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [aeos, aeoc] }));
+    expect(await recognition(g, euKey(aeos))).toEqual({ state: 'recognized', since: '2019-05-01' });
+    expect(await recognition(g, euKey(aeoc))).toMatchObject({ state: 'out-of-scope' });
+    expect(await feed(g)).toEqual([{ mid: euMid(aeos), record: euKey(aeos), benefit: 'reduced-examinations', change: 'start', effective: '2019-05-01' }]);
+  });
+
+  it('a SNAPSHOT that omits an operator withdraws it as of its asOf date, and its benefits end then', async () => {
+    const g = await start();
+    const a = { n: 1 };
+    const b = { n: 2 };
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a, b] }));
+    await sendAndWait(g, euBatch({ batchId: 'S2', sequence: 2, kind: 'SNAPSHOT', asOf: '2026-12-01T05:00:00+01:00', operators: [a] }));
+    expect(await recognition(g, euKey(b))).toEqual({ state: 'withdrawn', since: '2026-12-01' });
+    expect(await recognition(g, euKey(a))).toMatchObject({ state: 'recognized' });
+    expect((await feed(g)).filter((f) => f.change === 'end')).toEqual([{ mid: euMid(b), record: euKey(b), benefit: 'reduced-examinations', change: 'end', effective: '2026-12-01' }]);
+  });
+
+  it('holds a DELTA after a gap, and applies it in order once the gap is filled', async () => {
+    const g = await start();
+    const a = { n: 1 };
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a] }));
+    const third = await sendAndWait(g, euBatch({ batchId: 'D3', sequence: 3, kind: 'DELTA', operators: [{ ...a, status: 'REVOKED', effective: '2026-03-03' }] }), 'held');
+    expect(await recognition(g, euKey(a))).toMatchObject({ state: 'recognized' });
+    await sendAndWait(g, euBatch({ batchId: 'D2', sequence: 2, kind: 'DELTA', operators: [{ ...a, status: 'SUSPENDED', effective: '2026-02-02' }] }));
+    await waitForState(g, third.exchangeId, 'applied');
+    expect(await recognition(g, euKey(a))).toEqual({ state: 'revoked', since: '2026-03-03' });
+    const versions = await g.gateway.db.query<{ sequence: number }>("select sequence::int as sequence from operator_versions where record_key = $1 order by id", [euKey(a)]);
+    expect(versions.rows.map((r) => r.sequence)).toEqual([1, 2, 3]);
+  });
+
+  it('accepts a batch below the run as stale and never applies it', async () => {
+    const g = await start();
+    const a = { n: 1 };
+    await sendAndWait(g, euBatch({ batchId: 'S5', sequence: 5, kind: 'SNAPSHOT', operators: [a] }));
+    const stale = await g.request({ body: euBatch({ batchId: 'D4', sequence: 4, kind: 'DELTA', operators: [{ ...a, status: 'REVOKED' }] }) });
+    expect(stale.status).toBe(202);
+    const { exchangeId } = (await stale.json()) as { exchangeId: string };
+    await new Promise((r) => setTimeout(r, 500));
+    const { rows } = await g.gateway.db.query<{ state: string }>('select state from exchanges where id = $1', [exchangeId]);
+    expect(rows[0]!.state).toBe('stale');
+    expect(await recognition(g, euKey(a))).toMatchObject({ state: 'recognized' });
+  });
+
+  it('withdraws an operator whose consent is withdrawn, from the withdrawal date', async () => {
+    const g = await start();
+    const a = { n: 1 };
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a] }));
+    await sendAndWait(g, euBatch({ batchId: 'D2', sequence: 2, kind: 'DELTA', operators: [{ ...a, withdrawnOn: '2026-10-15' }] }));
+    expect(await recognition(g, euKey(a))).toEqual({ state: 'withdrawn', since: '2026-10-15' });
+    expect((await feed(g)).at(-1)).toMatchObject({ change: 'end', effective: '2026-10-15' });
+  });
+
+  it('ends benefits on suspension and starts them again on reinstatement, each on its effective date', async () => {
+    const g = await start();
+    const a = { n: 1, effective: '2018-01-01' };
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a] }));
+    await sendAndWait(g, euBatch({ batchId: 'D2', sequence: 2, kind: 'DELTA', operators: [{ ...a, status: 'SUSPENDED', effective: '2026-04-01' }] }));
+    expect(await recognition(g, euKey(a))).toEqual({ state: 'suspended', since: '2026-04-01' });
+    await sendAndWait(g, euBatch({ batchId: 'D3', sequence: 3, kind: 'DELTA', operators: [{ ...a, status: 'VALID', effective: '2026-06-15' }] }));
+    expect(await recognition(g, euKey(a))).toEqual({ state: 'recognized', since: '2026-06-15' });
+    expect((await feed(g)).map((f) => [f.change, f.effective])).toEqual([
+      ['start', '2018-01-01'],
+      ['end', '2026-04-01'],
+      ['start', '2026-06-15'],
+    ]);
+  });
+
+  it('opens a discrepancy for a MID that does not match its construction, and still grants its benefits', async () => {
+    const g = await start();
+    const a = { n: 1, mids: ['DEWRONG1HAM'] };
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a] }));
+    expect(await openDiscrepancies(g)).toEqual([{ kind: 'mid-mismatch', key: euKey(a), mid: 'DEWRONG1HAM' }]);
+    expect(await feed(g)).toHaveLength(1);
+  });
+
+  it('holds the benefits of a MID linked to two operators, and opens a discrepancy', async () => {
+    const g = await start();
+    const a = { n: 1 };
+    const shared = euMid(a);
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a] }));
+    await sendAndWait(g, euBatch({ batchId: 'D2', sequence: 2, kind: 'DELTA', operators: [{ n: 2, mids: [shared] }] }));
+    expect((await openDiscrepancies(g)).filter((d) => d.kind === 'mid-conflict')).toEqual([{ kind: 'mid-conflict', key: euKey({ n: 2 }), mid: shared }]);
+    expect((await feed(g)).filter((f) => f.record === euKey({ n: 2 }))).toEqual([]);
+  });
+
+  it('opens a discrepancy when a REVOKED operator comes back VALID without a new authorisation date', async () => {
+    const g = await start();
+    const a = { n: 1, authorisedOn: '2015-01-01' };
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [{ ...a, status: 'REVOKED', effective: '2025-01-01' }] }));
+    await sendAndWait(g, euBatch({ batchId: 'D2', sequence: 2, kind: 'DELTA', operators: [{ ...a, status: 'VALID', effective: '2026-01-01' }] }));
+    expect(await openDiscrepancies(g)).toContainEqual({ kind: 'revoked-reinstated', key: euKey(a), mid: null });
+  });
+
+  it('keeps what it held for a record the SNAPSHOT carried but rejected, and opens a discrepancy', async () => {
+    const g = await start();
+    const a = { n: 1 };
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a] }));
+    const broken = euBatch({ batchId: 'S2', sequence: 2, kind: 'SNAPSHOT', operators: [{ ...a, status: 'REVOKED' }] }).replace(/<Name>[^<]*<\/Name>/, '');
+    await sendAndWait(g, broken);
+    expect(await recognition(g, euKey(a))).toMatchObject({ state: 'recognized' });
+    expect(await openDiscrepancies(g)).toContainEqual({ kind: 'record-rejected', key: euKey(a), mid: null });
+  });
+});

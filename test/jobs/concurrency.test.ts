@@ -1,0 +1,110 @@
+/**
+ * Exactly once in effect: a batch applied twice, by two workers at once, or by a worker
+ * killed half-way and another that finishes, gives the same recognitions, benefits and
+ * feed, with no duplicate feed entry.
+ */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Queue } from 'bullmq';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyBatch } from '../../src/reconcile/apply-batch.ts';
+import { openPostgres } from '../../src/store/postgres-db.ts';
+import { loadFormats } from '../../src/translate/load-mappings.ts';
+import { euBatch, feed, waitForState } from '../support/eu-operators.ts';
+import { REDIS_URL, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { killHard, runMragw, type MragwProcess } from '../support/processes.ts';
+
+let gw: TestGateway | undefined;
+const processes: MragwProcess[] = [];
+afterEach(async () => {
+  await Promise.all(processes.map(killHard));
+  await gw?.close();
+  gw = undefined;
+});
+
+const operators = (count: number) => Array.from({ length: count }, (_, i) => ({ n: i + 1 }));
+
+async function accept(g: TestGateway, body: string): Promise<string> {
+  const response = await g.request({ body });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { exchangeId: string }).exchangeId;
+}
+
+async function snapshotOfState(g: TestGateway) {
+  const ops = await g.gateway.db.query('select record_key, recognition_state, recognition_since::text, benefits, current_mids from operators order by record_key');
+  return { operators: ops.rows, feed: await feed(g) };
+}
+
+describe('exactly once in effect', () => {
+  it('replaying an applied batch changes nothing and adds no feed entry', async () => {
+    const g = (gw = await startTestGateway({ store: 'PostgreSQL', workers: false }));
+    const id = await accept(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: operators(20) }));
+    const deps = { db: g.gateway.db, formats: loadFormats(), partner: (p: string) => g.gateway.registry.partner(p) };
+    expect(await applyBatch(deps, id)).toMatchObject({ applied: true });
+    const first = await snapshotOfState(g);
+    expect(first.feed).toHaveLength(20);
+    expect(await applyBatch(deps, id)).toEqual({ applied: false, reason: 'already-applied' });
+    // Even forced to run again on the state it produced, it adds nothing.
+    await g.gateway.db.query("update exchanges set state = 'received' where id = $1", [id]);
+    expect(await applyBatch(deps, id)).toMatchObject({ applied: true });
+    expect(await snapshotOfState(g)).toEqual(first);
+  });
+
+  it('two workers applying the same SNAPSHOT at once: one applies, the other finds it done', async () => {
+    const g = (gw = await startTestGateway({ store: 'PostgreSQL', workers: false }));
+    const id = await accept(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: operators(200) }));
+    // Two separate connection pools, as two worker processes would have.
+    const [a, b] = [openPostgres(g.settings.DATABASE_URL!), openPostgres(g.settings.DATABASE_URL!)];
+    const formats = loadFormats();
+    const partner = (p: string) => g.gateway.registry.partner(p);
+    try {
+      const outcomes = await Promise.all([applyBatch({ db: a, formats, partner }, id), applyBatch({ db: b, formats, partner }, id)]);
+      expect(outcomes.map((o) => o.applied).sort()).toEqual([false, true]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    const state = await snapshotOfState(g);
+    expect(state.feed).toHaveLength(200);
+    expect(new Set(state.feed.map((f) => `${f.mid}|${f.record}|${f.benefit}|${f.change}`)).size).toBe(200);
+  });
+
+  it('a worker killed in the middle of a large SNAPSHOT: another finishes it, with the same result as an uninterrupted run', async () => {
+    const vectors = JSON.parse(readFileSync(new URL('../../../shared/spec/vectors/partner.json', import.meta.url), 'utf8')) as { partner: { keys: { jwks: object } } };
+    const eu = { id: 'EU', name: 'European Union', programme: 'EU-AEO', format: 'eu-aeo', mra: { scope: ['AEOS', 'AEOF'], benefits: ['reduced-examinations', 'front-of-line'] }, keys: { algorithms: ['ES256'], jwks: vectors.partner.keys.jwks }, limits: { maxBodyBytes: 64 * 1024 * 1024, requestsPerMinute: 600 } };
+    const keyFile = `${process.env['TMPDIR'] ?? '/tmp'}/mragw-kill-${randomUUID()}.pem`;
+    writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    const g = (gw = await startTestGateway({ store: 'PostgreSQL', workers: false, partners: { eu }, env: { SIGNING_KEY_FILE: keyFile } }));
+    const count = 20_000;
+    const id = await accept(g, euBatch({ batchId: 'BIG', sequence: 1, kind: 'SNAPSHOT', operators: operators(count) }));
+    const env = { DATABASE_URL: g.settings.DATABASE_URL!, SIGNING_KEY_FILE: keyFile, PARTNERS_DIR: g.settings.PARTNERS_DIR, DATA_DIR: g.dataDir, GATEWAY_ID: g.settings.GATEWAY_ID, REDIS_URL, QUEUE_PREFIX: g.prefix, LOG_LEVEL: 'silent', JOB_LOCK_S: '3' };
+
+    const queue = new Queue('apply-EU', { connection: { url: REDIS_URL }, prefix: g.prefix });
+    try {
+      const first = runMragw(['work'], env);
+      processes.push(first);
+      // Kill it once it is well into the job (it reports progress as it goes).
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const job = await queue.getJob(`apply-${id}`);
+        if (job && typeof job.progress === 'number' && job.progress >= 30) break;
+        if (Date.now() > deadline) throw new Error('the job never started');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await killHard(first);
+      const { rows } = await g.gateway.db.query<{ state: string }>('select state from exchanges where id = $1', [id]);
+      expect(rows[0]!.state).toBe('received'); // nothing half-saved: the transaction rolled back
+
+      const second = runMragw(['work'], env);
+      processes.push(second);
+      await waitForState(g, id, 'applied', 60_000);
+      const state = await snapshotOfState(g);
+      expect(state.operators).toHaveLength(count);
+      expect(state.feed).toHaveLength(count * 2);
+      expect(new Set(state.feed.map((f) => `${f.mid}|${f.record}|${f.benefit}|${f.change}`)).size).toBe(count * 2);
+      expect(state.operators.every((o) => (o as { recognition_state: string }).recognition_state === 'recognized')).toBe(true);
+    } finally {
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+    }
+  }, 120_000);
+});

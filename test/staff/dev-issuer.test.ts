@@ -1,0 +1,111 @@
+/** The development staff issuer (MRAGW_DEV_STAFF) and `mragw staff-token`. */
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CommandIo } from '../../src/cli/io.ts';
+import { staffTokenCommand } from '../../src/cli/status-commands.ts';
+import { SettingsError } from '../../src/config.ts';
+import { DEV_STAFF_AUDIENCE, DEV_STAFF_ISSUER, devIssuerJwks, devIssuerKeyFile, mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
+import { StaffAuth, StaffAuthError } from '../../src/staff/staff-auth.ts';
+
+let dataDir: string;
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'mragw-dev-staff-'));
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('development staff issuer', () => {
+  it('generates one ES256 key into DATA_DIR/staff-issuer, private to the user, and reuses it', async () => {
+    const first = await devIssuerJwks(dataDir);
+    const file = devIssuerKeyFile(dataDir);
+    expect(file).toBe(join(dataDir, 'staff-issuer', 'signing-key.pem'));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dataDir, 'staff-issuer')).mode & 0o077).toBe(0);
+    expect(first.keys).toHaveLength(1);
+    expect(first.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+    expect(first.keys[0]).not.toHaveProperty('d');
+    expect(await devIssuerJwks(dataDir)).toEqual(first);
+  });
+
+  it('mints tokens that a StaffAuth on the same DATA_DIR and a loopback HOST accepts', async () => {
+    const token = await mintDevStaffToken(dataDir, { subject: 'dev-officer', roles: ['staff', 'feed-reader'], ttlSeconds: 600 });
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({ iss: DEV_STAFF_ISSUER, aud: DEV_STAFF_AUDIENCE, sub: 'dev-officer', roles: ['staff', 'feed-reader'] });
+    expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(600);
+    expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'ES256', kid: (await devIssuerJwks(dataDir)).keys[0]?.kid });
+    for (const host of ['127.0.0.1', 'localhost', '::1']) {
+      const auth = await StaffAuth.create({ devIssuer: { dataDir }, host });
+      expect(auth.source).toBe('dev-issuer');
+      expect(await auth.verify(`Bearer ${token}`)).toEqual({ subject: 'dev-officer', roles: ['staff', 'feed-reader'] });
+    }
+  });
+
+  it('is refused unless HOST is a loopback address', async () => {
+    await expect(StaffAuth.create({ devIssuer: { dataDir }, host: '0.0.0.0' })).rejects.toThrow(SettingsError);
+    await expect(StaffAuth.create({ devIssuer: { dataDir }, host: '10.1.2.3' })).rejects.toThrow(/loopback/);
+    await expect(StaffAuth.create({ devIssuer: { dataDir } })).rejects.toThrow(/loopback/);
+  });
+
+  it('is not trusted when STAFF_JWKS is set', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'mragw-dev-staff-other-'));
+    try {
+      const jwksFile = join(other, 'idp.jwks.json');
+      writeFileSync(jwksFile, JSON.stringify(await devIssuerJwks(other)));
+      const auth = await StaffAuth.create({ jwks: jwksFile, issuer: 'https://idp.example/', audience: 'mragw', devIssuer: { dataDir }, host: '127.0.0.1' });
+      expect(auth.source).toBe('jwks-file');
+      const token = await mintDevStaffToken(dataDir, { subject: 'dev-officer', roles: ['staff'], ttlSeconds: 600 });
+      await expect(auth.verify(`Bearer ${token}`)).rejects.toThrow(StaffAuthError);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a token minted by another DATA_DIR\'s issuer, and an expired one', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'mragw-dev-staff-other-'));
+    try {
+      const auth = await StaffAuth.create({ devIssuer: { dataDir }, host: '127.0.0.1' });
+      const foreign = await mintDevStaffToken(other, { subject: 'x', roles: ['staff'], ttlSeconds: 600 });
+      await expect(auth.verify(`Bearer ${foreign}`)).rejects.toThrow(StaffAuthError);
+      const expired = await mintDevStaffToken(dataDir, { subject: 'x', roles: ['staff'], ttlSeconds: 60, nowSeconds: Math.floor(Date.now() / 1000) - 3600 });
+      await expect(auth.verify(`Bearer ${expired}`)).rejects.toThrow(/expired/);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('mints nothing for an unknown role, no role, or a lifetime outside 1 s … 24 h', async () => {
+    await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: ['admin'], ttlSeconds: 60 })).rejects.toThrow(RangeError);
+    await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: [], ttlSeconds: 60 })).rejects.toThrow(RangeError);
+    await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: ['staff'], ttlSeconds: 86_401 })).rejects.toThrow(RangeError);
+    await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: ['staff'], ttlSeconds: 0 })).rejects.toThrow(RangeError);
+    await expect(mintDevStaffToken(dataDir, { subject: '', roles: ['staff'], ttlSeconds: 60 })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('mragw staff-token', () => {
+  function capture(): { io: CommandIo; out: () => string; err: () => string } {
+    let stdout = '';
+    let stderr = '';
+    return { io: { stdin: Readable.from([]), stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} }, out: () => stdout, err: () => stderr };
+  }
+
+  it('prints a token on standard output (role staff when none is given), a note on standard error', async () => {
+    const { io, out, err } = capture();
+    expect(await staffTokenCommand({ dataDir, subject: 'cli-officer', roles: [], ttlSeconds: 3600 }, io)).toBe(0);
+    const token = out().trim();
+    expect(decodeJwt(token)).toMatchObject({ sub: 'cli-officer', roles: ['staff'] });
+    expect(err()).toContain('MRAGW_DEV_STAFF=1');
+    const auth = await StaffAuth.create({ devIssuer: { dataDir }, host: '127.0.0.1' });
+    expect(await auth.verify(`Bearer ${token}`)).toEqual({ subject: 'cli-officer', roles: ['staff'] });
+  });
+
+  it('exits 64 for an unknown role', async () => {
+    const { io, out, err } = capture();
+    expect(await staffTokenCommand({ dataDir, subject: 'x', roles: ['root'], ttlSeconds: 60 }, io)).toBe(64);
+    expect(out()).toBe('');
+    expect(err()).toContain('unknown role');
+  });
+});
