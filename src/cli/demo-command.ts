@@ -11,7 +11,7 @@ import { bodyDigest } from '../intake/accept-exchange.ts';
 import { RECEIPT_TYP } from '../intake/receipt.ts';
 import { verifyGatewaySigned } from '../keys/gateway-keys.ts';
 import type { PublicJwk } from '../registry/partner.ts';
-import { startGateway } from '../server/gateway.ts';
+import { startGateway, type RunningGateway } from '../server/gateway.ts';
 import { signRequest } from '../sign/request-signature.ts';
 import { loadFormats } from '../translate/load-mappings.ts';
 import { exitCodes, type CommandIo } from './io.ts';
@@ -21,6 +21,7 @@ export async function demoCommand(settings: Settings, options: { devKeysDir: str
   const gateway = await startGateway({ ...settings, PORT: 0, METRICS_PORT: 0 }, { api: true, workers: true }, pino({ level: 'silent' }));
   const say = (line: string) => io.stdout.write(`${line}\n`);
   let failures = 0;
+  const exchanges: string[] = [];
   try {
     say(`gateway ${settings.GATEWAY_ID} on ${gateway.url} (store: ${gateway.db.kind}, data in ${settings.DATA_DIR})`);
     const jwks = (await (await fetch(`${gateway.url}/.well-known/jwks.json`)).json()) as { keys: PublicJwk[] };
@@ -43,6 +44,7 @@ export async function demoCommand(settings: Settings, options: { devKeysDir: str
         continue;
       }
       const { exchangeId, receipt } = JSON.parse(text) as { exchangeId: string; receipt: string };
+      exchanges.push(exchangeId);
       const claims = await verifyGatewaySigned(receipt, jwks, RECEIPT_TYP);
       const verified = claims['digest'] === bodyDigest(body) && claims['aud'] === partner.id;
       const readTarget = `/v1/exchanges/${exchangeId}`;
@@ -52,9 +54,43 @@ export async function demoCommand(settings: Settings, options: { devKeysDir: str
       say(`${partner.id.padEnd(3)} ${partner.format.padEnd(7)} ${answer}; ${claims['kind']} #${claims['sequence']}, disposition ${claims['disposition']}${claims['heldReason'] ? ` (${claims['heldReason']})` : ''}; ${view.counts.records} records, ${view.counts.rejected} rejected; receipt ${verified ? 'verified' : 'NOT VERIFIED'}`);
       if (!verified) failures++;
     }
+    await settled(gateway, exchanges);
+    await reportReconciliation(gateway, jwks, say);
     say(`\nEvery document, its signature header and its receipt are in the store of record; run again to see retries answered with the earlier receipts.`);
   } finally {
     await gateway.close();
   }
   return failures === 0 ? exitCodes.ok : exitCodes.someRejected;
+}
+
+/** Waits (a little) until the workers have applied what was accepted. */
+async function settled(gateway: RunningGateway, ids: readonly string[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const { rows } = await gateway.db.query<{ n: number }>("select count(*)::int as n from exchanges where id = any($1::uuid[]) and state in ('received', 'processing')", [ids]);
+    if (rows[0]!.n === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** What reconciliation decided, partner by partner, and one status assertion verified offline. */
+async function reportReconciliation(gateway: RunningGateway, jwks: { keys: PublicJwk[] }, say: (line: string) => void): Promise<void> {
+  say('\nreconciled (recognitions, MIDs with benefits, open discrepancies):');
+  const { rows } = await gateway.db.query<{ partner: string; states: string; mids: number; open: number }>(
+    `select o.partner, string_agg(o.recognition_state || ' ' || o.n, ', ' order by o.recognition_state) as states,
+       (select count(distinct mid)::int from benefit_changes b where b.partner = o.partner) as mids,
+       (select count(*)::int from discrepancies d where d.partner = o.partner and d.state = 'open') as open
+     from (select partner, recognition_state, count(*)::int as n from operators group by partner, recognition_state) o group by o.partner order by o.partner`,
+  );
+  for (const r of rows) say(`${r.partner.padEnd(3)} ${r.states}; ${r.mids} MID(s) with benefits; ${r.open} discrepancy(ies) for staff`);
+  const { rows: feed } = await gateway.db.query<{ n: number }>('select count(*)::int as n from benefit_changes');
+  say(`benefit change feed: ${feed[0]!.n} entries (GET /v1/benefits/changes?after=0, staff or feed-reader)`);
+  const { rows: sample } = await gateway.db.query<{ partner: string; key: string }>("select partner, record_key as key from operators where recognition_state = 'recognized' order by partner, record_key limit 1");
+  const first = sample[0];
+  if (!first) return;
+  const format = gateway.registry.partner(first.partner)!.format;
+  const answer = (await (await fetch(`${gateway.url}/v1/status/${format}/${encodeURIComponent(first.key)}`)).json()) as { assertion: string };
+  const claims = await verifyGatewaySigned(answer.assertion, jwks, 'mra-status+jwt');
+  const recognition = (claims['recognitions'] as { state: string; since: string }[])[0]!;
+  say(`status of ${claims['sub']} asked anonymously: ${claims['status']}, ${recognition.state} since ${recognition.since}; the signed assertion verifies against the JWKS`);
 }
