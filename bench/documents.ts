@@ -6,16 +6,18 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0');
 export function euSnapshot(n: number): string {
   const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<AEOExchangeBatch xmlns="urn:eu:taxud:mra:aeo:1" partner="EU" receiver="US-CBP-DEV" batchId="EU-BENCH-1" sequence="1" type="SNAPSHOT" asOf="2026-11-27T02:00:00Z" recordCount="${n}">\n`];
   for (let i = 0; i < n; i++) {
+    // Names whose first two words carry i, so that every MID is distinct and matches its construction.
+    const d = pad(i, 6);
     parts.push(`  <Operator>
     <TIN scheme="EORI">DE${pad(i, 15)}</TIN>
     <AuthorisationNumber>DEAEOF${pad(i, 10)}</AuthorisationNumber>
     <AuthorisationType>AEOF</AuthorisationType>
-    <Name>Müller Präzisionsteile ${i} GmbH &amp; Co. KG</Name>
-    <Address><Street>Industriestraße ${i % 500}</Street><City>Dresden</City><PostalCode>01067</PostalCode><Country>DE</Country></Address>
+    <Name>${d.slice(0, 3)}Müller ${d.slice(3)}Präzision GmbH &amp; Co. KG</Name>
+    <Address><Street>Industriestraße 12</Street><City>Dresden</City><PostalCode>01067</PostalCode><Country>DE</Country></Address>
     <Status code="VALID" effectiveDate="2016-03-01"/>
     <AuthorisationDate>2010-01-15</AuthorisationDate>
     <ConsentToExchange>true</ConsentToExchange>
-    <LinkedMID>DEMULPRA${pad(i % 10000, 4)}DRE</LinkedMID>
+    <LinkedMID>DE${d}12DRE</LinkedMID>
   </Operator>\n`);
   }
   parts.push('</AEOExchangeBatch>\n');

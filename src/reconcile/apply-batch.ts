@@ -57,6 +57,8 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
 
     // The raw body is the record of what was said: it is read again here, never a copy.
     const read = readDocument(format, Buffer.from(exchange.body));
+    // Between the long synchronous steps, let the queue renew this job's lock.
+    await yieldToEventLoop();
     await deps.progress?.(30);
     const envelope = read.batch.envelope!;
     const rejected = rejectedRecords(read.rejections);
@@ -76,6 +78,7 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
       midOwners: owners,
       ctpatByMid: await ctpatByMid(tx, mids),
     });
+    await yieldToEventLoop();
     await deps.progress?.(60);
     // A finding staff already decided is not opened again.
     const decided = await decidedDiscrepancies(tx, plan.discrepancies.map((d) => d.dedupeKey));
@@ -110,3 +113,5 @@ function changeKinds(plan: { upserts: readonly { key: string; withdrawn?: unknow
   }
   return kinds;
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -158,11 +158,12 @@ export async function appendBenefitChanges(tx: Queryable, changes: readonly Bene
 
 /** Opens discrepancies; one already open with the same dedupe key is not opened twice. */
 export async function openDiscrepancies(tx: Queryable, findings: readonly DiscrepancyFinding[]): Promise<void> {
-  for (const f of findings) {
+  for (const part of chunks(findings)) {
     await tx.query(
-      `insert into discrepancies (kind, partner, record_key, mid, detail, dedupe_key, opened_exchange) values ($1, $2, $3, $4, $5, $6, $7)
+      `insert into discrepancies (kind, partner, record_key, mid, detail, dedupe_key, opened_exchange)
+       select k, p, r, m, d::jsonb, dk, x::uuid from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) as t(k, p, r, m, d, dk, x)
        on conflict (dedupe_key) where state = 'open' do nothing`,
-      [f.kind, f.partner, f.key, f.mid ?? null, JSON.stringify(f.detail), f.dedupeKey, f.exchangeId],
+      [part.map((f) => f.kind), part.map((f) => f.partner), part.map((f) => f.key), part.map((f) => f.mid ?? null), part.map((f) => JSON.stringify(f.detail)), part.map((f) => f.dedupeKey), part.map((f) => f.exchangeId)],
     );
   }
 }

@@ -1,0 +1,60 @@
+/**
+ * `npm run bench` (second part): applying a large EU SNAPSHOT, on PGlite in this process.
+ * Reports the time next to translating the same document alone (the floor reconciliation
+ * adds to), and the longest the event loop was blocked — a job must renew its queue lock
+ * (JOB_LOCK_S, 30 s) well within that, or another worker takes it over.
+ */
+import { randomUUID } from 'node:crypto';
+import { PartnerEntry } from '../src/registry/partner.ts';
+import { applyBatch } from '../src/reconcile/apply-batch.ts';
+import { insertExchange } from '../src/store/exchanges.ts';
+import { migrate } from '../src/store/migrate.ts';
+import { openPglite } from '../src/store/pglite-db.ts';
+import { openPostgres } from '../src/store/postgres-db.ts';
+import { loadFormats } from '../src/translate/load-mappings.ts';
+import { readDocument } from '../src/translate/read-document.ts';
+import { euSnapshot } from './documents.ts';
+
+const records = Number(process.env['BENCH_APPLY_RECORDS'] ?? 100_000);
+const formats = loadFormats();
+const eu = PartnerEntry.parse({ id: 'EU', name: 'EU', programme: 'EU-AEO', format: 'eu-aeo', mra: { scope: ['AEOS', 'AEOF'], benefits: ['reduced-examinations', 'front-of-line'] }, keys: { algorithms: ['ES256'], jwks: { keys: [] } } });
+const body = Buffer.from(euSnapshot(records));
+
+let t = process.hrtime.bigint();
+readDocument(formats.get('eu-aeo')!, body);
+const translateSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+
+// PostgreSQL when BENCH_DATABASE_URL names an (empty) database, else PGlite in memory.
+const databaseUrl = process.env['BENCH_DATABASE_URL'];
+const db = databaseUrl ? openPostgres(databaseUrl) : await openPglite(undefined);
+await migrate(db);
+const id = randomUUID();
+await insertExchange(db, {
+  id, partner: 'EU', requestJti: 'bench', batchId: 'EU-BENCH-1', sequence: 1, kind: 'SNAPSHOT', format: 'eu-aeo', contentType: 'application/xml', digest: 'x', body,
+  signatureHeader: 'x', receivedAt: new Date(), disposition: 'accepted', heldReason: undefined, state: 'received', counts: { records, created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: 0 }, rejections: [], receipt: 'x', receiptKid: 'x',
+});
+// The longest gap between ticks of a 10 ms timer: how long the event loop was blocked.
+let blockedSeconds = 0;
+let last = process.hrtime.bigint();
+const ticker = setInterval(() => {
+  const now = process.hrtime.bigint();
+  blockedSeconds = Math.max(blockedSeconds, Number(now - last) / 1e9 - 0.01);
+  last = now;
+}, 10);
+t = process.hrtime.bigint();
+const outcome = await applyBatch({ db, formats, partner: () => eu }, id);
+const applySeconds = Number(process.hrtime.bigint() - t) / 1e9;
+clearInterval(ticker);
+await db.close();
+
+process.stdout.write(
+  [
+    `\napply-batch, ${records} EU records (${(body.length / 1e6).toFixed(1)} MB), on ${db.kind}:`,
+    `| case | time | vs translate only |`,
+    `| --- | --- | --- |`,
+    `| translate to canonical only (floor) | ${translateSeconds.toFixed(2)} s | 1.00× |`,
+    `| apply (translate, reconcile, save, one transaction) | ${applySeconds.toFixed(2)} s | ${(applySeconds / translateSeconds).toFixed(2)}× |`,
+    `longest event-loop block during apply: ${blockedSeconds.toFixed(2)} s (${((blockedSeconds / 30) * 100).toFixed(0)}% of the 30 s job lock); outcome ${JSON.stringify(outcome)}`,
+    '',
+  ].join('\n'),
+);
