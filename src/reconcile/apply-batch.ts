@@ -12,6 +12,7 @@ import { ctpatByMid, decidedDiscrepancies, loadHeld, midOwners, savePlan } from 
 import type { Format } from '../translate/format.ts';
 import { readDocument } from '../translate/read-document.ts';
 import type { RejectedRecord } from './model.ts';
+import { dedupeKeyOf } from './discrepancies.ts';
 import { reconcileBatch } from './reconcile-batch.ts';
 
 export interface ApplyDeps {
@@ -66,6 +67,10 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     const previous = await loadHeld(tx, partner.id, envelope.kind === 'SNAPSHOT' ? undefined : keys);
     const mids = [...new Set(read.batch.records.flatMap((r) => r.mids.map((m) => m.mid)))];
     const owners = await midOwners(tx, mids);
+    // A MID link staff accepted (or overrode, or dismissed) is no longer a conflict: its benefits are not held.
+    const conflictKeys = read.batch.records.flatMap((r) => r.mids.map((m) => [m.mid, dedupeKeyOf('mid-conflict', partner.id, r.key, undefined, m.mid)] as const));
+    const settledConflicts = await decidedDiscrepancies(tx, conflictKeys.map(([, k]) => k));
+    for (const [mid, key] of conflictKeys) if (settledConflicts.has(key)) owners.delete(mid);
     const plan = reconcileBatch({
       partner,
       exchangeId,

@@ -122,3 +122,18 @@ describe('applying batches', () => {
     expect(await openDiscrepancies(g)).toContainEqual({ kind: 'record-rejected', key: euKey(a), mid: null });
   });
 });
+
+describe('decisions', () => {
+  it('a MID conflict staff accepted holds that MID no longer: the next batch grants its benefits, and the conflict is not reopened', async () => {
+    const g = await start();
+    const a = { n: 1 };
+    const shared = euMid(a);
+    const b = { n: 2, mids: [shared] };
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a] }));
+    await sendAndWait(g, euBatch({ batchId: 'D2', sequence: 2, kind: 'DELTA', operators: [b] }));
+    await g.gateway.db.query("update discrepancies set state = 'accepted', decided_by = 'test', decided_at = now(), decision_reason = 'same group' where kind = 'mid-conflict'");
+    await sendAndWait(g, euBatch({ batchId: 'D3', sequence: 3, kind: 'DELTA', operators: [b] }));
+    expect((await openDiscrepancies(g)).filter((d) => d.kind === 'mid-conflict')).toEqual([]);
+    expect((await feed(g)).filter((f) => f.record === euKey(b))).toEqual([{ mid: shared, record: euKey(b), benefit: 'reduced-examinations', change: 'start', effective: '2020-01-01' }]);
+  });
+});
