@@ -137,3 +137,17 @@ describe('decisions', () => {
     expect((await feed(g)).filter((f) => f.record === euKey(b))).toEqual([{ mid: shared, record: euKey(b), benefit: 'reduced-examinations', change: 'start', effective: '2020-01-01' }]);
   });
 });
+
+describe('C-TPAT members', () => {
+  it('opens a discrepancy when a recognized operator links the MID of a suspended C-TPAT member', async () => {
+    const g = await start();
+    const a = { n: 1 };
+    const { importCtpatMembers } = await import('../../src/staff/ctpat-import.ts');
+    const { loadFormats } = await import('../../src/translate/load-mappings.ts');
+    const member = { accountNumber: 'CT-0099', businessType: 'FOREIGN_MANUFACTURER', legalName: 'Hafen Werke', status: 'SUSPENDED', statusDate: '2026-01-01', consentToShare: true, identifiers: { mids: [euMid(a)], scac: null } };
+    const result = await importCtpatMembers(g.gateway.db, loadFormats().get('ctpat')!, Buffer.from(`${JSON.stringify(member)}\n`), 'test');
+    expect(result).toMatchObject({ imported: 1, rejected: [] });
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a] }));
+    expect(await openDiscrepancies(g)).toEqual([{ kind: 'ctpat-member-inactive', key: euKey(a), mid: euMid(a) }]);
+  });
+});
