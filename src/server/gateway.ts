@@ -98,6 +98,7 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
     workers.ensure(registry.partners().map((p) => p.id));
   }
 
+  const kickRelay = roles.workers ? () => relay.kick() : () => {};
   const metrics = createMetrics(() => pendingCount(db));
   const staff = await StaffAuth.create({
     jwks: settings.STAFF_JWKS,
@@ -128,7 +129,8 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
         settings: { iatSkewSeconds: settings.IAT_SKEW_S, preauthFailuresPerMinute: settings.PREAUTH_FAILURES_PER_MINUTE, bodyTimeoutMs: settings.BODY_TIMEOUT_S * 1000 },
         nowSeconds,
         readiness: async () => ({ redis: producer.status === 'ready' ? 'up' : 'down', workers: roles.workers ? 'running' : 'elsewhere', outboxPending: await pendingCount(db) }),
-        accepted: () => relay.kick(),
+        // The relay is workers' work: an API-only process leaves the outbox to them.
+        accepted: kickRelay,
         metrics,
         log,
         routers: [
@@ -142,7 +144,7 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
             statusRequestsPerMinute: settings.STATUS_REQUESTS_PER_MINUTE,
             nowSeconds,
           }),
-          staffRouter({ db, registry, formats, authenticate: (authorization) => staff.verify(authorization), queued: () => relay.kick() }),
+          staffRouter({ db, registry, formats, authenticate: (authorization) => staff.verify(authorization), queued: kickRelay }),
         ],
       },
       { trustProxy: settings.TRUST_PROXY },
