@@ -38,8 +38,8 @@ export const settingsSchema = z.object({
   QUEUE_PREFIX: z
     .string()
     .regex(/^\{[A-Za-z0-9._-]{1,64}\}$/, 'a Redis hash tag such as {mragw}')
-    .default('{mragw}')
-    .describe('prefix of every Redis key (queues, rate limits); one hash tag, so a Redis Cluster keeps them in one slot'),
+    .optional()
+    .describe('prefix of every Redis key (queues, rate limits), one hash tag so a Redis Cluster keeps them in one slot; unset: `{mragw-<id of the store>}`, so gateways with separate stores never share queues'),
   SIGNING_KEY_FILE: z.string().optional().describe("the gateway's current private signing key (PKCS#8 PEM or JWK); unset: generated once into `DATA_DIR/keys`"),
   SIGNING_KEYS_DIR: z.string().optional().describe('a folder of keys: all are published; the newest published for `SIGNING_KEY_MIN_AGE_DAYS` signs'),
   SIGNING_KEY_MIN_AGE_DAYS: z.coerce.number().min(0).default(30).describe('notice a new key gets in the JWKS before it signs; `0` for tests'),

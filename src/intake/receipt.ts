@@ -1,5 +1,6 @@
 /** Receipts (PROTOCOL §4): compact JWS, typ `mra-receipt+jwt`, signed with the gateway's current key. */
 import { randomUUID } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
 import type { PublicJwk } from '../registry/partner.ts';
 
 export const RECEIPT_TYP = 'mra-receipt+jwt';
@@ -25,16 +26,19 @@ export interface ReceiptSigner {
 
 /** What the gateway's key holder offers: the current public key and a compact signer. */
 export interface GatewaySigner {
-  current(): { publicJwk: PublicJwk };
   sign(typ: string, payload: Record<string, unknown>): Promise<string>;
+  jwks(): { keys: PublicJwk[] };
 }
 
 /** A receipt signer over the gateway's keys, stamping `iss`, `iat` and a receipt id. */
 export function receiptSigner(keys: GatewaySigner, gatewayId: string, nowSeconds: () => number = () => Math.floor(Date.now() / 1000)): ReceiptSigner {
   return {
     async sign(claims) {
-      const key = keys.current().publicJwk;
       const token = await keys.sign(RECEIPT_TYP, { iss: gatewayId, iat: nowSeconds(), jti: randomUUID(), ...claims });
+      // The key named in the token itself: at a rotation instant "current" may already be another one.
+      const kid = decodeProtectedHeader(token).kid;
+      const key = keys.jwks().keys.find((k) => k.kid === kid);
+      if (!key) throw new Error(`the key ${kid} that signed the receipt is not among the gateway keys`);
       return { token, key };
     },
   };

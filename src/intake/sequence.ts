@@ -46,9 +46,22 @@ export function decideSequence(state: PartnerSequenceState, held: readonly HeldB
   return { disposition: 'accepted', state: { snapshotBase: state.snapshotBase, runEnd }, release, staled: [] };
 }
 
-/** A SNAPSHOT at `sequence`: held DELTAs below it are stale, those right above it follow it. */
+/**
+ * Staff release a held batch (PROTOCOL §3): it applies now, as if the run had reached it.
+ * A batch the run already passed is refused; releasing before the first SNAPSHOT too.
+ */
+export function releaseHeld(state: PartnerSequenceState, held: readonly HeldBatch[], batch: HeldBatch): { refused: string } | Omit<SequenceDecision, 'disposition'> {
+  if (state.runEnd === null || batch.heldReason === 'no-snapshot-yet') return { refused: 'the first batch applied from a partner must be a SNAPSHOT; this one waits for it' };
+  if (batch.sequence <= state.runEnd) return { refused: `the run is already at ${state.runEnd}: this batch would apply over newer data` };
+  const others = held.filter((h) => h.id !== batch.id);
+  if (batch.kind === 'SNAPSHOT') return startRun(batch.sequence, others);
+  const { runEnd, release } = extendRun(batch.sequence, others);
+  return { state: { snapshotBase: state.snapshotBase, runEnd }, release, staled: [] };
+}
+
+/** A SNAPSHOT at `sequence`: every held batch below it is stale, held DELTAs right above it follow it. */
 function startRun(sequence: number, held: readonly HeldBatch[]): Omit<SequenceDecision, 'disposition'> {
-  const staled = held.filter((h) => h.sequence < sequence && h.heldReason !== 'sequence-jump');
+  const staled = held.filter((h) => h.sequence < sequence);
   const { runEnd, release } = extendRun(sequence, held);
   return { state: { snapshotBase: sequence, runEnd }, release, staled };
 }

@@ -3,10 +3,10 @@
  * partner's batches apply in order; the advisory lock in apply-batch keeps that true
  * across processes). Every job of the catalogue has its handler here, or the start fails.
  */
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { applyBatch, type ApplyDeps } from '../reconcile/apply-batch.ts';
+import { applyBatch, EarlierBatchPending, type ApplyDeps } from '../reconcile/apply-batch.ts';
 import { applyQueue, type ApplyBatchPayload, type JobName } from './jobs.ts';
 import { connectRedis, workerOptions } from './redis.ts';
 
@@ -36,16 +36,23 @@ export class Workers {
       if (this.workers.has(name)) continue;
       const worker = new Worker(
         name,
-        async (job) => {
+        async (job, token) => {
           const handler = handlers[job.name as JobName];
-          if (!handler) throw new Error(`no handler for job ${job.name}`);
-          return handler(this.deps, job);
+          if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+          try {
+            return await handler(this.deps, job);
+          } catch (error) {
+            // Waiting for an earlier batch is not a failure: try later without using up an attempt.
+            if (!(error instanceof EarlierBatchPending) || token === undefined) throw error;
+            await job.moveToDelayed(Date.now() + 2_000, token);
+            throw new DelayedError();
+          }
         },
         // A dead worker's job is taken over once its lock lapses; a live one renews it at half-time.
         { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
       );
       worker.on('failed', (job, error) => {
-        const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+        const final = job !== undefined && (error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
         this.log[final ? 'error' : 'info']({ queue: name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, final ? 'job failed for good' : 'job will be tried again');
         if (final && job?.name === 'apply-batch') void this.markFailed((job.data as ApplyBatchPayload).exchangeId);
       });

@@ -51,7 +51,10 @@ export function createApp(ctx: EdgeContext, options: { trustProxy?: string | und
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return void res.destroy();
     if (storeDown(error)) return sendProblem(res, 'unavailable', 'the store of record is unreachable; nothing was accepted', { retryAfterSeconds: 5 });
+    // Errors of express's body parsers (staff routes) carry their status.
     const status = (error as { status?: number }).status;
+    if (status === 413) return sendProblem(res, 'payload-too-large', 'the body is too large');
+    if (status === 415) return sendProblem(res, 'unsupported-media-type', 'the body is not in a media type or charset this route reads');
     if (status === 400 || (error as { type?: string }).type === 'entity.parse.failed') return sendProblem(res, 'bad-request', 'the request could not be read');
     ctx.log.error({ err: error }, 'unexpected error');
     res.status(500).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: 'Internal error', status: 500, detail: 'the gateway failed to answer this request' }));

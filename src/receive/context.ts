@@ -1,7 +1,7 @@
 /** What the HTTP edge needs from the rest of the gateway, assembled once at start. */
 import type { Router } from 'express';
 import type { Logger } from 'pino';
-import type { AcceptOutcome, IntakeDeps, VerifiedDocument } from '../intake/accept-exchange.ts';
+import type { AcceptOutcome, VerifiedDocument } from '../intake/accept-exchange.ts';
 import type { Partner, PartnerDirectory, PublicJwk } from '../registry/partner.ts';
 import type { Db } from '../store/db.ts';
 import type { Metrics } from '../server/metrics.ts';
@@ -15,7 +15,6 @@ export interface EdgeContext {
   partners: PartnerDirectory;
   /** The media type of the partner's format. */
   mediaTypeOf(partner: Partner): string;
-  intake: IntakeDeps;
   accept(doc: VerifiedDocument): Promise<AcceptOutcome>;
   /** Every public key the gateway publishes (PROTOCOL §4). */
   jwks(): Promise<{ keys: PublicJwk[] }>;

@@ -45,11 +45,12 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     const state = current[0]!.state;
     if (state === 'applied') return { applied: false, reason: 'already-applied' };
     if (state !== 'received' && state !== 'processing') return { applied: false, reason: 'not-applicable' };
-    const { rows: earlier } = await tx.query(
-      "select 1 from exchanges where partner = $1 and sequence < $2 and state in ('received', 'processing') limit 1",
+    // Batches apply in order: an earlier one still to apply, or failed (it waits for staff), blocks this one.
+    const { rows: earlier } = await tx.query<{ state: string }>(
+      "select state from exchanges where partner = $1 and sequence < $2 and state in ('received', 'processing', 'failed') order by sequence limit 1",
       [exchange.partner, exchange.sequence],
     );
-    if (earlier.length > 0) throw new EarlierBatchPending(`an earlier batch of ${exchange.partner} is not applied yet`);
+    if (earlier[0]) throw new EarlierBatchPending(`an earlier batch of ${exchange.partner} is ${earlier[0].state}`);
 
     const partner = deps.partner(exchange.partner);
     if (!partner) throw new UnrecoverableError(`partner ${exchange.partner} is not in the registry`);

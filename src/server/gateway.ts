@@ -24,6 +24,7 @@ import { staffRouter } from '../staff/staff-routes.ts';
 import { identifyStatusCaller, statusRouter } from '../status/status-route.ts';
 import { statusLookup } from '../store/status-lookup.ts';
 import type { Db } from '../store/db.ts';
+import { instanceId } from '../store/instance.ts';
 import { openStore } from '../store/open-store.ts';
 import { pendingCount } from '../store/outbox.ts';
 import { retainedSigningKeys } from '../store/signing-keys.ts';
@@ -63,17 +64,46 @@ export interface GatewayOverrides {
 
 export async function startGateway(settings: Settings, roles: GatewayRoles, log: Logger = createLogger(settings.LOG_LEVEL), overrides: GatewayOverrides = {}): Promise<RunningGateway> {
   const formats = loadFormats();
+  const reloadHooks: ((partners: string[]) => void)[] = [];
   const registry = new Registry({
     dir: settings.PARTNERS_DIR,
     knownFormats: new Set(formats.keys()),
     onReloadError: (error) => log.error({ err: error.message }, 'partner registry: a file is invalid; the last good version stays in force'),
     onReload: (partners) => {
       log.info({ partners }, 'partner registry reloaded');
-      workers?.ensure(partners);
+      for (const hook of reloadHooks) hook(partners);
     },
     onJwksError: (partner, error) => log.warn({ partner, err: error.message }, "a partner's JWKS could not be fetched; its last good key set stays in use"),
   });
+  // Everything that can refuse the settings comes before anything that has to be closed again.
+  const staff = await StaffAuth.create({
+    jwks: settings.STAFF_JWKS,
+    issuer: settings.STAFF_ISSUER,
+    audience: settings.STAFF_AUDIENCE,
+    devIssuer: settings.MRAGW_DEV_STAFF === '1' ? { dataDir: settings.DATA_DIR } : undefined,
+    host: settings.HOST,
+  });
+  const opened: (() => Promise<unknown> | void)[] = [];
+  try {
+    return await startOpened(settings, roles, log, overrides, { formats, registry, staff, reloadHooks }, opened);
+  } catch (error) {
+    // A start that fails half-way closes what it opened (workers first), then says why.
+    for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => {});
+    registry.stop();
+    throw error;
+  }
+}
+
+async function startOpened(
+  settings: Settings,
+  roles: GatewayRoles,
+  log: Logger,
+  overrides: GatewayOverrides,
+  { formats, registry, staff, reloadHooks }: { formats: ReturnType<typeof loadFormats>; registry: Registry; staff: StaffAuth; reloadHooks: ((partners: string[]) => void)[] },
+  opened: (() => Promise<unknown> | void)[],
+): Promise<RunningGateway> {
   const db = await openStore(settings);
+  opened.push(() => db.close());
   const keys = await GatewayKeys.load({
     dataDir: settings.DATA_DIR,
     minAgeDays: settings.SIGNING_KEY_MIN_AGE_DAYS,
@@ -83,31 +113,30 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
   // A key folder whose newest key is not yet old enough, and no older one, cannot sign: say so now, not at the first receipt.
   keys.current();
   const redisEndpoint = await resolveRedis(settings);
+  opened.push(() => redisEndpoint.stop());
+  const prefix = settings.QUEUE_PREFIX ?? `{mragw-${(await instanceId(db)).slice(0, 12)}}`;
   const producer = connectRedis(redisEndpoint.url, producerOptions());
+  opened.push(() => producer.disconnect());
   producer.on('error', () => {}); // outages are reported by the relay and the rate limits, once each
   // Give Redis a moment to answer before the first request; a Redis that is down does not stop the start.
   await new Promise<void>((resolve) => {
     producer.once('ready', () => resolve());
     setTimeout(resolve, 2_000).unref();
   });
-  const relay = new OutboxRelay(db, producer, log, settings.QUEUE_PREFIX);
+  const relay = new OutboxRelay(db, producer, log, prefix);
+  opened.push(() => relay.stop());
   let workers: Workers | undefined;
   if (roles.workers) {
     relay.start();
-    workers = new Workers(redisEndpoint.url, settings.QUEUE_PREFIX, { db, formats, partner: (id) => registry.partner(id) }, log, settings.JOB_LOCK_S);
+    workers = new Workers(redisEndpoint.url, prefix, { db, formats, partner: (id) => registry.partner(id) }, log, settings.JOB_LOCK_S);
+    opened.push(() => workers?.close());
     workers.ensure(registry.partners().map((p) => p.id));
+    reloadHooks.push((partners) => workers?.ensure(partners));
   }
 
   const kickRelay = roles.workers ? () => relay.kick() : () => {};
   const metrics = createMetrics(() => pendingCount(db));
-  const staff = await StaffAuth.create({
-    jwks: settings.STAFF_JWKS,
-    issuer: settings.STAFF_ISSUER,
-    audience: settings.STAFF_AUDIENCE,
-    devIssuer: settings.MRAGW_DEV_STAFF === '1' ? { dataDir: settings.DATA_DIR } : undefined,
-    host: settings.HOST,
-  });
-  const limits = new RateLimits(producer, log, settings.QUEUE_PREFIX);
+  const limits = new RateLimits(producer, log, prefix);
   const nowSeconds = overrides.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   const gatewayId = settings.GATEWAY_ID;
   const intake = { db, formats, gatewayId, receipts: receiptSigner(keys, gatewayId) };
@@ -121,7 +150,6 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
         db,
         partners: registry,
         mediaTypeOf: (partner) => formats.get(partner.format)?.mediaType ?? 'application/octet-stream',
-        intake,
         accept: (doc) => acceptExchange(intake, doc),
         jwks: async () => keys.jwks(await retainedSigningKeys(db)),
         limits,
@@ -158,6 +186,7 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
     });
     server.requestTimeout = (settings.BODY_TIMEOUT_S + 5) * 1000;
     await listen(server, settings.PORT, settings.HOST);
+    opened.push(() => closeServer(server!));
     metricsServer = createServer((req, res) => {
       if (req.url !== '/metrics') return void res.writeHead(404).end();
       metrics.registry
@@ -166,6 +195,7 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
         .catch(() => res.writeHead(500).end());
     });
     await listen(metricsServer, settings.METRICS_PORT, settings.METRICS_HOST);
+    opened.push(() => closeServer(metricsServer!));
   }
   registry.start();
 

@@ -1,28 +1,34 @@
 /** Staff release of a held batch (PROTOCOL §3): it applies now, and the run moves past it. */
 import type { Db } from '../store/db.ts';
-import { lockPartnerState, savePartnerState, setExchangeState } from '../store/exchanges.ts';
+import { releaseHeld } from '../intake/sequence.ts';
+import { heldBatches, isExchangeId, lockPartnerState, savePartnerState, setExchangeState } from '../store/exchanges.ts';
 import { addToOutbox } from '../store/outbox.ts';
 import { applyJob } from '../queue/jobs.ts';
 
 export type ReleaseOutcome = { outcome: 'released' } | { outcome: 'not-found' } | { outcome: 'refused'; detail: string };
 
-/** Releases exchange `id` if it is held for a gap or a jump; batches it skips become stale when they come. */
+/** Releases exchange `id` if it is held for a gap or a jump: it and the held DELTAs that follow it are queued in order. */
 export async function releaseHeldBatch(db: Db, id: string, actor: string): Promise<ReleaseOutcome> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return { outcome: 'not-found' };
+  if (!isExchangeId(id)) return { outcome: 'not-found' };
   const { rows } = await db.query<{ partner: string }>('select partner from exchanges where id = $1', [id]);
   const partner = rows[0]?.partner;
   if (!partner) return { outcome: 'not-found' };
   return db.transaction(async (tx) => {
     const state = await lockPartnerState(tx, partner);
-    const { rows: found } = await tx.query<{ sequence: number; kind: 'SNAPSHOT' | 'DELTA'; state: string; held_reason: string | null }>('select sequence, kind, state, held_reason from exchanges where id = $1 for update', [id]);
-    const exchange = found[0]!;
-    if (exchange.state !== 'held') return { outcome: 'refused', detail: `this exchange is ${exchange.state}, not held` };
-    if (exchange.held_reason === 'no-snapshot-yet' || state.runEnd === null) return { outcome: 'refused', detail: 'the first batch applied from a partner must be a SNAPSHOT; this one waits for it' };
-    await setExchangeState(tx, [id], 'received');
-    const snapshot = exchange.kind === 'SNAPSHOT';
-    await savePartnerState(tx, partner, { snapshotBase: snapshot ? exchange.sequence : state.snapshotBase, runEnd: Math.max(state.runEnd, exchange.sequence) });
-    await addToOutbox(tx, applyJob(partner, id, exchange.sequence));
-    await tx.query('insert into audit_log (actor, action, subject, detail) values ($1, $2, $3, $4)', [actor, 'release-held-batch', `exchange:${id}`, JSON.stringify({ partner, sequence: exchange.sequence, heldReason: exchange.held_reason })]);
+    const held = await heldBatches(tx, partner);
+    const batch = held.find((h) => h.id === id);
+    if (!batch) {
+      const { rows: found } = await tx.query<{ state: string }>('select state from exchanges where id = $1', [id]);
+      return { outcome: 'refused', detail: `this exchange is ${found[0]!.state}, not held` };
+    }
+    const decision = releaseHeld(state, held, batch);
+    if ('refused' in decision) return { outcome: 'refused', detail: decision.refused };
+    await savePartnerState(tx, partner, decision.state);
+    await setExchangeState(tx, decision.staled.map((h) => h.id), 'stale');
+    const applied = [batch, ...decision.release];
+    await setExchangeState(tx, applied.map((h) => h.id), 'received');
+    for (const h of applied) await addToOutbox(tx, applyJob(partner, h.id, h.sequence));
+    await tx.query('insert into audit_log (actor, action, subject, detail) values ($1, $2, $3, $4)', [actor, 'release-held-batch', `exchange:${id}`, JSON.stringify({ partner, sequence: batch.sequence, heldReason: batch.heldReason, alsoReleased: decision.release.map((h) => h.sequence) })]);
     return { outcome: 'released' };
   });
 }

@@ -4,7 +4,8 @@
  * registry as read-only, and the C-TPAT member import. Every decision records who, when
  * and why.
  */
-import { Router, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { DocumentInvalidError } from '../errors.ts';
 import express from 'express';
 import { z } from 'zod';
 import { sendProblem } from '../receive/problem.ts';
@@ -13,7 +14,7 @@ import type { Db } from '../store/db.ts';
 import { importCtpatMembers } from './ctpat-import.ts';
 import type { Format } from '../translate/format.ts';
 import { releaseHeldBatch } from './release.ts';
-import type { StaffRole } from './staff-auth.ts';
+import { StaffAuthError, type StaffRole } from './staff-auth.ts';
 
 export interface StaffCaller {
   subject: string;
@@ -42,7 +43,10 @@ export function staffRouter(deps: StaffRouteDeps): Router {
     try {
       who = await deps.authenticate(req.get('Authorization'));
     } catch (error) {
-      sendProblem(res, 'unauthorized', (error as Error).message, { challenge: 'Bearer' });
+      const code = error instanceof StaffAuthError ? error.code : 'invalid';
+      if (code === 'no-role') sendProblem(res, 'forbidden', error instanceof Error ? error.message : 'forbidden');
+      else if (code === 'unavailable') sendProblem(res, 'unavailable', 'the staff identity provider cannot be reached', { retryAfterSeconds: 30 });
+      else sendProblem(res, 'unauthorized', (error as Error).message, { challenge: 'Bearer' });
       return undefined;
     }
     if (!who.roles.some((r) => roles.includes(r))) {
@@ -65,9 +69,16 @@ export function staffRouter(deps: StaffRouteDeps): Router {
     res.json({ discrepancies: rows });
   });
 
-  router.post('/v1/discrepancies/:id/decision', express.json({ limit: '16kb' }), async (req, res) => {
-    const who = await caller(req, res, ['staff']);
+  /** Authenticates before any body is read: an unauthenticated caller never gets a body buffered. */
+  const only = (roles: readonly StaffRole[]) => async (req: Request, res: Response, next: NextFunction) => {
+    const who = await caller(req, res, roles);
     if (!who) return;
+    res.locals['staff'] = who;
+    next();
+  };
+
+  router.post('/v1/discrepancies/:id/decision', only(['staff']), express.json({ limit: '16kb' }), async (req, res) => {
+    const who = res.locals['staff'] as StaffCaller;
     const body = Decision.safeParse(req.body);
     if (!body.success) return sendProblem(res, 'bad-request', `the body must be {"decision": "accepted" | "overridden" | "dismissed", "reason": "…"}: ${body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const id = Number(req.params['id']);
@@ -115,11 +126,14 @@ export function staffRouter(deps: StaffRouteDeps): Router {
     res.json({ partners: deps.registry.partners() });
   });
 
-  router.post('/v1/ctpat/members', express.raw({ type: () => true, limit: '256mb' }), async (req, res) => {
-    const who = await caller(req, res, ['staff']);
-    if (!who) return;
-    const result = await importCtpatMembers(deps.db, deps.formats.get('ctpat')!, req.body as Buffer, who.subject);
-    res.json(result);
+  router.post('/v1/ctpat/members', only(['staff']), express.raw({ type: () => true, limit: '256mb' }), async (req, res) => {
+    const who = res.locals['staff'] as StaffCaller;
+    try {
+      res.json(await importCtpatMembers(deps.db, deps.formats.get('ctpat')!, req.body as Buffer, who.subject));
+    } catch (error) {
+      if (!(error instanceof DocumentInvalidError)) throw error;
+      sendProblem(res, 'document-invalid', error.message, { extensions: { errors: [{ index: null, key: null, pointer: error.place, code: 'document-invalid', message: error.message }], errorCount: 1, truncated: false } });
+    }
   });
 
   return router;

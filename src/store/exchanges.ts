@@ -125,20 +125,18 @@ export async function setExchangeState(tx: Queryable, ids: readonly string[], st
   await tx.query('update exchanges set state = $2 where id = any($1::uuid[])', [ids, state]);
 }
 
+/** Whether `id` has the form of an exchange id (a UUID): anything else is simply not found. */
+export function isExchangeId(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
+}
+
 /** An exchange as its sender may read it back (PROTOCOL §5); another partner's is not found. */
 export async function exchangeView(q: Queryable, id: string, partner: string): Promise<ExchangeView | undefined> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) return undefined;
+  if (!isExchangeId(id)) return undefined;
   const { rows } = await q.query<{ id: string; partner: string; batch_id: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; state: ExchangeState; counts: ExchangeCounts; rejections: unknown[] }>(
     'select id, partner, batch_id, sequence, kind, state, counts, rejections from exchanges where id = $1 and partner = $2',
     [id, partner],
   );
   const r = rows[0];
   return r && { id: r.id, partner: r.partner, batchId: r.batch_id, sequence: r.sequence, kind: r.kind, state: r.state, counts: r.counts, rejections: r.rejections };
-}
-
-/** The raw document of an exchange, for the jobs that apply it. */
-export async function exchangeBody(q: Queryable, id: string): Promise<{ partner: string; format: string; body: Buffer } | undefined> {
-  const { rows } = await q.query<{ partner: string; format: string; body: Uint8Array }>('select partner, format, body from exchanges where id = $1', [id]);
-  const r = rows[0];
-  return r && { partner: r.partner, format: r.format, body: Buffer.from(r.body.buffer, r.body.byteOffset, r.body.byteLength) };
 }

@@ -97,6 +97,10 @@ export async function verifyHead(head: RequestHead, ctx: VerifyContext): Promise
     if (!mediaTypeAccepted(head.contentType, head.contentEncoding, expected)) {
       return refuse('unsupported-media-type', `the body must be ${expected} (charset utf-8 if any), without a Content-Encoding other than identity`);
     }
+    // A signed cty is the signer's own statement of the body's media type: it must say the same.
+    if (checked.cty !== undefined && !mediaTypeAccepted(checked.cty, undefined, expected)) {
+      return refuse('unsupported-media-type', `the signed cty says ${checked.cty}, but the body must be ${expected}`);
+    }
   }
   return { ok: true, header: checked, partner, key, signingInput: parsed.signingInput, signature: parsed.signature };
 }

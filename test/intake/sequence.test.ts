@@ -1,6 +1,6 @@
 /** PROTOCOL §3 "Sequence", rule by rule. */
 import { describe, expect, it } from 'vitest';
-import { decideSequence, MAX_JUMP } from '../../src/intake/sequence.ts';
+import { decideSequence, MAX_JUMP, releaseHeld } from '../../src/intake/sequence.ts';
 import type { HeldBatch } from '../../src/store/exchanges.ts';
 
 const fresh = { snapshotBase: null, runEnd: null };
@@ -64,5 +64,27 @@ describe('sequence decisions', () => {
     const decision = decideSequence(after(10, 12), [held(14, 'sequence-jump')], { sequence: 13, kind: 'DELTA' }, false);
     expect(decision.release).toEqual([]);
     expect(decision.state).toEqual(after(10, 13));
+  });
+});
+
+describe('staff releases', () => {
+  it('a SNAPSHOT makes every held batch below it stale, those held for a jump too', () => {
+    const decision = decideSequence(after(10, 12), [held(14, 'sequence-jump')], { sequence: 20, kind: 'SNAPSHOT' }, false);
+    expect(decision.staled.map((h) => h.sequence)).toEqual([14]);
+  });
+
+  it('a released DELTA applies at once, and the held DELTAs right after it follow', () => {
+    const decision = releaseHeld(after(10, 12), [held(15), held(16), held(18)], held(15));
+    expect(decision).toMatchObject({ state: after(10, 16), release: [held(16)], staled: [] });
+  });
+
+  it('a released SNAPSHOT starts a new run: held batches below it are stale', () => {
+    const decision = releaseHeld(after(10, 12), [held(14), held(2000, 'sequence-jump', 'SNAPSHOT'), held(2001)], held(2000, 'sequence-jump', 'SNAPSHOT'));
+    expect(decision).toMatchObject({ state: after(2000, 2001), release: [held(2001)], staled: [held(14)] });
+  });
+
+  it('refuses a batch the run already passed, and any batch before the first SNAPSHOT', () => {
+    expect(releaseHeld(after(10, 20), [held(15)], held(15))).toHaveProperty('refused');
+    expect(releaseHeld(fresh, [held(3, 'no-snapshot-yet')], held(3, 'no-snapshot-yet'))).toHaveProperty('refused');
   });
 });

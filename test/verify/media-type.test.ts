@@ -52,3 +52,20 @@ describe('mediaTypeAccepted', () => {
     expect(mediaTypeAccepted('application/json', undefined, 'application/x-ndjson')).toBe(false);
   });
 });
+
+describe('a signed cty', () => {
+  it('must agree with the format media type', async () => {
+    const { verifyHead } = await import('../../src/verify/verify-request.ts');
+    const { signRequest } = await import('../../src/sign/request-signature.ts');
+    const { readFileSync } = await import('node:fs');
+    const vectors = JSON.parse(readFileSync(new URL('../../../shared/spec/vectors/partner.json', import.meta.url), 'utf8')) as { gatewayId: string; partner: { keys: { jwks: { keys: object[] } } }; privateKeys: (Record<string, string> & { kid: string })[] };
+    const { PartnerEntry } = await import('../../src/registry/partner.ts');
+    const eu = PartnerEntry.parse({ id: 'EU', name: 'EU', programme: 'EU-AEO', format: 'eu-aeo', keys: { algorithms: ['ES256'], jwks: vectors.partner.keys.jwks } });
+    const key = { privateJwk: vectors.privateKeys.find((k) => k.kid === 'eu-vector-es256')!, alg: 'ES256' as const };
+    const now = Math.floor(Date.now() / 1000);
+    const ctx = { gatewayId: vectors.gatewayId, partners: { partner: () => eu, key: async (_p: string, kid: string) => eu.keys.jwks!.keys.find((k) => k.kid === kid) }, nowSeconds: now, iatSkewSeconds: 300, expectedMediaType: () => 'application/xml' };
+    const head = (contentType: string) => ({ signature: signRequest({ key, iss: 'EU', aud: vectors.gatewayId, method: 'POST', target: '/v1/exchanges', body: Buffer.from('<x/>'), contentType }), method: 'POST', target: '/v1/exchanges', contentType: 'application/xml', contentEncoding: undefined, hasBody: true });
+    expect((await verifyHead(head('application/xml'), ctx)).ok).toBe(true);
+    expect(await verifyHead(head('application/json'), ctx)).toMatchObject({ ok: false, slug: 'unsupported-media-type' });
+  });
+});
