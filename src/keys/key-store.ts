@@ -4,7 +4,7 @@
  * File times are not used for the latter, since a copy or a restore resets them and
  * would let a key sign before its notice period (PROTOCOL.md §1) has passed.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -17,16 +17,20 @@ export function keysDir(dataDir: string): string {
   return dir;
 }
 
-/**
- * DATA_DIR/keys/signing-key.pem, generated (P-256, mode 0600) on first use and reused
- * after. Written beside and then hard-linked into place, which fails if the file exists:
- * two processes starting at once end up with the same key, never a half-written file.
- */
+/** DATA_DIR/keys/signing-key.pem, generated on first use and reused after. */
 export function generatedKeyFile(dataDir: string): string {
-  const file = join(keysDir(dataDir), 'signing-key.pem');
+  return privateKeyFileOnce(join(keysDir(dataDir), 'signing-key.pem'));
+}
+
+/**
+ * A P-256 private key (PKCS#8 PEM, mode 0600) at `file`, generated if there is none.
+ * Written beside and then hard-linked into place, which fails if the file exists: two
+ * processes starting at once end up with the same key, never a half-written file.
+ */
+export function privateKeyFileOnce(file: string): string {
   if (existsSync(file)) return file;
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const temporary = `${file}.${process.pid}.tmp`;
+  const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
   writeFileSync(temporary, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
   try {
     linkSync(temporary, file);

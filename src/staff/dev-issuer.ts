@@ -4,8 +4,9 @@
  * gateway on the same DATA_DIR accepts. Never a production identity provider: the
  * gateway trusts it only on a loopback HOST (StaffAuth.create checks that).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { privateKeyFileOnce } from '../keys/key-store.ts';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, SignJWT, type JWK } from 'jose';
 
@@ -35,21 +36,7 @@ export interface DevIssuerKey {
 export function devIssuerKeyFile(dataDir: string): string {
   const dir = join(dataDir, 'staff-issuer');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, 'signing-key.pem');
-  if (existsSync(file)) return file;
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  // Written beside and hard-linked into place, which fails if the file exists: a
-  // gateway and a `staff-token` starting at once end up with the same key.
-  const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
-  writeFileSync(temporary, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  try {
-    linkSync(temporary, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    unlinkSync(temporary);
-  }
-  return file;
+  return privateKeyFileOnce(join(dir, 'signing-key.pem'));
 }
 
 /** Loads (or first generates) the development issuer's key; its kid is the RFC 7638 thumbprint. */
