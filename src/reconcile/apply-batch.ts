@@ -32,6 +32,9 @@ export type ApplyOutcome = { applied: true; counts: Record<string, number> } | {
 
 /** Applies one accepted batch. */
 export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<ApplyOutcome> {
+  // Visible to its sender while the work goes on (PROTOCOL §5 `processing`); a crash leaves
+  // it processing, which the next run (and the order check) treats like received.
+  await deps.db.query("update exchanges set state = 'processing' where id = $1 and state = 'received'", [exchangeId]);
   return deps.db.transaction(async (tx) => {
     const { rows } = await tx.query<{ partner: string; format: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; state: string; body: Uint8Array; counts: Record<string, number> }>(
       'select partner, format, sequence, kind, state, body, counts from exchanges where id = $1',

@@ -92,7 +92,10 @@ describe('exactly once in effect', () => {
       }
       await killHard(first);
       const { rows } = await g.gateway.db.query<{ state: string }>('select state from exchanges where id = $1', [id]);
-      expect(rows[0]!.state).toBe('received'); // nothing half-saved: the transaction rolled back
+      expect(rows[0]!.state).toBe('processing');
+      // Nothing half-saved: the transaction rolled back with the worker.
+      const saved = await g.gateway.db.query<{ n: number }>('select count(*)::int as n from operators');
+      expect(saved.rows[0]!.n).toBe(0);
 
       const second = runMragw(['work'], env);
       processes.push(second);
