@@ -38,9 +38,16 @@ function rawRequest(url: string, bytes: string, keepOpenMs = 0): Promise<string>
   });
 }
 
+/** Limits count per clock minute: start a counting test well inside one, so it cannot straddle two. */
+async function awayFromMinuteEdge(): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 10_000) await new Promise((r) => setTimeout(r, left + 50));
+}
+
 describe('limits', () => {
   it('gives an address that caused too many refusals 429 rate-limited, before any check', async () => {
     gw = await startTestGateway({ store: 'PGlite', env: { PREAUTH_FAILURES_PER_MINUTE: '3' } });
+    await awayFromMinuteEdge();
     const unsigned = () => fetch(`${gw!.url}/v1/exchanges`, { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: '<x/>' });
     for (let i = 0; i < 3; i++) expect((await unsigned()).status).toBe(401);
     const limited = await unsigned();
@@ -53,6 +60,7 @@ describe('limits', () => {
 
   it("holds a partner to its own requests per minute, counting verified requests only", async () => {
     gw = await startTestGateway({ store: 'PGlite', partners: { eu: euWithLimit(2) } });
+    await awayFromMinuteEdge();
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 1 + i, kind: i === 0 ? 'SNAPSHOT' : 'DELTA' }) })).status);
     expect(statuses).toEqual([202, 202, 429]);
