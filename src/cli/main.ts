@@ -2,6 +2,7 @@
  * The `mragw` command line. Each command is a module of its own; this file only wires
  * them to commander and turns wrong usage into exit status 64.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadSettings, SettingsError } from '../config.ts';
 import { GatewayError } from '../errors.ts';
@@ -10,7 +11,7 @@ import { exitCodes, type CommandIo } from './io.ts';
 import { keysGenerate, sendCommand, signCommand, verifyReceiptCommand } from './partner-commands.ts';
 import { demoCommand } from './demo-command.ts';
 import { runGateway } from './run-gateway.ts';
-import { readFile, staffRequest } from './staff-commands.ts';
+import { staffRequest } from './staff-commands.ts';
 import { staffTokenCommand, statusCommand, verifyStatusCommand } from './status-commands.ts';
 import { translateCommand } from './translate-command.ts';
 
@@ -175,7 +176,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     status = await send(o, 'GET', `/v1/benefits/changes?after=${encodeURIComponent(o.after)}`);
   });
   staffOptions(staff.command('import-ctpat').description('import the C-TPAT member export (a full export: absent members are removed)').argument('<file>')).action(async (file: string, o: { url: string; token?: string }) => {
-    status = await send(o, 'POST', '/v1/ctpat/members', { raw: readFile(file), contentType: 'application/x-ndjson' });
+    status = await send(o, 'POST', '/v1/ctpat/members', { raw: readFileSync(file), contentType: 'application/x-ndjson' });
   });
 
   const overrideExit = (command: Command): void => {

@@ -2,7 +2,6 @@
  * Staff work from the command line, through the running gateway's HTTP API (never its
  * store: on the embedded default that store belongs to the gateway process).
  */
-import { readFileSync } from 'node:fs';
 import { exitCodes, type CommandIo } from './io.ts';
 
 export interface StaffRequest {
@@ -45,5 +44,3 @@ function formatJson(text: string): string {
     return text;
   }
 }
-
-export const readFile = (file: string): Buffer => readFileSync(file);
