@@ -150,3 +150,23 @@ function euWithLimit(requestsPerMinute: number): object {
     limits: { maxBodyBytes: 1_048_576, requestsPerMinute },
   };
 }
+
+describe('behind a reverse proxy', () => {
+  it('answers under PUBLIC_BASE_PATH and compares htu without it', async () => {
+    gw = await startTestGateway({ store: 'PGlite', env: { PUBLIC_BASE_PATH: '/mra' } });
+    expect(gw.url.endsWith('/mra')).toBe(true);
+    const { signRequest } = await import('../../src/sign/request-signature.ts');
+    const { partnerKeys, GATEWAY_ID } = await import('../support/gateway.ts');
+    const body = Buffer.from(euDocument({ batchId: `EU-${uniq()}`, sequence: 1 }));
+    const signature = signRequest({ key: partnerKeys.EU, iss: 'EU', aud: GATEWAY_ID, method: 'POST', target: '/v1/exchanges', body });
+    const response = await fetch(`${gw.url}/v1/exchanges`, { method: 'POST', headers: { 'Content-Type': 'application/xml', 'JWS-Signature': signature }, body });
+    expect(response.status).toBe(202);
+    expect(response.headers.get('location')).toMatch(/^\/mra\/v1\/exchanges\/[0-9a-f-]{36}$/);
+    const outside = await fetch(`${gw.url.replace(/\/mra$/, '')}/v1/exchanges`, { method: 'POST', headers: { 'Content-Type': 'application/xml', 'JWS-Signature': signature }, body });
+    expect(outside.status).toBe(404);
+    // A signature over the prefixed path is not the one the gateway compares.
+    const withPrefix = signRequest({ key: partnerKeys.EU, iss: 'EU', aud: GATEWAY_ID, method: 'POST', target: '/mra/v1/exchanges', body });
+    const refused = await fetch(`${gw.url}/v1/exchanges`, { method: 'POST', headers: { 'Content-Type': 'application/xml', 'JWS-Signature': withPrefix }, body });
+    expect(((await refused.json()) as { type: string }).type).toBe('urn:mra:problem:htu-mismatch');
+  });
+});
