@@ -170,3 +170,16 @@ describe('behind a reverse proxy', () => {
     expect(((await refused.json()) as { type: string }).type).toBe('urn:mra:problem:htu-mismatch');
   });
 });
+
+describe('metrics', () => {
+  it('serves Prometheus metrics on their own listener, counting requests and refusals', async () => {
+    gw = await startTestGateway({ store: 'PGlite' });
+    await fetch(`${gw.url}/v1/exchanges`, { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: '<x/>' });
+    const response = await fetch(gw.gateway.metricsUrl!);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toMatch(/mragw_http_requests_total\{method="POST",route="\/v1\/exchanges",status="401"\} 1/);
+    expect(text).toMatch(/mragw_refusals_total\{slug="header-invalid"\} 1/);
+    expect(text).toMatch(/mragw_outbox_pending \d+/);
+  });
+});
