@@ -18,6 +18,7 @@ import {
   savePartnerState,
   sequenceTaken,
   setExchangeState,
+  setHeldReason,
   type EarlierExchange,
 } from '../store/exchanges.ts';
 import { addToOutbox } from '../store/outbox.ts';
@@ -123,6 +124,7 @@ export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): P
     await savePartnerState(tx, partnerId, decision.state);
     await setExchangeState(tx, decision.staled.map((h) => h.id), 'stale');
     await setExchangeState(tx, decision.release.map((h) => h.id), 'received');
+    for (const { batch, heldReason } of decision.relabel) await setHeldReason(tx, batch.id, heldReason);
     await queueApplications(tx, partnerId, [...(decision.disposition === 'accepted' ? [{ id: exchangeId, sequence: envelope.sequence }] : []), ...decision.release]);
     return { outcome: 'accepted', exchangeId, receipt: signed.token, disposition: decision.disposition };
   });

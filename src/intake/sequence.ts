@@ -20,6 +20,8 @@ export interface SequenceDecision {
   release: HeldBatch[];
   /** Held batches a SNAPSHOT made stale. */
   staled: HeldBatch[];
+  /** Batches held before any SNAPSHOT that now wait for a gap, or for staff when far ahead. */
+  relabel: { batch: HeldBatch; heldReason: HeldReason }[];
 }
 
 /**
@@ -27,7 +29,7 @@ export interface SequenceDecision {
  * says whether its sequence was already accepted under another batch id.
  */
 export function decideSequence(state: PartnerSequenceState, held: readonly HeldBatch[], batch: { sequence: number; kind: 'SNAPSHOT' | 'DELTA' }, taken: boolean): SequenceDecision {
-  const unchanged = { state, release: [], staled: [] };
+  const unchanged = { state, release: [], staled: [], relabel: [] };
   if (taken) return { disposition: 'stale', ...unchanged };
   const { sequence, kind } = batch;
 
@@ -43,7 +45,7 @@ export function decideSequence(state: PartnerSequenceState, held: readonly HeldB
   if (kind === 'SNAPSHOT') return { disposition: 'accepted', ...startRun(sequence, held) };
   if (sequence > expected) return { disposition: 'held', heldReason: 'sequence-gap', ...unchanged };
   const { runEnd, release } = extendRun(sequence, held);
-  return { disposition: 'accepted', state: { snapshotBase: state.snapshotBase, runEnd }, release, staled: [] };
+  return { disposition: 'accepted', state: { snapshotBase: state.snapshotBase, runEnd }, release, staled: [], relabel: [] };
 }
 
 /**
@@ -51,19 +53,25 @@ export function decideSequence(state: PartnerSequenceState, held: readonly HeldB
  * A batch the run already passed is refused; releasing before the first SNAPSHOT too.
  */
 export function releaseHeld(state: PartnerSequenceState, held: readonly HeldBatch[], batch: HeldBatch): { refused: string } | Omit<SequenceDecision, 'disposition'> {
-  if (state.runEnd === null || batch.heldReason === 'no-snapshot-yet') return { refused: 'the first batch applied from a partner must be a SNAPSHOT; this one waits for it' };
+  if (state.runEnd === null) return { refused: 'the first batch applied from a partner must be a SNAPSHOT; this one waits for it' };
   if (batch.sequence <= state.runEnd) return { refused: `the run is already at ${state.runEnd}: this batch would apply over newer data` };
   const others = held.filter((h) => h.id !== batch.id);
   if (batch.kind === 'SNAPSHOT') return startRun(batch.sequence, others);
+  // The run jumps to this batch: held batches it passes can no longer apply.
   const { runEnd, release } = extendRun(batch.sequence, others);
-  return { state: { snapshotBase: state.snapshotBase, runEnd }, release, staled: [] };
+  return { state: { snapshotBase: state.snapshotBase, runEnd }, release, staled: others.filter((h) => h.sequence < batch.sequence), relabel: [] };
 }
 
 /** A SNAPSHOT at `sequence`: every held batch below it is stale, held DELTAs right above it follow it. */
 function startRun(sequence: number, held: readonly HeldBatch[]): Omit<SequenceDecision, 'disposition'> {
   const staled = held.filter((h) => h.sequence < sequence);
   const { runEnd, release } = extendRun(sequence, held);
-  return { state: { snapshotBase: sequence, runEnd }, release, staled };
+  // What waited for a first SNAPSHOT now waits like any batch after it: for the gap, or for staff.
+  const released = new Set(release.map((h) => h.id));
+  const relabel = held
+    .filter((h) => h.heldReason === 'no-snapshot-yet' && h.sequence > sequence && !released.has(h.id))
+    .map((batch) => ({ batch, heldReason: (batch.sequence > runEnd + 1 + MAX_JUMP ? 'sequence-jump' : 'sequence-gap') as HeldReason }));
+  return { state: { snapshotBase: sequence, runEnd }, release, staled, relabel };
 }
 
 /** The run grows through held DELTAs that follow without a gap (batches held for a jump wait for staff). */

@@ -134,7 +134,7 @@ function carried(
   const who: FindingContext = { partner: partner.id, key: record.key, exchangeId };
   const { recognition, withdrawn } = continueFrom(previous, recognitionOf(record, partner, asOfDate, false, exchangeId), asOfDate);
   const conflicts = midConflictFindings(mids, owners, who);
-  const benefits = grantsFor(recognition, mids, partner.mra.benefits, heldMids(conflicts)).map((grant) => notBeforeLink(grant, record));
+  const benefits = grantsFor(recognition, mids, partner.mra.benefits, heldMids(conflicts)).map((grant) => notBeforeLink(grant, record, asOfDate));
   const held: HeldOperator = {
     partner: partner.id,
     key: record.key,
@@ -148,7 +148,7 @@ function carried(
   };
   return {
     held,
-    changes: benefitDiff(previous?.benefits ?? [], benefits, endDateOf(recognition, asOfDate), who),
+    changes: lapsedLinkEnds(benefitDiff(previous?.benefits ?? [], benefits, endDateOf(recognition, asOfDate), who), record, recognition, previous?.benefits ?? []),
     findings: [
       ...midMismatchFindings(record, partner, mids, who),
       ...conflicts,
@@ -238,8 +238,26 @@ export function reconcileBatch(input: ReconcileInput): ReconcilePlan {
   };
 }
 
-/** A MID's benefits start no earlier than the link itself (its validFrom), even under an older recognition. */
-function notBeforeLink(grant: BenefitGrant, record: Operator): BenefitGrant {
-  const from = record.mids.find((m) => m.mid === grant.mid)?.validFrom;
+/** A MID's benefits start no earlier than its current link (its validFrom), even under an older recognition. */
+function notBeforeLink(grant: BenefitGrant, record: Operator, asOfDate: string): BenefitGrant {
+  const current = record.mids.find((m) => m.mid === grant.mid && (m.validFrom ?? asOfDate) <= asOfDate && (m.validTo === undefined || m.validTo >= asOfDate));
+  const from = current?.validFrom;
   return from !== undefined && from > grant.since ? { ...grant, since: from } : grant;
+}
+
+/**
+ * A link that lapsed (its validTo, inclusive, passed) while the operator stays recognized
+ * ends its benefits the day after validTo, not on the date of the batch that noticed it.
+ */
+function lapsedLinkEnds(changes: BenefitChange[], record: Operator, recognition: Recognition, before: readonly BenefitGrant[]): BenefitChange[] {
+  if (recognition.state !== 'recognized') return changes;
+  return changes.map((change) => {
+    if (change.change !== 'end') return change;
+    const lapsed = record.mids.filter((m) => m.mid === change.mid && m.validTo !== undefined).map((m) => m.validTo!).sort().at(-1);
+    if (lapsed === undefined) return change;
+    const dayAfter = new Date(Date.parse(`${lapsed}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+    const since = before.find((g) => g.mid === change.mid && g.benefit === change.benefit)?.since;
+    const effective = since !== undefined && dayAfter < since ? since : dayAfter;
+    return effective < change.effective ? { ...change, effective } : change;
+  });
 }

@@ -1,7 +1,7 @@
 /** Staff release of a held batch (PROTOCOL §3): it applies now, and the run moves past it. */
 import type { Db } from '../store/db.ts';
 import { releaseHeld } from '../intake/sequence.ts';
-import { heldBatches, isExchangeId, lockPartnerState, savePartnerState, setExchangeState } from '../store/exchanges.ts';
+import { heldBatches, isExchangeId, lockPartnerState, savePartnerState, setExchangeState, setHeldReason } from '../store/exchanges.ts';
 import { addToOutbox } from '../store/outbox.ts';
 import { applyJob } from '../queue/jobs.ts';
 
@@ -25,6 +25,7 @@ export async function releaseHeldBatch(db: Db, id: string, actor: string): Promi
     if ('refused' in decision) return { outcome: 'refused', detail: decision.refused };
     await savePartnerState(tx, partner, decision.state);
     await setExchangeState(tx, decision.staled.map((h) => h.id), 'stale');
+    for (const relabelled of decision.relabel) await setHeldReason(tx, relabelled.batch.id, relabelled.heldReason);
     const applied = [batch, ...decision.release];
     await setExchangeState(tx, applied.map((h) => h.id), 'received');
     for (const h of applied) await addToOutbox(tx, applyJob(partner, h.id, h.sequence));

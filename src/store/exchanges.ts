@@ -125,6 +125,11 @@ export async function setExchangeState(tx: Queryable, ids: readonly string[], st
   await tx.query('update exchanges set state = $2 where id = any($1::uuid[])', [ids, state]);
 }
 
+/** Records why a held batch now waits (after the first SNAPSHOT, a gap or a jump). */
+export async function setHeldReason(tx: Queryable, id: string, reason: HeldReason): Promise<void> {
+  await tx.query("update exchanges set held_reason = $2 where id = $1 and state = 'held'", [id, reason]);
+}
+
 /** Whether `id` has the form of an exchange id (a UUID): anything else is simply not found. */
 export function isExchangeId(id: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);

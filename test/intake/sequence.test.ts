@@ -88,3 +88,18 @@ describe('staff releases', () => {
     expect(releaseHeld(fresh, [held(3, 'no-snapshot-yet')], held(3, 'no-snapshot-yet'))).toHaveProperty('refused');
   });
 });
+
+describe('batches held before the first SNAPSHOT', () => {
+  it('wait afterwards for their gap, or for staff when far ahead', () => {
+    const decision = decideSequence(fresh, [held(7, 'no-snapshot-yet'), held(3000, 'no-snapshot-yet')], { sequence: 5, kind: 'SNAPSHOT' }, false);
+    expect(decision.relabel).toEqual([
+      { batch: held(7, 'no-snapshot-yet'), heldReason: 'sequence-gap' },
+      { batch: held(3000, 'no-snapshot-yet'), heldReason: 'sequence-jump' },
+    ]);
+  });
+
+  it('a released DELTA makes the held batches it jumps over stale', () => {
+    const decision = releaseHeld(after(1, 3), [held(5), held(7)], held(7));
+    expect(decision).toMatchObject({ state: after(1, 7), staled: [held(5)] });
+  });
+});
