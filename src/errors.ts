@@ -1,17 +1,9 @@
 /**
- * One error vocabulary for the whole gateway. Each code carries its HTTP status and
- * whether trying again can help, so the HTTP edge, the workers and the command line
- * all decide from the same table.
+ * The errors the gateway raises on purpose, with a stable code callers switch on. How
+ * each becomes an HTTP answer is decided in one place, receive/problem.ts; the command
+ * line maps them to its exit statuses.
  */
-export const errorCodes = {
-  'document-invalid': { status: 422, retryable: false, title: 'Document invalid' },
-  'payload-too-large': { status: 413, retryable: false, title: 'Payload too large' },
-  'unsupported-media-type': { status: 415, retryable: false, title: 'Unsupported media type' },
-  'mapping-invalid': { status: 500, retryable: false, title: 'Mapping invalid' },
-  'usage': { status: 400, retryable: false, title: 'Wrong usage' },
-} as const;
-
-export type ErrorCode = keyof typeof errorCodes;
+export type ErrorCode = 'document-invalid' | 'mapping-invalid' | 'usage';
 
 /** Base class of every error the gateway raises on purpose. */
 export class GatewayError extends Error {
@@ -20,12 +12,6 @@ export class GatewayError extends Error {
     super(message, options);
     this.name = 'GatewayError';
     this.code = code;
-  }
-  get status(): number {
-    return errorCodes[this.code].status;
-  }
-  get retryable(): boolean {
-    return errorCodes[this.code].retryable;
   }
 }
 

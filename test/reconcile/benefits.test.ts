@@ -6,11 +6,9 @@ import { buildMid } from '../../src/identifiers/mid.ts';
 import { benefitDiff, currentMids, grantsFor } from '../../src/reconcile/benefits.ts';
 import { midSourceOf } from '../../src/reconcile/mid-source.ts';
 import type { BenefitGrant, Recognition } from '../../src/reconcile/model.ts';
-import { PartnerEntry, type Partner } from '../../src/registry/partner.ts';
+import { testPartner } from '../support/partners.ts';
 
-function partner(id: string, mra: Record<string, unknown> = {}): Partner {
-  return PartnerEntry.parse({ id, name: id, programme: `${id}-AEO`, format: 'eu-aeo', mra, keys: { algorithms: ['ES256'], jwks: { keys: [] } } });
-}
+const partner = testPartner;
 
 function operator(overrides: Partial<z.input<typeof Operator>> = {}): Operator {
   return Operator.parse({

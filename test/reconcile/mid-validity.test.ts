@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { Operator } from '../../src/canonical/operator.ts';
 import type { HeldOperator } from '../../src/reconcile/model.ts';
 import { reconcileBatch } from '../../src/reconcile/reconcile-batch.ts';
-import { PartnerEntry } from '../../src/registry/partner.ts';
+import { testPartner } from '../support/partners.ts';
 
-const eu = PartnerEntry.parse({ id: 'EU', name: 'EU', programme: 'EU-AEO', format: 'eu-aeo', mra: { benefits: ['reduced-examinations'] }, keys: { algorithms: ['ES256'], jwks: { keys: [] } } });
+const eu = testPartner('EU', { benefits: ['reduced-examinations'] });
 const MID = 'DEHAFWER12HAM';
 
 function record(mids: { mid: string; validFrom?: string; validTo?: string }[]): Operator {

@@ -6,11 +6,10 @@ import { buildMid } from '../../src/identifiers/mid.ts';
 import type { HeldOperator, ReconcileInput, ReconcilePlan, RejectedRecord } from '../../src/reconcile/model.ts';
 import { midSourceOf } from '../../src/reconcile/mid-source.ts';
 import { reconcileBatch, sameValue } from '../../src/reconcile/reconcile-batch.ts';
-import { PartnerEntry, type Partner } from '../../src/registry/partner.ts';
+import type { Partner } from '../../src/registry/partner.ts';
+import { testPartner } from '../support/partners.ts';
 
-function partner(id: string, mra: Record<string, unknown> = {}): Partner {
-  return PartnerEntry.parse({ id, name: id, programme: `${id}-AEO`, format: 'eu-aeo', mra, keys: { algorithms: ['ES256'], jwks: { keys: [] } } });
-}
+const partner = testPartner;
 
 const BENEFITS = ['front-of-line', 'reduced-examinations'];
 const eu = partner('EU', { inForceFrom: '2012-07-01', scope: ['AEOS', 'AEOF'], benefits: BENEFITS });

@@ -1,10 +1,10 @@
 /** Status answers judge the MRA and its scope as the registry says today (PROTOCOL §5). */
 import { describe, expect, it } from 'vitest';
 import type { HeldOperator } from '../../src/reconcile/model.ts';
-import { PartnerEntry } from '../../src/registry/partner.ts';
+import { testPartner } from '../support/partners.ts';
 import { asOfToday } from '../../src/store/status-lookup.ts';
 
-const partner = (mra: object) => PartnerEntry.parse({ id: 'EU', name: 'EU', programme: 'EU-AEO', format: 'eu-aeo', mra: { benefits: ['front-of-line'], ...mra }, keys: { algorithms: ['ES256'], jwks: { keys: [] } } });
+const partner = (mra: object) => testPartner('EU', { benefits: ['front-of-line'], ...mra });
 const held = {
   partner: 'EU', key: 'DEAEOS1', record: { authorisation: { type: 'AEOS' } }, recognition: { state: 'recognized', since: '2020-01-01', exchangeId: 'x' },
   benefits: [{ mid: 'DEX1', benefit: 'front-of-line', since: '2020-01-01' }], currentMids: ['DEX1'], lastExchangeId: 'x', lastSequence: 1,
