@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (second part): applying a large EU SNAPSHOT, on PGlite in this process.
+ * `npm run bench` (second part): applying a large EU SNAPSHOT, on the embedded PostgreSQL.
  * Reports the time next to translating the same document alone (the floor reconciliation
  * adds to), and the longest the event loop was blocked — a job must renew its queue lock
  * (JOB_LOCK_S, 30 s) well within that, or another worker takes it over.
@@ -8,9 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { PartnerEntry } from '../src/registry/partner.ts';
 import { applyBatch } from '../src/reconcile/apply-batch.ts';
 import { insertExchange } from '../src/store/exchanges.ts';
-import { migrate } from '../src/store/migrate.ts';
-import { openPglite } from '../src/store/pglite-db.ts';
-import { openPostgres } from '../src/store/postgres-db.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../src/store/open-store.ts';
+import { removeRelocatedCluster } from '../src/store/embedded-postgres.ts';
 import { loadFormats } from '../src/translate/load-mappings.ts';
 import { readDocument } from '../src/translate/read-document.ts';
 import { euSnapshot } from './documents.ts';
@@ -24,10 +26,9 @@ let t = process.hrtime.bigint();
 readDocument(formats.get('eu-aeo')!, body);
 const translateSeconds = Number(process.hrtime.bigint() - t) / 1e9;
 
-// PostgreSQL when BENCH_DATABASE_URL names an (empty) database, else PGlite in memory.
-const databaseUrl = process.env['BENCH_DATABASE_URL'];
-const db = databaseUrl ? openPostgres(databaseUrl) : await openPglite(undefined);
-await migrate(db);
+// The external PostgreSQL when BENCH_DATABASE_URL names an (empty) database, else a fresh embedded one.
+const dataDir = mkdtempSync(join(tmpdir(), 'mragw-bench-'));
+const db = await openStore({ DATABASE_URL: process.env['BENCH_DATABASE_URL'], DATA_DIR: dataDir });
 const id = randomUUID();
 await insertExchange(db, {
   id, partner: 'EU', requestJti: 'bench', batchId: 'EU-BENCH-1', sequence: 1, kind: 'SNAPSHOT', format: 'eu-aeo', contentType: 'application/xml', digest: 'x', body,
@@ -46,6 +47,8 @@ const outcome = await applyBatch({ db, formats, partner: () => eu }, id);
 const applySeconds = Number(process.hrtime.bigint() - t) / 1e9;
 clearInterval(ticker);
 await db.close();
+removeRelocatedCluster(dataDir);
+rmSync(dataDir, { recursive: true, force: true });
 
 process.stdout.write(
   [

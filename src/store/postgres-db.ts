@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { StoreUnavailableError, type Db, type Queryable } from './db.ts';
 
-// bigint (int8) as a JS number: sequences stay below 2^53 (PROTOCOL §3), and PGlite does the same.
+// bigint (int8) as a JS number: sequences stay below 2^53 (PROTOCOL §3).
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', '57P01', '57P03', '08006', '08001']);
@@ -14,13 +14,13 @@ function unavailable(error: unknown): never {
   throw error;
 }
 
-/** Opens a pool on `connectionString`. */
-export function openPostgres(connectionString: string): Db {
-  const pool = new pg.Pool({ connectionString, max: 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+/** Opens a pool on `connection`; `afterClose` runs once the pool has ended (the embedded server's stop). */
+export function openPostgres(connection: pg.PoolConfig, kind: Db['kind'], afterClose: () => Promise<void> = async () => {}): Db {
+  const pool = new pg.Pool({ ...connection, max: 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return {
-    kind: 'postgres',
+    kind,
     async query(sql, params) {
       // Connecting apart from querying: a connection that cannot be had is "unavailable" whatever its error code.
       const client = await pool.connect().catch((error: unknown) => {
@@ -51,6 +51,9 @@ export function openPostgres(connectionString: string): Db {
         client.release();
       }
     },
-    close: () => pool.end(),
+    close: async () => {
+      await pool.end();
+      await afterClose();
+    },
   };
 }

@@ -25,7 +25,7 @@ describe('mragw keys generate, sign, send, verify-receipt', () => {
     privateKey = join(dir, 'nz-key-1.private.jwk.json');
     // The operator registers the partner's public key set, as it came from the command.
     gw = await startTestGateway({
-      store: 'PGlite',
+      store: 'embedded',
       partners: { eu: { id: 'EU', name: 'European Union', programme: 'EU-AEO', format: 'eu-aeo', keys: { algorithms: ['ES256'], jwks } } },
     });
   });

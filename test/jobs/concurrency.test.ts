@@ -54,7 +54,7 @@ describe('exactly once in effect', () => {
     const g = (gw = await startTestGateway({ store: 'PostgreSQL', workers: false }));
     const id = await accept(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: operators(200) }));
     // Two separate connection pools, as two worker processes would have.
-    const [a, b] = [openPostgres(g.settings.DATABASE_URL!), openPostgres(g.settings.DATABASE_URL!)];
+    const [a, b] = [openPostgres({ connectionString: g.settings.DATABASE_URL! }, 'postgres'), openPostgres({ connectionString: g.settings.DATABASE_URL! }, 'postgres')];
     const formats = loadFormats();
     const partner = (p: string) => g.gateway.registry.partner(p);
     try {

@@ -1,6 +1,6 @@
 /**
- * Each attack on the request signature, as its own named test, over real HTTP on both
- * stores: what PROTOCOL §2 refuses, refused with its slug, a 401 and WWW-Authenticate,
+ * Each attack on the request signature, as its own named test, over real HTTP on the
+ * embedded store and an external PostgreSQL: what PROTOCOL §2 refuses, refused with its slug, a 401 and WWW-Authenticate,
  * and nothing stored.
  */
 import { createHmac, createPrivateKey, sign as cryptoSign } from 'node:crypto';
@@ -56,7 +56,7 @@ const attacks: Attack[] = [
   { name: 'signature of another body', slug: 'signature-invalid', signedBody: () => Buffer.from(euDocument({ batchId: 'OTHER', sequence: 99 })) },
 ];
 
-describe.each(['PGlite', 'PostgreSQL'] as const)('attacks over HTTP on %s', (store) => {
+describe.each(['embedded', 'PostgreSQL'] as const)('attacks over HTTP on %s', (store) => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway({ store });

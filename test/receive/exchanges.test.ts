@@ -1,6 +1,6 @@
 /**
- * POST /v1/exchanges and GET /v1/exchanges/{id} over real HTTP, on both stores and a
- * real Redis: every row of the PROTOCOL §3 table that a partner can cause.
+ * POST /v1/exchanges and GET /v1/exchanges/{id} over real HTTP, on the embedded store,
+ * an external PostgreSQL and a real Redis: every row of the PROTOCOL §3 table that a partner can cause.
  */
 import { randomUUID } from 'node:crypto';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
@@ -24,7 +24,7 @@ async function problem(response: Response): Promise<{ type: string; status: numb
   return (await response.json()) as { type: string; status: number; detail: string };
 }
 
-describe.each(['PGlite', 'PostgreSQL'] as const)('exchanges on %s', (store) => {
+describe.each(['embedded', 'PostgreSQL'] as const)('exchanges on %s', (store) => {
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startTestGateway({ store });

@@ -46,7 +46,7 @@ async function awayFromMinuteEdge(): Promise<void> {
 
 describe('limits', () => {
   it('gives an address that caused too many refusals 429 rate-limited, before any check', async () => {
-    gw = await startTestGateway({ store: 'PGlite', env: { PREAUTH_FAILURES_PER_MINUTE: '3' } });
+    gw = await startTestGateway({ store: 'embedded', env: { PREAUTH_FAILURES_PER_MINUTE: '3' } });
     await awayFromMinuteEdge();
     const unsigned = () => fetch(`${gw!.url}/v1/exchanges`, { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: '<x/>' });
     for (let i = 0; i < 3; i++) expect((await unsigned()).status).toBe(401);
@@ -59,7 +59,7 @@ describe('limits', () => {
   });
 
   it("holds a partner to its own requests per minute, counting verified requests only", async () => {
-    gw = await startTestGateway({ store: 'PGlite', partners: { eu: euWithLimit(2) } });
+    gw = await startTestGateway({ store: 'embedded', partners: { eu: euWithLimit(2) } });
     await awayFromMinuteEdge();
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 1 + i, kind: i === 0 ? 'SNAPSHOT' : 'DELTA' }) })).status);
@@ -67,7 +67,7 @@ describe('limits', () => {
   });
 
   it('answers 503 busy when unauthenticated bytes in flight pass PREAUTH_MAX_BYTES', async () => {
-    gw = await startTestGateway({ store: 'PGlite', env: { PREAUTH_MAX_BYTES: '1000' } });
+    gw = await startTestGateway({ store: 'embedded', env: { PREAUTH_MAX_BYTES: '1000' } });
     const response = await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 1, records: 10 }) });
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBeTruthy();
@@ -75,7 +75,7 @@ describe('limits', () => {
   });
 
   it('cuts off a sender that does not deliver its body in time: 408', async () => {
-    gw = await startTestGateway({ store: 'PGlite', env: { BODY_TIMEOUT_S: '1' } });
+    gw = await startTestGateway({ store: 'embedded', env: { BODY_TIMEOUT_S: '1' } });
     const { signRequest } = await import('../../src/sign/request-signature.ts');
     const { partnerKeys, GATEWAY_ID } = await import('../support/gateway.ts');
     const body = euDocument({ batchId: `EU-${uniq()}`, sequence: 1 });
@@ -87,7 +87,7 @@ describe('limits', () => {
   });
 
   it('answers a request not readable as HTTP with 400 bad-request', async () => {
-    gw = await startTestGateway({ store: 'PGlite' });
+    gw = await startTestGateway({ store: 'embedded' });
     const answer = await rawRequest(gw.url, 'THIS IS NOT HTTP\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400/);
     expect(answer).toContain('urn:mra:problem:bad-request');
@@ -153,7 +153,7 @@ function euWithLimit(requestsPerMinute: number): object {
 
 describe('behind a reverse proxy', () => {
   it('answers under PUBLIC_BASE_PATH and compares htu without it', async () => {
-    gw = await startTestGateway({ store: 'PGlite', env: { PUBLIC_BASE_PATH: '/mra' } });
+    gw = await startTestGateway({ store: 'embedded', env: { PUBLIC_BASE_PATH: '/mra' } });
     expect(gw.url.endsWith('/mra')).toBe(true);
     const { signRequest } = await import('../../src/sign/request-signature.ts');
     const { partnerKeys, GATEWAY_ID } = await import('../support/gateway.ts');
@@ -173,7 +173,7 @@ describe('behind a reverse proxy', () => {
 
 describe('metrics', () => {
   it('serves Prometheus metrics on their own listener, counting requests and refusals', async () => {
-    gw = await startTestGateway({ store: 'PGlite' });
+    gw = await startTestGateway({ store: 'embedded' });
     await fetch(`${gw.url}/v1/exchanges`, { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: '<x/>' });
     const response = await fetch(gw.gateway.metricsUrl!);
     expect(response.status).toBe(200);

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exchangeByBatchId, exchangeByJti, exchangeView, insertExchange, lockPartnerState, savePartnerState, type NewExchange } from '../../src/store/exchanges.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { addToOutbox, claimPending, markRelayed, pendingCount } from '../../src/store/outbox.ts';
-import { stores, type TestDatabase } from '../support/databases.ts';
+import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 
 const exchange = (patch: Partial<NewExchange> = {}): NewExchange => ({
   id: randomUUID(), partner: 'EU', requestJti: `jti-${randomUUID()}`, batchId: `B-${randomUUID()}`, sequence: 1, kind: 'SNAPSHOT', format: 'eu-aeo',
@@ -12,10 +12,10 @@ const exchange = (patch: Partial<NewExchange> = {}): NewExchange => ({
   ...patch,
 });
 
-describe.each(stores)('store on %s', (_, open) => {
+describe('store', () => {
   let t: TestDatabase;
   beforeEach(async () => {
-    t = await open();
+    t = await freshPostgres();
   });
   afterEach(async () => {
     await t.drop();

@@ -1,20 +1,20 @@
 /**
- * Real databases for tests: a PGlite in memory, and a fresh PostgreSQL database on the
- * server at TEST_DATABASE_URL (default: the local one CI starts), dropped afterwards.
+ * Real databases for tests: a fresh PostgreSQL database on the server at
+ * TEST_DATABASE_URL (default: the local one CI starts), dropped afterwards. The embedded
+ * server is the same engine; tests that start a whole gateway exercise it too.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Db } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { openPglite } from '../../src/store/pglite-db.ts';
 import { openPostgres } from '../../src/store/postgres-db.ts';
 
 export const adminUrl = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
   db: Db;
-  /** Connection string, for PostgreSQL (a gateway process under test connects with it). */
-  url: string | undefined;
+  /** Connection string (a gateway process under test connects with it). */
+  url: string;
   drop(): Promise<void>;
 }
 
@@ -27,7 +27,7 @@ export async function freshPostgres(): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const db = openPostgres(url.toString());
+  const db = openPostgres({ connectionString: url.toString() }, 'postgres');
   await migrate(db);
   return {
     db,
@@ -41,16 +41,3 @@ export async function freshPostgres(): Promise<TestDatabase> {
     },
   };
 }
-
-/** A fresh, migrated PGlite database in memory. */
-export async function freshPglite(): Promise<TestDatabase> {
-  const db = await openPglite(undefined);
-  await migrate(db);
-  return { db, url: undefined, drop: () => db.close() };
-}
-
-/** Both stores, for `describe.each`: the same SQL must behave the same on each. */
-export const stores = [
-  ['PGlite', freshPglite],
-  ['PostgreSQL', freshPostgres],
-] as const;

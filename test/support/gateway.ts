@@ -1,7 +1,7 @@
 /**
  * A whole gateway for HTTP-level tests: real HTTP on a free port, a real Redis (each
- * gateway its own key prefix, removed afterwards), and PGlite or a fresh PostgreSQL
- * database. Partners EU and JP carry the test-vector keys (shared/spec/vectors), KR is
+ * gateway its own key prefix, removed afterwards), and the embedded PostgreSQL server
+ * (the default store) or a fresh database on the external PostgreSQL. Partners EU and JP carry the test-vector keys (shared/spec/vectors), KR is
  * suspended. Partners sign their requests as a real client would.
  */
 import { generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { loadSettings, type Settings } from '../../src/config.ts';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.ts';
+import { removeRelocatedCluster } from '../../src/store/embedded-postgres.ts';
 import { signRequest, type SigningKey } from '../../src/sign/request-signature.ts';
 import { freshPostgres, type TestDatabase } from './databases.ts';
 
@@ -83,7 +84,7 @@ export interface RequestOptions {
   sentBody?: string | Buffer;
 }
 
-export async function startTestGateway(options: { store: 'PGlite' | 'PostgreSQL'; env?: Record<string, string>; partners?: Record<string, object>; workers?: boolean }): Promise<TestGateway> {
+export async function startTestGateway(options: { store: 'embedded' | 'PostgreSQL'; env?: Record<string, string>; partners?: Record<string, object>; workers?: boolean }): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mragw-gw-'));
   writePartners(join(dataDir, 'partners'), options.partners);
   let database: TestDatabase | undefined;
@@ -135,6 +136,7 @@ export async function startTestGateway(options: { store: 'PGlite' | 'PostgreSQL'
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
       await database?.drop();
+      removeRelocatedCluster(dataDir);
     },
   };
 }
