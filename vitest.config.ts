@@ -1,9 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
+// Tiers (`npm test -- --project unit` and so on); `npm test` runs all three.
+// - unit: pure code, no services (a connection attempt fails the test);
+// - http: a whole gateway over real HTTP, on real Redis and PostgreSQL;
+// - integration: the store, the queue and whole processes on real Redis and PostgreSQL.
+const http = ['test/receive/**/*.test.ts', 'test/status/status-route.test.ts', 'test/status/status-commands.test.ts', 'test/cli/partner-commands.test.ts'];
+const integration = ['test/jobs/**/*.test.ts', 'test/store/store.test.ts', 'test/store/embedded-postgres.test.ts', 'test/server/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup/no-console.ts'],
     testTimeout: 20_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...http, ...integration], setupFiles: ['test/setup/no-services.ts'] } },
+      { extends: true, test: { name: 'http', include: http } },
+      { extends: true, test: { name: 'integration', include: integration } },
+    ],
   },
 });
