@@ -20,7 +20,7 @@ import { PartnerEntry, type Partner, type PartnerDirectory, type PublicJwk } fro
 import type { SigningKey } from '../../src/sign/request-signature.ts';
 import { StaffAuth } from '../../src/staff/staff-auth.ts';
 import type { StatusLookup, StatusRecord } from '../../src/status/lookup.ts';
-import { identifyStatusCaller, statusRouter, type StatusRouteDeps } from '../../src/status/status-route.ts';
+import { identifyStatusCaller, statusRouter, type StatusRouteDeps } from '../../src/receive/status-routes.ts';
 import { ctpatMember, record } from './records.ts';
 
 export const GATEWAY_ID = 'US-CBP-TEST';

@@ -6,17 +6,17 @@
  */
 import type { Request, Response } from 'express';
 import { Router } from 'express';
-import { requestTarget } from '../receive/exchanges-routes.ts';
-import type { RateLimits } from '../receive/rate-limits.ts';
-import { problemBody, sendProblem, type ProblemSlug } from '../receive/problem.ts';
+import { requestTarget } from './exchanges-routes.ts';
+import type { RateLimits } from './rate-limits.ts';
+import { problemBody, sendProblem, type ProblemSlug } from './problem.ts';
 import type { PartnerDirectory } from '../registry/partner.ts';
 import { StaffAuthError, type StaffAuth } from '../staff/staff-auth.ts';
 import { verifyRequest } from '../verify/index.ts';
-import { answerForCtpat, answerForMid, answerForRecords, STATUS_TYP, type StatusAnswer } from './answer.ts';
-import type { Caller, StatusLookup } from './lookup.ts';
-import { parseSubject, type StatusScheme } from './schemes.ts';
+import { answerForCtpat, answerForMid, answerForRecords, STATUS_TYP, type StatusAnswer } from '../status/answer.ts';
+import type { Caller, StatusLookup } from '../status/lookup.ts';
+import { parseSubject, type StatusScheme } from '../status/schemes.ts';
 
-export { STATUS_TYP } from './answer.ts';
+export { STATUS_TYP } from '../status/answer.ts';
 
 /** A refused caller: the slug decides the HTTP status (the `status` member only restates it). */
 export interface IdentifyProblem {

@@ -8,13 +8,13 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { DocumentInvalidError } from '../errors.ts';
 import express from 'express';
 import { z } from 'zod';
-import { sendProblem } from '../receive/problem.ts';
+import { sendProblem } from './problem.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Db } from '../store/db.ts';
-import { importCtpatMembers } from './ctpat-import.ts';
+import { importCtpatMembers } from '../staff/ctpat-import.ts';
 import type { Format } from '../translate/format.ts';
-import { releaseHeldBatch } from './release.ts';
-import { StaffAuthError, type StaffRole } from './staff-auth.ts';
+import { releaseHeldBatch } from '../staff/release.ts';
+import { StaffAuthError, type StaffRole } from '../staff/staff-auth.ts';
 
 export interface StaffCaller {
   subject: string;
