@@ -4,7 +4,7 @@ import { loadSettings, settingsSchema } from '../src/config.ts';
 
 export function settingsTable(): string {
   const defaults = loadSettings({}) as Record<string, unknown>;
-  const rows = Object.entries(settingsSchema.shape).map(([name, schema]) => {
+  const rows = Object.entries(settingsSchema().shape).map(([name, schema]) => {
     const value = defaults[name];
     const shown = value === undefined ? 'unset' : value === '' ? 'empty' : `\`${String(value)}\``;
     return `| \`${name}\` | ${shown} | ${(schema as { description?: string }).description ?? ''} |`;

@@ -1,15 +1,19 @@
 /**
  * Settings from the environment (RUNNING.md), parsed once with one schema: every bad
- * variable is named in one error, and a test checks the README's table against it.
+ * variable is named in one error, the rules that tie settings together included, and a
+ * test checks the README's table against it.
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { GatewayError, issuesOf } from './errors.ts';
+import { partnerUrlProblem } from './registry/partner-url.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().positive();
 const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
+const isUrl = (value: string) => /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value);
 
-export const settingsSchema = z.object({
+const settingsFields = z.object({
   PORT: port.default(8080).describe('HTTP port (`0`: any free port, printed at start)'),
   HOST: z.string().min(1).default('127.0.0.1').describe('address to listen on (`0.0.0.0` in the container image)'),
   PUBLIC_BASE_PATH: z
@@ -51,7 +55,12 @@ export const settingsSchema = z.object({
   JOB_LOCK_S: positive
     .default(30)
     .describe("how long a worker's hold on a job lasts without renewal; a job whose worker died is taken over after it"),
-  STAFF_JWKS: z.string().min(1).optional().describe("file or URL of the staff identity provider's public keys; unset: staff API closed"),
+  STAFF_JWKS: z
+    .string()
+    .min(1)
+    .refine((value) => !isUrl(value) || partnerUrlProblem(value) === undefined, { error: (issue) => partnerUrlProblem(String(issue.input)) ?? 'not a usable URL' })
+    .optional()
+    .describe("file or URL of the staff identity provider's public keys; unset: staff API closed"),
   STAFF_ISSUER: z.string().min(1).optional().describe('the `iss` staff tokens must carry (required with `STAFF_JWKS`)'),
   STAFF_AUDIENCE: z.string().min(1).optional().describe('the `aud` staff tokens must carry (required with `STAFF_JWKS`)'),
   MRAGW_DEV_STAFF: z.enum(['0', '1']).optional().describe('`1`: trust a local development staff issuer (key in `DATA_DIR`) when `STAFF_JWKS` is unset; refused unless `HOST` is a loopback address'),
@@ -60,21 +69,45 @@ export const settingsSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
 });
 
-export type Settings = z.infer<typeof settingsSchema>;
+/** How the gateway runs (RUNNING.md "Commands"): serve and work are two of many processes on one store. */
+export type GatewayRole = 'start' | 'serve' | 'work';
 
-/** Parses the settings; throws one error naming every bad variable. */
-export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
-  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && v !== '' && k in settingsSchema.shape));
-  const parsed = settingsSchema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new SettingsError(`invalid settings:\n  ${lines.join('\n  ')}`);
-  }
-  return parsed.data;
+/** The settings schema: each variable, then the rules between them (for `role`, what serve and work need). */
+export function settingsSchema(role?: GatewayRole) {
+  // `when`: the rules run even when a single variable failed, so that every fault is named at once.
+  return settingsFields.check(z.superRefine((settings, ctx) => settingRules(settings, role, ctx), { when: () => true }));
 }
 
-export class SettingsError extends Error {
-  override name = 'SettingsError';
+/** The rules between settings; each fault is an issue on the variable to change. */
+function settingRules(settings: Partial<Record<keyof Settings, unknown>>, role: GatewayRole | undefined, ctx: z.core.$RefinementCtx<Settings>): void {
+  const fault = (name: keyof Settings, message: string) => ctx.addIssue({ code: 'custom', path: [name], message });
+  if (role === 'serve' || role === 'work') {
+    // The embedded store is one process, and a generated key would differ per host.
+    if (!settings.DATABASE_URL) fault('DATABASE_URL', `${role} runs as one of many processes on one store: set DATABASE_URL (npm start runs everything in one process on embedded defaults)`);
+    if (!settings.SIGNING_KEY_FILE && !settings.SIGNING_KEYS_DIR) fault('SIGNING_KEY_FILE', `${role} needs a signing key every process shares: set SIGNING_KEY_FILE or SIGNING_KEYS_DIR`);
+  }
+  if (settings.SIGNING_KEY_FILE && settings.SIGNING_KEYS_DIR) fault('SIGNING_KEYS_DIR', 'SIGNING_KEY_FILE and SIGNING_KEYS_DIR are alternatives: set one of them');
+  if (settings.STAFF_JWKS) {
+    // Without both, a token the same provider issued for any other application would do.
+    if (!settings.STAFF_ISSUER) fault('STAFF_ISSUER', 'required with STAFF_JWKS: the iss staff tokens must carry');
+    if (!settings.STAFF_AUDIENCE) fault('STAFF_AUDIENCE', 'required with STAFF_JWKS: the aud staff tokens must carry');
+  } else if (settings.MRAGW_DEV_STAFF === '1' && typeof settings.HOST === 'string' && !isLoopback(settings.HOST)) {
+    fault('MRAGW_DEV_STAFF', `1 is refused unless HOST is a loopback address (HOST is ${settings.HOST}); configure STAFF_JWKS instead`);
+  }
+}
+
+export type Settings = z.infer<typeof settingsFields>;
+
+/** Parses the settings (for `role`, if given); throws one GatewayError `settings-invalid` naming every bad variable. */
+export function loadSettings(env: Record<string, string | undefined> = process.env, role?: GatewayRole): Settings {
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && v !== '' && k in settingsFields.shape));
+  const parsed = settingsSchema(role).safeParse(present);
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    const lines = issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`);
+    throw new GatewayError('settings-invalid', `invalid settings:\n  ${lines.join('\n  ')}`, { issues });
+  }
+  return parsed.data;
 }
 
 /** Whether an address is a loopback one (development staff tokens, plain-HTTP partner URLs). */

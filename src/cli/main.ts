@@ -4,10 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { loadSettings, SettingsError } from '../config.ts';
-import { GatewayError } from '../errors.ts';
+import { loadSettings, type GatewayRole } from '../config.ts';
 import { loadFormats } from '../translate/load-mappings.ts';
-import { exitCodes, type CommandIo } from './io.ts';
+import { exitCodes, exitStatusOf, type CommandIo } from './io.ts';
 import { keysGenerate, sendCommand, signCommand, verifyReceiptCommand } from './partner-commands.ts';
 import { demoCommand } from './demo-command.ts';
 import { runGateway } from './run-gateway.ts';
@@ -23,7 +22,8 @@ const positiveInteger = (value: string): number => {
 /** Runs the command line with `argv` (without node and script); resolves to the exit status. */
 export async function run(argv: readonly string[], io: CommandIo): Promise<number> {
   let status: number = exitCodes.ok;
-  const settings = () => loadSettings(io.env);
+  // Read when a command needs them; a gateway role adds its own rules (serve and work need a shared store and key).
+  const settings = (role?: GatewayRole) => loadSettings(io.env, role);
   const program = new Command('mragw')
     .description('mra-gateway: exchange of trusted-trader certification records under Mutual Recognition Arrangements')
     .exitOverride()
@@ -56,19 +56,19 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     .command('start')
     .description('the whole gateway in one process (HTTP API and workers), on embedded defaults (npm start)')
     .action(async () => {
-      status = await runGateway(settings(), { api: true, workers: true }, io);
+      status = await runGateway(settings('start'), { api: true, workers: true }, io);
     });
   program
     .command('serve')
     .description('the HTTP API only; needs DATABASE_URL and a shared signing key')
     .action(async () => {
-      status = await runGateway(settings(), { api: true, workers: false }, io);
+      status = await runGateway(settings('serve'), { api: true, workers: false }, io);
     });
   program
     .command('work')
     .description('the workers only; needs DATABASE_URL and a shared signing key')
     .action(async () => {
-      status = await runGateway(settings(), { api: false, workers: true }, io);
+      status = await runGateway(settings('work'), { api: false, workers: true }, io);
     });
 
   const keys = program.command('keys').description("a partner's request-signing keys");
@@ -192,6 +192,6 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     if (error instanceof CommanderError) return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
     const message = error instanceof Error ? error.message : String(error);
     io.stderr.write(`mragw: ${message}\n`);
-    return (error instanceof GatewayError && error.code === 'usage') || error instanceof SettingsError ? exitCodes.usage : exitCodes.failure;
+    return exitStatusOf(error);
   }
 }

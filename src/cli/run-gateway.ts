@@ -1,10 +1,10 @@
 /** `mragw start|serve|work`: runs the gateway until SIGTERM or SIGINT; SIGHUP re-reads the registry. */
 import type { Settings } from '../config.ts';
-import { checkScaleOut, startGateway, type GatewayRoles } from '../server/gateway.ts';
+import { startGateway, type GatewayRoles } from '../server/gateway.ts';
 import { exitCodes, type CommandIo } from './io.ts';
 
+/** Runs the gateway in `roles` with settings loaded for its role (loadSettings checks what serve and work need). */
 export async function runGateway(settings: Settings, roles: GatewayRoles, io: CommandIo): Promise<number> {
-  if (!(roles.api && roles.workers)) checkScaleOut(settings);
   const gateway = await startGateway(settings, roles);
   // Handlers first, then the announcement: whoever waits for it may signal at once.
   const onHup = () => gateway.registry.reload();

@@ -12,7 +12,7 @@ import type { PublicJwk } from '../registry/partner.ts';
 import { readSigningKey, SigningKeyError, type GatewayAlgorithm, type SigningKeyMaterial } from './key-file.ts';
 import { firstPublished, generatedKeyFile } from './key-store.ts';
 
-export { verifyGatewaySigned, SignedObjectError, type SignedObjectErrorCode } from './verify-signed.ts';
+export { verifyGatewaySigned, type SignedObjectErrorCode } from './verify-signed.ts';
 export { SigningKeyError } from './key-file.ts';
 
 /** One of the gateway's signing keys. */

@@ -6,17 +6,18 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { GatewayError } from '../errors.ts';
 import type { PublicJwk } from '../registry/partner.ts';
 
 /** Algorithms of gateway-signed objects, one per accepted key type. */
 export const gatewayAlgorithms = ['ES256', 'EdDSA', 'PS256'] as const;
 export type GatewayAlgorithm = (typeof gatewayAlgorithms)[number];
 
-/** A signing key that cannot be used, naming the file it came from. */
-export class SigningKeyError extends Error {
+/** A signing key that cannot be used (code `signing-key-invalid`), naming the file it came from. */
+export class SigningKeyError extends GatewayError {
   readonly file: string;
   constructor(file: string, reason: string) {
-    super(`${file}: ${reason}`);
+    super('signing-key-invalid', `${file}: ${reason}`);
     this.name = 'SigningKeyError';
     this.file = file;
   }

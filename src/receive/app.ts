@@ -3,10 +3,10 @@
  * PUBLIC_BASE_PATH, one problem+json for every error, one log line per request.
  */
 import { randomUUID } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import type { EdgeContext } from './context.ts';
-import { exchangesRouter, storeDown } from './exchanges-routes.ts';
-import { sendProblem } from './problem.ts';
+import { exchangesRouter } from './exchanges-routes.ts';
+import { answerErrors, sendProblem } from './problem.ts';
 
 export function createApp(ctx: EdgeContext, options: { trustProxy?: string | undefined } = {}): express.Express {
   const app = express();
@@ -47,17 +47,7 @@ export function createApp(ctx: EdgeContext, options: { trustProxy?: string | und
 
   app.use(ctx.basePath || '/', api);
   app.use((_req: Request, res: Response) => sendProblem(res, 'not-found', 'no such resource'));
-  // Express 5 passes rejected async handlers here. Never a stack trace to the caller.
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (res.headersSent) return void res.destroy();
-    if (storeDown(error)) return sendProblem(res, 'unavailable', 'the store of record is unreachable; nothing was accepted', { retryAfterSeconds: 5 });
-    // Errors of express's body parsers (staff routes) carry their status.
-    const status = (error as { status?: number }).status;
-    if (status === 413) return sendProblem(res, 'payload-too-large', 'the body is too large');
-    if (status === 415) return sendProblem(res, 'unsupported-media-type', 'the body is not in a media type or charset this route reads');
-    if (status === 400 || (error as { type?: string }).type === 'entity.parse.failed') return sendProblem(res, 'bad-request', 'the request could not be read');
-    ctx.log.error({ err: error }, 'unexpected error');
-    res.status(500).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title: 'Internal error', status: 500, detail: 'the gateway failed to answer this request' }));
-  });
+  // Express 5 passes rejected async handlers here: a GatewayError by its table row, anything else a 500 without details.
+  app.use(answerErrors(ctx.log));
   return app;
 }

@@ -4,9 +4,23 @@ import type { Logger } from 'pino';
 import type { AcceptOutcome, VerifiedDocument } from '../intake/accept-exchange.ts';
 import type { Partner, PartnerDirectory, PublicJwk } from '../registry/partner.ts';
 import type { Db } from '../store/db.ts';
-import type { Metrics } from '../server/metrics.ts';
 import type { PreauthBudget } from './read-body.ts';
 import type { RateLimits } from './rate-limits.ts';
+
+/** A counter the edge counts with; prom-client's Counter is one (server/metrics.ts). */
+export interface EdgeCounter<Label extends string> {
+  inc(labels: Partial<Record<Label, string>>): void;
+}
+
+/** What the edge counts, as an interface the edge owns, so that the edge never imports the composition root. */
+export interface EdgeMetrics {
+  /** Every answered request, by method, route and status. */
+  requests: EdgeCounter<'method' | 'route' | 'status'>;
+  /** Requests refused before authentication, by problem slug. */
+  refusals: EdgeCounter<'slug'>;
+  /** Documents answered, by partner and outcome. */
+  exchanges: EdgeCounter<'partner' | 'outcome'>;
+}
 
 export interface EdgeContext {
   gatewayId: string;
@@ -27,7 +41,7 @@ export interface EdgeContext {
   readiness(): Promise<Record<string, unknown>>;
   /** Called after each acceptance, so that the outbox is relayed at once. */
   accepted(): void;
-  metrics: Metrics;
+  metrics: EdgeMetrics;
   log: Logger;
   /** Further routers mounted under the base path (status, staff). */
   routers: Router[];

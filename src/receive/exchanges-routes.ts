@@ -5,29 +5,13 @@
  */
 import type { Request, Response } from 'express';
 import { Router } from 'express';
-import { StoreUnavailableError } from '../store/db.ts';
+import { errorTable, GatewayError } from '../errors.ts';
 import { exchangeView } from '../store/exchanges.ts';
-import { createSignatureCheck, verifyHead, verifyRequest, type RequestHead, type VerifyContext } from '../verify/index.ts';
+import { createSignatureCheck, verifyHead, verifyRequest, type VerifyContext } from '../verify/index.ts';
 import type { EdgeContext } from './context.ts';
-import { sendProblem, type ProblemSlug } from './problem.ts';
-import { BodyError, readBody } from './read-body.ts';
-
-/** The request-target as the signer saw it: path and query as on the request line, base path removed. */
-export function requestTarget(req: Request, basePath: string): string {
-  const target = req.originalUrl;
-  return basePath !== '' && target.startsWith(basePath) ? target.slice(basePath.length) : target;
-}
-
-function head(req: Request, basePath: string, hasBody: boolean): RequestHead {
-  return {
-    signature: req.get('JWS-Signature'),
-    method: req.method,
-    target: requestTarget(req, basePath),
-    contentType: req.get('Content-Type'),
-    contentEncoding: req.get('Content-Encoding'),
-    hasBody,
-  };
-}
+import { sendError, sendProblem } from './problem.ts';
+import { readBody } from './read-body.ts';
+import { requestHead } from './request-head.ts';
 
 export function exchangesRouter(ctx: EdgeContext): Router {
   const router = Router();
@@ -40,10 +24,10 @@ export function exchangesRouter(ctx: EdgeContext): Router {
   });
 
   /** A refusal before the sender is authenticated: counted against the client address. */
-  async function refuse(req: Request, res: Response, slug: ProblemSlug, detail: string): Promise<void> {
-    ctx.metrics.refusals.inc({ slug });
+  async function refuse(req: Request, res: Response, refusal: GatewayError): Promise<void> {
+    ctx.metrics.refusals.inc({ slug: errorTable[refusal.code].slug ?? refusal.code });
     await ctx.limits.hit('preauth-failures', req.ip ?? 'unknown', ctx.settings.preauthFailuresPerMinute);
-    sendProblem(res, slug, detail);
+    sendError(res, refusal);
   }
 
   /** 429 before any check for an address that caused too many refusals this minute. */
@@ -57,26 +41,27 @@ export function exchangesRouter(ctx: EdgeContext): Router {
   router.post('/v1/exchanges', async (req, res) => {
     const receivedAt = new Date();
     if (await tooManyRefusals(req, res)) return;
-    const verdict = await verifyHead(head(req, ctx.basePath, true), verifyContext());
-    if (!verdict.ok) return refuse(req, res, verdict.slug, verdict.detail);
+    const verdict = await verifyHead(requestHead(req, ctx.basePath, true), verifyContext());
+    if (!verdict.ok) return refuse(req, res, new GatewayError(verdict.slug, verdict.detail));
     const { partner } = verdict;
 
     const declared = Number(req.get('Content-Length') ?? NaN);
     if (declared > partner.limits.maxBodyBytes) {
       res.setHeader('Connection', 'close');
-      return refuse(req, res, 'payload-too-large', `the body is larger than this partner's limit of ${partner.limits.maxBodyBytes} bytes`);
+      return refuse(req, res, new GatewayError('payload-too-large', `the body is larger than this partner's limit of ${partner.limits.maxBodyBytes} bytes`));
     }
     const check = createSignatureCheck(verdict);
     let body: Buffer;
     try {
       body = await readBody(req, { limit: partner.limits.maxBodyBytes, budget: ctx.budget, timeoutMs: ctx.settings.bodyTimeoutMs, onChunk: (c) => check.update(c) });
     } catch (error) {
-      if (!(error instanceof BodyError)) throw error;
+      if (!(error instanceof GatewayError)) throw error;
       res.setHeader('Connection', 'close');
-      if (error.fault === 'busy') return sendProblem(res, 'busy', error.message, { retryAfterSeconds: 1 });
-      return refuse(req, res, error.fault, error.message);
+      // Busy is the gateway's state, not the sender's fault: not counted against its address.
+      if (error.code === 'busy') return sendError(res, error);
+      return refuse(req, res, error);
     }
-    if (!check.verify()) return refuse(req, res, 'signature-invalid', 'the signature does not verify over this body');
+    if (!check.verify()) return refuse(req, res, new GatewayError('signature-invalid', 'the signature does not verify over this body'));
     if (partner.status === 'suspended') return sendProblem(res, 'partner-suspended', 'this partner is suspended in the registry');
 
     const limit = await ctx.limits.hit('partner', partner.id, partner.limits.requestsPerMinute);
@@ -95,18 +80,16 @@ export function exchangesRouter(ctx: EdgeContext): Router {
       case 'conflict':
         return sendProblem(res, outcome.slug, outcome.detail);
       case 'invalid':
-        return sendProblem(res, 'document-invalid', outcome.error.message, {
-          extensions: { errors: [{ index: null, key: null, pointer: outcome.error.place, code: 'document-invalid', message: outcome.error.message }], errorCount: 1, truncated: false },
-        });
+        return sendError(res, outcome.error);
     }
   });
 
   router.get('/v1/exchanges/:exchangeId', async (req, res) => {
     if (await tooManyRefusals(req, res)) return;
-    const verdict = await verifyRequest(head(req, ctx.basePath, false), new Uint8Array(0), verifyContext());
+    const verdict = await verifyRequest(requestHead(req, ctx.basePath, false), new Uint8Array(0), verifyContext());
     if (!verdict.ok) {
       if (verdict.slug === 'partner-suspended') return sendProblem(res, 'partner-suspended', verdict.detail);
-      return refuse(req, res, verdict.slug, verdict.detail);
+      return refuse(req, res, new GatewayError(verdict.slug, verdict.detail));
     }
     const limit = await ctx.limits.hit('partner', verdict.partner.id, verdict.partner.limits.requestsPerMinute);
     if (!limit.allowed) return sendProblem(res, 'rate-limited', `more than ${verdict.partner.limits.requestsPerMinute} requests this minute`, { retryAfterSeconds: limit.retryAfterSeconds });
@@ -117,9 +100,4 @@ export function exchangesRouter(ctx: EdgeContext): Router {
   });
 
   return router;
-}
-
-/** The store being down is a 503 with a time to come back; anything else is a 500 without details. */
-export function storeDown(error: unknown): boolean {
-  return error instanceof StoreUnavailableError;
 }

@@ -4,15 +4,12 @@
  * requests), and within a time limit so that a slow sender cannot hold a slot.
  */
 import type { IncomingMessage } from 'node:http';
+import { GatewayError } from '../errors.ts';
 
+/** The codes of a GatewayError that refuses a body. */
 export type BodyFault = 'payload-too-large' | 'busy' | 'request-timeout' | 'bad-request';
 
-export class BodyError extends Error {
-  constructor(readonly fault: BodyFault, message: string) {
-    super(message);
-    this.name = 'BodyError';
-  }
-}
+const fault = (code: BodyFault, message: string) => new GatewayError(code, message);
 
 /** Bytes in flight from unauthenticated senders, across every request of this process. */
 export class PreauthBudget {
@@ -39,13 +36,13 @@ export interface ReadBodyOptions {
   onChunk(chunk: Buffer): void;
 }
 
-/** The whole body, or a BodyError; the budget is released once the body is read or refused. */
+/** The whole body, or a GatewayError with a BodyFault code; the budget is released once the body is read or refused. */
 export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
-    const finish = (error?: BodyError) => {
+    const finish = (error?: GatewayError) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -58,16 +55,16 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
       } else resolve(Buffer.concat(chunks, size));
     };
     const onData = (chunk: Buffer) => {
-      if (size + chunk.length > options.limit) return finish(new BodyError('payload-too-large', `the body is larger than this partner's limit of ${options.limit} bytes`));
-      if (!options.budget.tryReserve(chunk.length)) return finish(new BodyError('busy', 'too many unauthenticated bytes are in flight; try again shortly'));
+      if (size + chunk.length > options.limit) return finish(fault('payload-too-large', `the body is larger than this partner's limit of ${options.limit} bytes`));
+      if (!options.budget.tryReserve(chunk.length)) return finish(fault('busy', 'too many unauthenticated bytes are in flight; try again shortly'));
       size += chunk.length;
       chunks.push(chunk);
       options.onChunk(chunk);
     };
     const onEnd = () => finish();
-    const onError = () => finish(new BodyError('bad-request', 'the body could not be read'));
-    const onAborted = () => finish(new BodyError('bad-request', 'the request was aborted'));
-    const timer = setTimeout(() => finish(new BodyError('request-timeout', `the body was not received within ${options.timeoutMs / 1000} s`)), options.timeoutMs);
+    const onError = () => finish(fault('bad-request', 'the body could not be read'));
+    const onAborted = () => finish(fault('bad-request', 'the request was aborted'));
+    const timer = setTimeout(() => finish(fault('request-timeout', `the body was not received within ${options.timeoutMs / 1000} s`)), options.timeoutMs);
     req.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
   });
 }

@@ -7,17 +7,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { GatewayError } from '../errors.ts';
 import { algorithmsForKey, keyTypeFor, privateJwkMembers, publicJwkProblem } from './jwk-checks.ts';
 import { PartnerEntry, type Partner } from './partner.ts';
 import { partnerUrlProblem } from './partner-url.ts';
 
-/** A registry file that cannot be used, with the file and the field at fault. */
-export class RegistryInvalidError extends Error {
+/** A registry file that cannot be used (code `registry-invalid`), with the file and the field at fault. */
+export class RegistryInvalidError extends GatewayError {
   readonly file: string;
   /** Dotted path of the field at fault (`keys.algorithms[1]`), or `(yaml)`, `(root)`, `(file)`, `(folder)`. */
   readonly field: string;
   constructor(file: string, field: string, reason: string) {
-    super(`${file}: ${field}: ${reason}`);
+    super('registry-invalid', `${file}: ${field}: ${reason}`);
     this.name = 'RegistryInvalidError';
     this.file = file;
     this.field = field;

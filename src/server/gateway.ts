@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isLoopback, type Settings } from '../config.ts';
+import { GatewayError } from '../errors.ts';
 import { acceptExchange } from '../intake/accept-exchange.ts';
 import { receiptSigner } from '../intake/receipt.ts';
 import { GatewayKeys } from '../keys/gateway-keys.ts';
@@ -15,13 +16,14 @@ import { Workers } from '../queue/workers.ts';
 import { resolveRedis } from '../queue/embedded-redis.ts';
 import { connectRedis, producerOptions } from '../queue/redis.ts';
 import { createApp } from '../receive/app.ts';
-import { problemBody } from '../receive/problem.ts';
+import { callerIdentifier } from '../receive/callers.ts';
+import { toProblem } from '../receive/problem.ts';
 import { PreauthBudget } from '../receive/read-body.ts';
 import { RateLimits } from '../receive/rate-limits.ts';
 import { Registry } from '../registry/registry.ts';
 import { StaffAuth } from '../staff/staff-auth.ts';
-import { staffRouter } from '../staff/staff-routes.ts';
-import { identifyStatusCaller, statusRouter } from '../status/status-route.ts';
+import { staffRouter } from '../receive/staff-routes.ts';
+import { statusRouter } from '../receive/status-routes.ts';
 import { statusLookup } from '../store/status-lookup.ts';
 import type { Db } from '../store/db.ts';
 import { instanceId } from '../store/instance.ts';
@@ -48,14 +50,6 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Refuses what cannot work across several processes: the embedded store and a per-host key. */
-export function checkScaleOut(settings: Settings): void {
-  const missing = [!settings.DATABASE_URL && 'DATABASE_URL', !settings.SIGNING_KEY_FILE && !settings.SIGNING_KEYS_DIR && 'SIGNING_KEY_FILE or SIGNING_KEYS_DIR'].filter(Boolean);
-  if (missing.length > 0) {
-    throw new Error(`serve and work run as many processes on one store: set ${missing.join(' and ')} (the embedded store is one process, and a generated key would differ per host); npm start runs everything in one process on embedded defaults`);
-  }
-}
-
 /** What tests may inject; never a setting of a running gateway (PROTOCOL §9). */
 export interface GatewayOverrides {
   /** The clock `iat` is judged by: the vectors run against their own `now`. */
@@ -76,13 +70,13 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
     onJwksError: (partner, error) => log.warn({ partner, err: error.message }, "a partner's JWKS could not be fetched; its last good key set stays in use"),
   });
   // Everything that can refuse the settings comes before anything that has to be closed again.
-  const staff = await StaffAuth.create({
-    jwks: settings.STAFF_JWKS,
-    issuer: settings.STAFF_ISSUER,
-    audience: settings.STAFF_AUDIENCE,
-    devIssuer: settings.MRAGW_DEV_STAFF === '1' ? { dataDir: settings.DATA_DIR } : undefined,
-    host: settings.HOST,
-  });
+  const staff = await StaffAuth.create(
+    settings.STAFF_JWKS
+      ? // The settings schema requires STAFF_ISSUER and STAFF_AUDIENCE with STAFF_JWKS.
+        { jwks: settings.STAFF_JWKS, issuer: settings.STAFF_ISSUER!, audience: settings.STAFF_AUDIENCE! }
+      : // ... and a loopback HOST with MRAGW_DEV_STAFF=1.
+        { devIssuer: settings.MRAGW_DEV_STAFF === '1' ? { dataDir: settings.DATA_DIR } : undefined },
+  );
   const opened: (() => Promise<unknown> | void)[] = [];
   try {
     return await startOpened(settings, roles, log, overrides, { formats, registry, staff, reloadHooks }, opened);
@@ -167,12 +161,12 @@ async function startOpened(
             basePath: settings.PUBLIC_BASE_PATH,
             lookup: statusLookup(db, registry),
             sign: (typ, payload) => keys.sign(typ, payload),
-            identify: identifyStatusCaller({ gatewayId, basePath: settings.PUBLIC_BASE_PATH, partners: registry, staff, limits, iatSkewSeconds: settings.IAT_SKEW_S, preauthFailuresPerMinute: settings.PREAUTH_FAILURES_PER_MINUTE, nowSeconds }),
+            identify: callerIdentifier({ gatewayId, basePath: settings.PUBLIC_BASE_PATH, partners: registry, staff, limits, iatSkewSeconds: settings.IAT_SKEW_S, preauthFailuresPerMinute: settings.PREAUTH_FAILURES_PER_MINUTE, nowSeconds }),
             limits,
             statusRequestsPerMinute: settings.STATUS_REQUESTS_PER_MINUTE,
             nowSeconds,
           }),
-          staffRouter({ db, registry, formats, authenticate: (authorization) => staff.verify(authorization), queued: kickRelay }),
+          staffRouter({ db, registry, formats, staff, queued: kickRelay }),
         ],
       },
       { trustProxy: settings.TRUST_PROXY },
@@ -181,7 +175,7 @@ async function startOpened(
     // A request that is not readable as HTTP still gets a problem document.
     server.on('clientError', (_error, socket) => {
       if (!socket.writable) return socket.destroy();
-      const body = JSON.stringify(problemBody('bad-request', 'the request is not readable as HTTP'));
+      const body = JSON.stringify(toProblem(new GatewayError('bad-request', 'the request is not readable as HTTP')).body);
       socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
     server.requestTimeout = (settings.BODY_TIMEOUT_S + 5) * 1000;

@@ -1,7 +1,9 @@
 /** Prometheus metrics, served on their own listener (METRICS_HOST:METRICS_PORT). */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EdgeMetrics } from '../receive/context.ts';
 
-export interface Metrics {
+/** The edge's counters as Prometheus metrics, with their registry and the outbox gauge. */
+export interface Metrics extends EdgeMetrics {
   registry: Registry;
   requests: Counter<'method' | 'route' | 'status'>;
   refusals: Counter<'slug'>;
@@ -9,6 +11,7 @@ export interface Metrics {
   outboxPending: Gauge;
 }
 
+/** The gateway's metrics; `pending` counts the outbox when Prometheus scrapes. */
 export function createMetrics(pending: () => Promise<number>): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mragw_' });

@@ -3,7 +3,7 @@
  * path and canonical path as segments, the value type resolved, code tables in both
  * directions, and the shape of every node so that unknown members can be found.
  */
-import { MappingInvalidError } from '../errors.ts';
+import { GatewayError } from '../errors.ts';
 import type { SchemeId } from '../identifiers/schemes.ts';
 import { splitPath, TEXT } from '../parse/tree.ts';
 import { dotted } from './canonical-path.ts';
@@ -56,10 +56,10 @@ function compileField(canonical: string, rule: FieldRule, where: string): Compil
     type: valueTypes[rule.type ?? 'text'],
   };
   if (rule.const !== undefined) {
-    if (rule.path !== undefined) throw new MappingInvalidError(`${where}: a const field has no path`);
+    if (rule.path !== undefined) throw new GatewayError('mapping-invalid', `${where}: a const field has no path`);
     return { ...base, kind: 'const', constValue: rule.const };
   }
-  if (rule.path === undefined) throw new MappingInvalidError(`${where}: path is required`);
+  if (rule.path === undefined) throw new GatewayError('mapping-invalid', `${where}: path is required`);
   if (rule.map) return { ...base, kind: 'object', children: compileFields(rule.map, where) };
   if (rule.each) {
     return { ...base, kind: 'list', children: compileFields(rule.each, where), ...(rule.split !== undefined && { split: rule.split }) };
@@ -97,7 +97,7 @@ export function compilePattern(source: string, where: string): RegExp {
   try {
     return new RegExp(`^(?:${source})$`, 'u');
   } catch (error) {
-    throw new MappingInvalidError(`${where}: pattern is not a valid regular expression (${(error as Error).message})`);
+    throw new GatewayError('mapping-invalid', `${where}: pattern is not a valid regular expression (${(error as Error).message})`);
   }
 }
 

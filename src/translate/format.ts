@@ -3,7 +3,7 @@
  * of its syntax. This is the only place that knows which syntax a format has; the rest
  * of the engine works on the syntax-neutral tree.
  */
-import { MappingInvalidError } from '../errors.ts';
+import { GatewayError } from '../errors.ts';
 import { readCsv } from '../parse/csv-reader.ts';
 import { readJson } from '../parse/json-reader.ts';
 import { readNdjson } from '../parse/ndjson-reader.ts';
@@ -42,7 +42,7 @@ export interface Format {
 export function compileFormat(mapping: Mapping, file: string): Format {
   const envelopeFields = compileFields(mapping.envelope ?? {}, `${file}: envelope`);
   const recordFields = compileFields(mapping.fields, `${file}: fields`);
-  if (!recordFields.some((f) => f.canonical.join('.') === 'key')) throw new MappingInvalidError(`${file}: fields must map the record key (canonical path "key")`);
+  if (!recordFields.some((f) => f.canonical.join('.') === 'key')) throw new GatewayError('mapping-invalid', `${file}: fields must map the record key (canonical path "key")`);
   const rules = mapping.rules.map((rule, i) => compileRule(rule, `${file}: rules[${i}]`));
   const paths = formatPaths(recordFields);
   const base = {
@@ -59,7 +59,7 @@ export function compileFormat(mapping: Mapping, file: string): Format {
     formatPathOf: (canonical: string) => paths.get(canonical) ?? [],
   };
   const need = <T>(layout: T | undefined, name: string): T => {
-    if (!layout) throw new MappingInvalidError(`${file}: syntax ${mapping.syntax} needs a "${name}" section`);
+    if (!layout) throw new GatewayError('mapping-invalid', `${file}: syntax ${mapping.syntax} needs a "${name}" section`);
     return layout;
   };
   switch (mapping.syntax) {

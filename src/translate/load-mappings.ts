@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { MappingInvalidError } from '../errors.ts';
+import { GatewayError } from '../errors.ts';
 import { compileFormat, type Format } from './format.ts';
 import { MappingSchema } from './mapping-schema.ts';
 
@@ -20,12 +20,12 @@ export function loadMappingFile(file: string): Format {
   try {
     raw = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true });
   } catch (error) {
-    throw new MappingInvalidError(`${file}: ${(error as Error).message}`);
+    throw new GatewayError('mapping-invalid', `${file}: ${(error as Error).message}`);
   }
   const parsed = MappingSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = parsed.error.issues.flatMap((i) => explain(i)).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new MappingInvalidError(`${file}: ${issues.join('; ')}`);
+    throw new GatewayError('mapping-invalid', `${file}: ${issues.join('; ')}`);
   }
   return compileFormat(parsed.data, file);
 }
@@ -48,7 +48,7 @@ export function loadFormats(dir: string = defaultMappingsDir): Map<string, Forma
   const formats = new Map<string, Format>();
   for (const name of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
     const format = loadMappingFile(join(dir, name));
-    if (`${format.id}.yaml` !== name) throw new MappingInvalidError(`${join(dir, name)}: format "${format.id}" must live in ${format.id}.yaml`);
+    if (`${format.id}.yaml` !== name) throw new GatewayError('mapping-invalid', `${join(dir, name)}: format "${format.id}" must live in ${format.id}.yaml`);
     formats.set(format.id, format);
   }
   return formats;

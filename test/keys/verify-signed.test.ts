@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactSign } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GatewayKeys, SignedObjectError, verifyGatewaySigned } from '../../src/keys/gateway-keys.ts';
+import { GatewayError } from '../../src/errors.ts';
+import { GatewayKeys, verifyGatewaySigned } from '../../src/keys/gateway-keys.ts';
 
 const typ = 'mra-receipt+jwt';
 let root: string;
@@ -18,12 +19,12 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function refusal(token: string, jwks = keys.jwks(), expectedTyp = typ): Promise<SignedObjectError> {
+async function refusal(token: string, jwks = keys.jwks(), expectedTyp = typ): Promise<GatewayError> {
   try {
     await verifyGatewaySigned(token, jwks, expectedTyp);
   } catch (error) {
-    expect(error).toBeInstanceOf(SignedObjectError);
-    return error as SignedObjectError;
+    expect(error).toBeInstanceOf(GatewayError);
+    return error as GatewayError;
   }
   throw new Error('verified');
 }
@@ -75,11 +76,11 @@ describe('verifyGatewaySigned', () => {
   });
 
   it('refuses a key carried in the header, and payloads that are not JSON objects', async () => {
-    expect((await refusal(await signWith({ jku: 'https://evil.example/jwks' }))).code).toBe('malformed');
-    expect((await refusal(await signWith({}, '[1,2]'))).code).toBe('malformed');
-    expect((await refusal(await signWith({}, 'not json'))).code).toBe('malformed');
-    expect((await refusal('a.b')).code).toBe('malformed');
-    expect((await refusal('e30..c2ln')).code).toBe('malformed');
+    expect((await refusal(await signWith({ jku: 'https://evil.example/jwks' }))).code).toBe('signed-object-malformed');
+    expect((await refusal(await signWith({}, '[1,2]'))).code).toBe('signed-object-malformed');
+    expect((await refusal(await signWith({}, 'not json'))).code).toBe('signed-object-malformed');
+    expect((await refusal('a.b')).code).toBe('signed-object-malformed');
+    expect((await refusal('e30..c2ln')).code).toBe('signed-object-malformed');
   });
 
   it('verifies against a JWKS read back from JSON, as the command line does', async () => {

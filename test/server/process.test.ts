@@ -53,13 +53,29 @@ describe('mragw start as a process', () => {
     }
   }, 30_000);
 
-  it('serve and work refuse to start without DATABASE_URL and a shared signing key, naming both', async () => {
+  it('serve and work refuse to start without DATABASE_URL and a shared signing key, naming both, as a usage error', async () => {
     for (const command of ['serve', 'work']) {
       const p = runMragw([command], embeddedEnv());
       started.push(p);
-      expect(await p.exited).toBe(70);
-      expect(p.stderr()).toMatch(/set DATABASE_URL and SIGNING_KEY_FILE or SIGNING_KEYS_DIR/);
+      expect(await p.exited).toBe(64);
+      expect(p.stderr()).toMatch(/DATABASE_URL: [\s\S]*SIGNING_KEY_FILE: .*set SIGNING_KEY_FILE or SIGNING_KEYS_DIR/);
     }
+  }, 30_000);
+
+  it('refuses settings that do not fit together, naming each, with the usage status', async () => {
+    const p = runMragw(['start'], { ...embeddedEnv(), HOST: '0.0.0.0', MRAGW_DEV_STAFF: '1', STAFF_AUDIENCE: 'mragw', PORT: 'eighty' });
+    started.push(p);
+    expect(await p.exited).toBe(64);
+    expect(p.stderr()).toMatch(/PORT: /);
+    expect(p.stderr()).toMatch(/MRAGW_DEV_STAFF: 1 is refused unless HOST is a loopback address/);
+  }, 30_000);
+
+  it('refuses an unusable STAFF_JWKS file with the usage status, naming the setting', async () => {
+    const env = embeddedEnv();
+    const p = runMragw(['start'], { ...env, STAFF_JWKS: join(env.DATA_DIR!, 'absent.jwks.json'), STAFF_ISSUER: 'https://idp.example/', STAFF_AUDIENCE: 'mragw' });
+    started.push(p);
+    expect(await p.exited).toBe(64);
+    expect(p.stderr()).toMatch(/STAFF_JWKS: .*absent\.jwks\.json cannot be read/);
   }, 30_000);
 
   it('refuses a setting that is present but invalid, naming it', async () => {

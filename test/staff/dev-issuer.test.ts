@@ -7,9 +7,10 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandIo } from '../../src/cli/io.ts';
 import { staffTokenCommand } from '../../src/cli/status-commands.ts';
-import { SettingsError } from '../../src/config.ts';
+import { loadSettings } from '../../src/config.ts';
+import { GatewayError } from '../../src/errors.ts';
 import { DEV_STAFF_AUDIENCE, DEV_STAFF_ISSUER, devIssuerJwks, devIssuerKeyFile, mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
-import { StaffAuth, StaffAuthError } from '../../src/staff/staff-auth.ts';
+import { StaffAuth } from '../../src/staff/staff-auth.ts';
 
 let dataDir: string;
 beforeAll(() => {
@@ -36,17 +37,15 @@ describe('development staff issuer', () => {
     expect(claims).toMatchObject({ iss: DEV_STAFF_ISSUER, aud: DEV_STAFF_AUDIENCE, sub: 'dev-officer', roles: ['staff', 'feed-reader'] });
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(600);
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'ES256', kid: (await devIssuerJwks(dataDir)).keys[0]?.kid });
-    for (const host of ['127.0.0.1', 'localhost', '::1']) {
-      const auth = await StaffAuth.create({ devIssuer: { dataDir }, host });
-      expect(auth.source).toBe('dev-issuer');
-      expect(await auth.verify(`Bearer ${token}`)).toEqual({ subject: 'dev-officer', roles: ['staff', 'feed-reader'] });
-    }
+    for (const host of ['127.0.0.1', 'localhost', '::1']) expect(loadSettings({ MRAGW_DEV_STAFF: '1', HOST: host }).MRAGW_DEV_STAFF).toBe('1');
+    const auth = await StaffAuth.create({ devIssuer: { dataDir } });
+    expect(auth.source).toBe('dev-issuer');
+    expect(await auth.verify(token)).toEqual({ subject: 'dev-officer', roles: ['staff', 'feed-reader'] });
   });
 
-  it('is refused unless HOST is a loopback address', async () => {
-    await expect(StaffAuth.create({ devIssuer: { dataDir }, host: '0.0.0.0' })).rejects.toThrow(SettingsError);
-    await expect(StaffAuth.create({ devIssuer: { dataDir }, host: '10.1.2.3' })).rejects.toThrow(/loopback/);
-    await expect(StaffAuth.create({ devIssuer: { dataDir } })).rejects.toThrow(/loopback/);
+  it('is refused unless HOST is a loopback address (a settings rule)', () => {
+    expect(() => loadSettings({ MRAGW_DEV_STAFF: '1', HOST: '0.0.0.0' })).toThrow(expect.objectContaining({ code: 'settings-invalid' }));
+    expect(() => loadSettings({ MRAGW_DEV_STAFF: '1', HOST: '10.1.2.3' })).toThrow(/MRAGW_DEV_STAFF: .*loopback/);
   });
 
   it('is not trusted when STAFF_JWKS is set', async () => {
@@ -54,10 +53,12 @@ describe('development staff issuer', () => {
     try {
       const jwksFile = join(other, 'idp.jwks.json');
       writeFileSync(jwksFile, JSON.stringify(await devIssuerJwks(other)));
-      const auth = await StaffAuth.create({ jwks: jwksFile, issuer: 'https://idp.example/', audience: 'mragw', devIssuer: { dataDir }, host: '127.0.0.1' });
+      // With STAFF_JWKS set, the gateway builds its StaffAuth from it alone; MRAGW_DEV_STAFF is then ignored, even off loopback.
+      expect(loadSettings({ STAFF_JWKS: jwksFile, STAFF_ISSUER: 'https://idp.example/', STAFF_AUDIENCE: 'mragw', MRAGW_DEV_STAFF: '1', HOST: '0.0.0.0' }).STAFF_JWKS).toBe(jwksFile);
+      const auth = await StaffAuth.create({ jwks: jwksFile, issuer: 'https://idp.example/', audience: 'mragw' });
       expect(auth.source).toBe('jwks-file');
       const token = await mintDevStaffToken(dataDir, { subject: 'dev-officer', roles: ['staff'], ttlSeconds: 600 });
-      await expect(auth.verify(`Bearer ${token}`)).rejects.toThrow(StaffAuthError);
+      await expect(auth.verify(token)).rejects.toThrow(GatewayError);
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
@@ -66,11 +67,11 @@ describe('development staff issuer', () => {
   it('refuses a token minted by another DATA_DIR\'s issuer, and an expired one', async () => {
     const other = mkdtempSync(join(tmpdir(), 'mragw-dev-staff-other-'));
     try {
-      const auth = await StaffAuth.create({ devIssuer: { dataDir }, host: '127.0.0.1' });
+      const auth = await StaffAuth.create({ devIssuer: { dataDir } });
       const foreign = await mintDevStaffToken(other, { subject: 'x', roles: ['staff'], ttlSeconds: 600 });
-      await expect(auth.verify(`Bearer ${foreign}`)).rejects.toThrow(StaffAuthError);
+      await expect(auth.verify(foreign)).rejects.toThrow(GatewayError);
       const expired = await mintDevStaffToken(dataDir, { subject: 'x', roles: ['staff'], ttlSeconds: 60, nowSeconds: Math.floor(Date.now() / 1000) - 3600 });
-      await expect(auth.verify(`Bearer ${expired}`)).rejects.toThrow(/expired/);
+      await expect(auth.verify(expired)).rejects.toThrow(/expired/);
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
@@ -98,8 +99,8 @@ describe('mragw staff-token', () => {
     const token = out().trim();
     expect(decodeJwt(token)).toMatchObject({ sub: 'cli-officer', roles: ['staff'] });
     expect(err()).toContain('MRAGW_DEV_STAFF=1');
-    const auth = await StaffAuth.create({ devIssuer: { dataDir }, host: '127.0.0.1' });
-    expect(await auth.verify(`Bearer ${token}`)).toEqual({ subject: 'cli-officer', roles: ['staff'] });
+    const auth = await StaffAuth.create({ devIssuer: { dataDir } });
+    expect(await auth.verify(token)).toEqual({ subject: 'cli-officer', roles: ['staff'] });
   });
 
   it('exits 64 for an unknown role', async () => {

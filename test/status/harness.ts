@@ -14,13 +14,14 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { GatewayKeys } from '../../src/keys/gateway-keys.ts';
-import { sendProblem } from '../../src/receive/problem.ts';
+import { callerIdentifier } from '../../src/receive/callers.ts';
+import { answerErrors, sendProblem } from '../../src/receive/problem.ts';
 import { RateLimits } from '../../src/receive/rate-limits.ts';
 import { PartnerEntry, type Partner, type PartnerDirectory, type PublicJwk } from '../../src/registry/partner.ts';
 import type { SigningKey } from '../../src/sign/request-signature.ts';
 import { StaffAuth } from '../../src/staff/staff-auth.ts';
 import type { StatusLookup, StatusRecord } from '../../src/status/lookup.ts';
-import { identifyStatusCaller, statusRouter, type StatusRouteDeps } from '../../src/status/status-route.ts';
+import { statusRouter, type StatusRouteDeps } from '../../src/receive/status-routes.ts';
 import { ctpatMember, record } from './records.ts';
 
 export const GATEWAY_ID = 'US-CBP-TEST';
@@ -86,7 +87,7 @@ export async function statusHarness(): Promise<StatusHarness> {
   const keys = await GatewayKeys.load({ dataDir, minAgeDays: 0 });
   const redis = new Redis(REDIS_URL);
   const prefix = `{mragw-status-test-${randomBytes(5).toString('hex')}}`;
-  const staff = await StaffAuth.create({ devIssuer: { dataDir }, host: '127.0.0.1' });
+  const staff = await StaffAuth.create({ devIssuer: { dataDir } });
   const servers: Server[] = [];
   let signed = 0;
   // A fixed clock: a per-minute window cannot roll over in the middle of a test.
@@ -109,7 +110,7 @@ export async function statusHarness(): Promise<StatusHarness> {
           signed += 1;
           return keys.sign(typ, payload);
         },
-        identify: identifyStatusCaller({ gatewayId: GATEWAY_ID, basePath: BASE, partners, staff: options.staff ?? staff, limits: rateLimits, iatSkewSeconds: 300, preauthFailuresPerMinute: 600, nowSeconds }),
+        identify: callerIdentifier({ gatewayId: GATEWAY_ID, basePath: BASE, partners, staff: options.staff ?? staff, limits: rateLimits, iatSkewSeconds: 300, preauthFailuresPerMinute: 600, nowSeconds }),
         limits: rateLimits,
         statusRequestsPerMinute: 1200,
         nowSeconds,
@@ -121,6 +122,7 @@ export async function statusHarness(): Promise<StatusHarness> {
       api.use(statusRouter(deps));
       app.use(BASE, api);
       app.use((_req: express.Request, res: express.Response) => sendProblem(res, 'not-found', 'no such resource'));
+      app.use(answerErrors());
       const server = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       servers.push(server);

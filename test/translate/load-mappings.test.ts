@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MappingInvalidError } from '../../src/errors.ts';
+import { GatewayError } from '../../src/errors.ts';
 import { defaultMappingsDir, loadFormats, loadMappingFile } from '../../src/translate/load-mappings.ts';
 
 const original = readFileSync(join(defaultMappingsDir, 'gb-aeo.yaml'), 'utf8');
@@ -32,8 +32,9 @@ describe('loading mappings', () => {
     ['a json syntax without its layout', original.replace('json:\n  records: records\n', ''), /gb-aeo\.yaml: syntax json needs a "json" section/],
   ])('refuses %s, naming file and field', (_, text, message) => {
     const load = loadVariant(text);
-    expect(load).toThrow(MappingInvalidError);
     expect(load).toThrow(message);
+    expect(() => load()).toThrow(expect.objectContaining({ code: 'mapping-invalid' }));
+    expect(load).toThrow(GatewayError);
   });
 
   it('refuses a mapping whose file name is not its format id', () => {

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest, type SigningKey } from '../../src/sign/request-signature.ts';
 import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
 import { StaffAuth } from '../../src/staff/staff-auth.ts';
-import { statusRouter, STATUS_TYP } from '../../src/status/status-route.ts';
-import { euKey, GATEWAY_ID, gbKey, lookup, statusHarness, type StatusHarness } from './harness.ts';
+import { statusRouter, STATUS_TYP } from '../../src/receive/status-routes.ts';
+import { euKey, GATEWAY_ID, gbKey, lookup, statusHarness, type StatusHarness } from '../status/harness.ts';
 
 describe('GET /v1/status/{scheme}/{id}', () => {
   let harness: StatusHarness;

@@ -5,28 +5,24 @@
  * and why.
  */
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { DocumentInvalidError } from '../errors.ts';
 import express from 'express';
 import { z } from 'zod';
-import { sendProblem } from '../receive/problem.ts';
+import { issuesOf } from '../errors.ts';
+import { staffCaller, type StaffCaller } from './callers.ts';
+import { sendProblem } from './problem.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { Db } from '../store/db.ts';
-import { importCtpatMembers } from './ctpat-import.ts';
+import { importCtpatMembers } from '../staff/ctpat-import.ts';
 import type { Format } from '../translate/format.ts';
-import { releaseHeldBatch } from './release.ts';
-import { StaffAuthError, type StaffRole } from './staff-auth.ts';
-
-export interface StaffCaller {
-  subject: string;
-  roles: readonly StaffRole[];
-}
+import { releaseHeldBatch } from '../staff/release.ts';
+import type { StaffAuth, StaffRole } from '../staff/staff-auth.ts';
 
 export interface StaffRouteDeps {
   db: Db;
   registry: Registry;
   formats: ReadonlyMap<string, Format>;
-  /** Verifies the bearer token; throws with a safe message when it does not verify. */
-  authenticate(authorization: string | undefined): Promise<StaffCaller>;
+  /** Verifies bearer tokens (the edge's callers.ts reads them from the request). */
+  staff: StaffAuth;
   /** Called after a release, so that the outbox is relayed at once. */
   queued(): void;
 }
@@ -37,30 +33,16 @@ const Page = z.object({ after: z.coerce.number().int().min(0).default(0), limit:
 export function staffRouter(deps: StaffRouteDeps): Router {
   const router = Router();
 
-  /** The caller, if it holds one of `roles`; otherwise the answer is sent and undefined returned. */
-  async function caller(req: Request, res: Response, roles: readonly StaffRole[]): Promise<StaffCaller | undefined> {
-    let who: StaffCaller;
-    try {
-      who = await deps.authenticate(req.get('Authorization'));
-    } catch (error) {
-      const code = error instanceof StaffAuthError ? error.code : 'invalid';
-      if (code === 'no-role') sendProblem(res, 'forbidden', error instanceof Error ? error.message : 'forbidden');
-      else if (code === 'unavailable') sendProblem(res, 'unavailable', 'the staff identity provider cannot be reached', { retryAfterSeconds: 30 });
-      else sendProblem(res, 'unauthorized', (error as Error).message, { challenge: 'Bearer' });
-      return undefined;
-    }
-    if (!who.roles.some((r) => roles.includes(r))) {
-      sendProblem(res, 'forbidden', `this needs the role ${roles.join(' or ')}`);
-      return undefined;
-    }
-    return who;
-  }
+  /** The caller, if it holds one of `roles`; otherwise a GatewayError, answered by the edge's error handler. */
+  const caller = (req: Request, roles: readonly StaffRole[]): Promise<StaffCaller> => staffCaller(deps.staff, req.get('Authorization'), roles);
 
   router.get('/v1/discrepancies', async (req, res) => {
-    if (!(await caller(req, res, ['staff']))) return;
+    await caller(req, ['staff']);
     const page = Page.safeParse(req.query);
     const state = typeof req.query['state'] === 'string' ? req.query['state'] : 'open';
-    if (!page.success || !['open', 'accepted', 'overridden', 'dismissed', 'all'].includes(state)) return sendProblem(res, 'bad-request', 'after and limit are whole numbers; state is open, accepted, overridden, dismissed or all');
+    if (!page.success || !['open', 'accepted', 'overridden', 'dismissed', 'all'].includes(state)) {
+      return sendProblem(res, 'bad-request', 'after and limit are whole numbers; state is open, accepted, overridden, dismissed or all', { issues: page.success ? [] : issuesOf(page.error) });
+    }
     const { rows } = await deps.db.query(
       `select id::int as id, kind, partner, record_key as key, mid, detail, state, opened_exchange as "exchangeId", opened_at as "openedAt", decided_by as "decidedBy", decided_at as "decidedAt", decision_reason as reason
        from discrepancies where id > $1 and ($2 = 'all' or state = $2) order by id limit $3`,
@@ -71,16 +53,14 @@ export function staffRouter(deps: StaffRouteDeps): Router {
 
   /** Authenticates before any body is read: an unauthenticated caller never gets a body buffered. */
   const only = (roles: readonly StaffRole[]) => async (req: Request, res: Response, next: NextFunction) => {
-    const who = await caller(req, res, roles);
-    if (!who) return;
-    res.locals['staff'] = who;
+    res.locals['staff'] = await caller(req, roles);
     next();
   };
 
   router.post('/v1/discrepancies/:id/decision', only(['staff']), express.json({ limit: '16kb' }), async (req, res) => {
     const who = res.locals['staff'] as StaffCaller;
     const body = Decision.safeParse(req.body);
-    if (!body.success) return sendProblem(res, 'bad-request', `the body must be {"decision": "accepted" | "overridden" | "dismissed", "reason": "…"}: ${body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!body.success) return sendProblem(res, 'bad-request', 'the body must be {"decision": "accepted" | "overridden" | "dismissed", "reason": "…"}', { issues: issuesOf(body.error) });
     const id = Number(req.params['id']);
     if (!Number.isSafeInteger(id)) return sendProblem(res, 'not-found', 'no such discrepancy');
     const updated = await deps.db.transaction(async (tx) => {
@@ -100,8 +80,7 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   });
 
   router.post('/v1/exchanges/:exchangeId/release', async (req, res) => {
-    const who = await caller(req, res, ['staff']);
-    if (!who) return;
+    const who = await caller(req, ['staff']);
     const outcome = await releaseHeldBatch(deps.db, String(req.params['exchangeId']), who.subject);
     if (outcome.outcome === 'not-found') return sendProblem(res, 'not-found', 'no such exchange');
     if (outcome.outcome === 'refused') return sendProblem(res, 'conflict', outcome.detail);
@@ -110,9 +89,9 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   });
 
   router.get('/v1/benefits/changes', async (req, res) => {
-    if (!(await caller(req, res, ['staff', 'feed-reader']))) return;
+    await caller(req, ['staff', 'feed-reader']);
     const page = Page.safeParse(req.query);
-    if (!page.success) return sendProblem(res, 'bad-request', 'after and limit must be whole numbers (limit at most 1000)');
+    if (!page.success) return sendProblem(res, 'bad-request', 'after and limit must be whole numbers (limit at most 1000)', { issues: issuesOf(page.error) });
     const { rows } = await deps.db.query<{ id: number }>(
       `select id::int as id, mid, partner, record_key as record, benefit, change, effective::text as effective, exchange_id as "exchangeId"
        from benefit_changes where id > $1 order by id limit $2`,
@@ -122,18 +101,14 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   });
 
   router.get('/v1/registry/partners', async (req, res) => {
-    if (!(await caller(req, res, ['staff']))) return;
+    await caller(req, ['staff']);
     res.json({ partners: deps.registry.partners() });
   });
 
   router.post('/v1/ctpat/members', only(['staff']), express.raw({ type: () => true, limit: '256mb' }), async (req, res) => {
     const who = res.locals['staff'] as StaffCaller;
-    try {
-      res.json(await importCtpatMembers(deps.db, deps.formats.get('ctpat')!, req.body as Buffer, who.subject));
-    } catch (error) {
-      if (!(error instanceof DocumentInvalidError)) throw error;
-      sendProblem(res, 'document-invalid', error.message, { extensions: { errors: [{ index: null, key: null, pointer: error.place, code: 'document-invalid', message: error.message }], errorCount: 1, truncated: false } });
-    }
+    // A document fault is a GatewayError: the edge's error handler answers it as a 422 with its place.
+    res.json(await importCtpatMembers(deps.db, deps.formats.get('ctpat')!, req.body as Buffer, who.subject));
   });
 
   return router;
