@@ -92,7 +92,7 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     // A finding staff already decided is not opened again.
     const decided = await decidedDiscrepancies(tx, plan.discrepancies.map((d) => d.dedupeKey));
     plan.discrepancies = plan.discrepancies.filter((d) => !decided.has(d.dedupeKey));
-    await savePlan(tx, format.id, exchangeId, exchange.sequence, plan, changeKinds(plan, previous));
+    await savePlan(tx, format.id, exchangeId, exchange.sequence, plan);
     const counts = { ...exchange.counts, ...plan.counts };
     await tx.query("update exchanges set state = 'applied', counts = $2 where id = $1", [exchangeId, JSON.stringify(counts)]);
     await deps.progress?.(100);
@@ -109,18 +109,6 @@ function rejectedRecords(rejections: readonly { index: number; key: string | nul
     byIndex.set(r.index, entry);
   }
   return [...byIndex.values()];
-}
-
-/** How each upserted record changed, for the version log. */
-function changeKinds(plan: { upserts: readonly { key: string; withdrawn?: unknown; record: unknown }[] }, previous: ReadonlyMap<string, { record: unknown; withdrawn?: unknown }>): Map<string, string> {
-  const kinds = new Map<string, string>();
-  for (const op of plan.upserts) {
-    const before = previous.get(op.key);
-    if (!before) kinds.set(op.key, 'created');
-    else if (op.withdrawn && !before.withdrawn) kinds.set(op.key, 'withdrawn');
-    else kinds.set(op.key, JSON.stringify(before.record) === JSON.stringify(op.record) ? 'unchanged' : 'changed');
-  }
-  return kinds;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

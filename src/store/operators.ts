@@ -96,7 +96,8 @@ function chunks<T>(items: readonly T[]): T[][] {
  * chunks of a thousand through `unnest`, so that a 100,000-record SNAPSHOT is a few
  * hundred statements, not half a million.
  */
-export async function savePlan(tx: Queryable, formatId: string, exchangeId: string, sequence: number, plan: ReconcilePlan, changes: ReadonlyMap<string, string>): Promise<void> {
+export async function savePlan(tx: Queryable, formatId: string, exchangeId: string, sequence: number, plan: ReconcilePlan): Promise<void> {
+  const changes = new Map(plan.versions.map((v) => [v.key, v.change]));
   for (const part of chunks(plan.upserts)) {
     const partner = part[0]!.partner;
     const keys = part.map((op) => op.key);
@@ -126,7 +127,7 @@ export async function savePlan(tx: Queryable, formatId: string, exchangeId: stri
       `insert into operator_versions (partner, record_key, exchange_id, sequence, change, record)
        select $1, k, $2, $3, c, r::jsonb from unnest($4::text[], $5::text[], $6::text[]) as t(k, c, r)
        on conflict (partner, record_key, exchange_id) do nothing`,
-      [partner, exchangeId, sequence, keys, part.map((op) => changes.get(op.key) ?? 'changed'), part.map((op) => JSON.stringify(op.record))],
+      [partner, exchangeId, sequence, keys, part.map((op) => changes.get(op.key)!), part.map((op) => JSON.stringify(op.record))],
     );
     await tx.query('delete from mid_links where partner = $1 and record_key = any($2::text[])', [partner, keys]);
     const links = part.flatMap((op) => op.currentMids.map((mid) => [mid, op.key] as const));
