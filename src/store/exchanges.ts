@@ -1,8 +1,7 @@
 /** The exchange log and each partner's sequence state: every query intake and read-back need. */
+import type { Disposition, HeldBatch, HeldReason, PartnerSequenceState } from '../intake/sequence.ts';
 import type { Queryable } from './db.ts';
 
-export type Disposition = 'accepted' | 'held' | 'stale';
-export type HeldReason = 'sequence-gap' | 'no-snapshot-yet' | 'sequence-jump';
 export type ExchangeState = 'received' | 'processing' | 'applied' | 'held' | 'stale' | 'failed';
 
 export interface ExchangeCounts {
@@ -45,18 +44,6 @@ export interface ExchangeView {
   state: ExchangeState;
   counts: ExchangeCounts;
   rejections: unknown[];
-}
-
-export interface PartnerSequenceState {
-  snapshotBase: number | null;
-  runEnd: number | null;
-}
-
-export interface HeldBatch {
-  id: string;
-  sequence: number;
-  kind: 'SNAPSHOT' | 'DELTA';
-  heldReason: HeldReason;
 }
 
 /** An earlier accepted request or batch: what a retry needs to be answered with. */
