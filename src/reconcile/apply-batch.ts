@@ -7,6 +7,7 @@
  */
 import { UnrecoverableError } from 'bullmq';
 import type { Partner } from '../registry/partner.ts';
+import { lookupIdentifiers } from '../status/operator-identifiers.ts';
 import type { Db } from '../store/db.ts';
 import { ctpatByMid, decidedDiscrepancies, loadHeld, midOwners, savePlan } from '../store/operators.ts';
 import type { Format } from '../translate/format.ts';
@@ -92,7 +93,7 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     // A finding staff already decided is not opened again.
     const decided = await decidedDiscrepancies(tx, plan.discrepancies.map((d) => d.dedupeKey));
     plan.discrepancies = plan.discrepancies.filter((d) => !decided.has(d.dedupeKey));
-    await savePlan(tx, format.id, exchangeId, exchange.sequence, plan);
+    await savePlan(tx, exchangeId, exchange.sequence, plan, new Map(plan.upserts.map((h) => [h.key, lookupIdentifiers(format.id, h.record)])));
     const counts = { ...exchange.counts, ...plan.counts };
     await tx.query("update exchanges set state = 'applied', counts = $2 where id = $1", [exchangeId, JSON.stringify(counts)]);
     await deps.progress?.(100);

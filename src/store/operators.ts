@@ -3,7 +3,6 @@
  * reconciliation loads before it decides and saves after, and what status questions read.
  */
 import type { Operator } from '../canonical/operator.ts';
-import { normaliseLookupId } from '../identifiers/schemes.ts';
 import type { BenefitChange, DiscrepancyFinding, HeldOperator, ReconcilePlan } from '../reconcile/model.ts';
 import type { Queryable } from './db.ts';
 
@@ -74,15 +73,6 @@ export async function ctpatByMid(q: Queryable, mids: readonly string[]): Promise
   return new Map(rows.map((r) => [r.mid, { account: r.account, status: r.status }]));
 }
 
-/** The status schemes under which an operator can be asked about (PROTOCOL §5). */
-export function lookupIdentifiers(formatId: string, record: Operator): { scheme: string; value: string }[] {
-  const ids = [{ scheme: formatId, value: normaliseLookupId(formatId, record.key) }];
-  const { scheme, value } = record.identifier;
-  if (scheme === 'ca-program-account') ids.push({ scheme: 'ca-bn', value: value.slice(0, 9) });
-  else if (['eori', 'jp-corp', 'kr-brn', 'mx-rfc'].includes(scheme)) ids.push({ scheme, value: normaliseLookupId(scheme, value) });
-  return ids;
-}
-
 const CHUNK = 1000;
 
 function chunks<T>(items: readonly T[]): T[][] {
@@ -92,11 +82,12 @@ function chunks<T>(items: readonly T[]): T[][] {
 }
 
 /**
- * Saves what reconciling one batch decided, in the caller's transaction. Rows go in
- * chunks of a thousand through `unnest`, so that a 100,000-record SNAPSHOT is a few
+ * Saves what reconciling one batch decided, in the caller's transaction, with the
+ * identifiers status questions find each operator by (`identifiers`, by record key). Rows
+ * go in chunks of a thousand through `unnest`, so that a 100,000-record SNAPSHOT is a few
  * hundred statements, not half a million.
  */
-export async function savePlan(tx: Queryable, formatId: string, exchangeId: string, sequence: number, plan: ReconcilePlan): Promise<void> {
+export async function savePlan(tx: Queryable, exchangeId: string, sequence: number, plan: ReconcilePlan, identifiers: ReadonlyMap<string, readonly { scheme: string; value: string }[]>): Promise<void> {
   const changes = new Map(plan.versions.map((v) => [v.key, v.change]));
   for (const part of chunks(plan.upserts)) {
     const partner = part[0]!.partner;
@@ -135,7 +126,7 @@ export async function savePlan(tx: Queryable, formatId: string, exchangeId: stri
       await tx.query('insert into mid_links (mid, partner, record_key) select m, $1, k from unnest($2::text[], $3::text[]) as t(m, k) on conflict do nothing', [partner, links.map((l) => l[0]), links.map((l) => l[1])]);
     }
     await tx.query('delete from operator_identifiers where partner = $1 and record_key = any($2::text[])', [partner, keys]);
-    const ids = part.flatMap((op) => lookupIdentifiers(formatId, op.record).map((id) => [id.scheme, id.value, op.key] as const));
+    const ids = part.flatMap((op) => (identifiers.get(op.key) ?? []).map((id) => [id.scheme, id.value, op.key] as const));
     await tx.query(
       'insert into operator_identifiers (scheme, value, partner, record_key) select s, v, $1, k from unnest($2::text[], $3::text[], $4::text[]) as t(s, v, k) on conflict do nothing',
       [partner, ids.map((i) => i[0]), ids.map((i) => i[1]), ids.map((i) => i[2])],

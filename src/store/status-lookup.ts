@@ -1,7 +1,6 @@
 /** The status endpoint's view of the store (status/lookup.ts), over the reconciliation tables. */
-import type { HeldOperator } from '../reconcile/model.ts';
-import { inScope, mraInForce } from '../reconcile/recognition.ts';
-import type { Partner, PartnerDirectory } from '../registry/partner.ts';
+import type { PartnerDirectory } from '../registry/partner.ts';
+import { asOfToday } from '../status/as-of-today.ts';
 import type { CtpatMemberStatus, StatusLookup, StatusRecord } from '../status/lookup.ts';
 import type { Queryable } from './db.ts';
 import { loadHeld } from './operators.ts';
@@ -35,17 +34,4 @@ export function statusLookup(q: Queryable, partners: Pick<PartnerDirectory, 'par
       return { account: m.account, status: m.status, statusDate: m.record.status.effective, consent: m.consent, name: m.record.name.legal, address: m.record.address, mids: m.mids, heldBy: [] };
     },
   };
-}
-
-/**
- * The registry as it is today, not as it was when the batch was applied: an MRA that
- * ended, or a scope narrowed since, makes the recognition out-of-scope now (PROTOCOL §5),
- * with no benefits in force.
- */
-export function asOfToday(held: HeldOperator, partner: Partner, date: string): HeldOperator {
-  if (held.recognition.state === 'out-of-scope' || (mraInForce(partner, date) && inScope(held.record, partner))) return held;
-  const until = partner.mra.inForceUntil;
-  // An MRA in force until D (inclusive) stops recognizing from D + 1.
-  const since = until !== undefined && until !== null && until < date ? new Date(Date.parse(`${until}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10) : date;
-  return { ...held, recognition: { ...held.recognition, state: 'out-of-scope', since }, benefits: [] };
 }
