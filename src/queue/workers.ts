@@ -7,6 +7,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { applyBatch, EarlierBatchPending, type ApplyDeps } from '../reconcile/apply-batch.ts';
+import { markFailed } from '../store/exchanges.ts';
 import { applyQueue, type ApplyBatchPayload, type JobName } from './jobs.ts';
 import { connectRedis, workerOptions } from './redis.ts';
 
@@ -76,7 +77,7 @@ export class Workers {
   }
 
   private async markFailed(exchangeId: string): Promise<void> {
-    await this.deps.db.query("update exchanges set state = 'failed' where id = $1 and state in ('received', 'processing')", [exchangeId]).catch(() => {});
+    await markFailed(this.deps.db, exchangeId).catch(() => {});
   }
 }
 

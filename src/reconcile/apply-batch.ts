@@ -8,8 +8,12 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Partner } from '../registry/partner.ts';
 import { lookupIdentifiers } from '../status/operator-identifiers.ts';
+import { appendBenefitChanges } from '../store/benefit-feed.ts';
+import { ctpatByMid } from '../store/ctpat-members.ts';
 import type { Db } from '../store/db.ts';
-import { ctpatByMid, decidedDiscrepancies, loadHeld, midOwners, savePlan } from '../store/operators.ts';
+import { decidedDiscrepancies, openDiscrepancies } from '../store/discrepancies.ts';
+import { earlierUnapplied, exchangeToApply, lockForApply, markApplied, markProcessing, type ExchangeCounts } from '../store/exchanges.ts';
+import { appendVersions, loadHeld, midOwners, saveOperators } from '../store/operators.ts';
 import type { Format } from '../translate/format.ts';
 import { readDocument } from '../translate/read-document.ts';
 import type { RejectedRecord } from './model.ts';
@@ -29,32 +33,22 @@ export class EarlierBatchPending extends Error {
   override name = 'EarlierBatchPending';
 }
 
-export type ApplyOutcome = { applied: true; counts: Record<string, number> } | { applied: false; reason: 'already-applied' | 'not-applicable' };
+export type ApplyOutcome = { applied: true; counts: ExchangeCounts } | { applied: false; reason: 'already-applied' | 'not-applicable' };
 
 /** Applies one accepted batch. */
 export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<ApplyOutcome> {
   // Visible to its sender while the work goes on (PROTOCOL §5 `processing`); a crash leaves
   // it processing, which the next run (and the order check) treats like received.
-  await deps.db.query("update exchanges set state = 'processing' where id = $1 and state = 'received'", [exchangeId]);
+  await markProcessing(deps.db, exchangeId);
   return deps.db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ partner: string; format: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; state: string; body: Uint8Array; counts: Record<string, number> }>(
-      'select partner, format, sequence, kind, state, body, counts from exchanges where id = $1',
-      [exchangeId],
-    );
-    const exchange = rows[0];
+    const exchange = await exchangeToApply(tx, exchangeId);
     if (!exchange) throw new UnrecoverableError(`exchange ${exchangeId} does not exist`);
-    // One batch of a partner at a time, across every worker process.
-    await tx.query("select pg_advisory_xact_lock(hashtext('apply:' || $1))", [exchange.partner]);
-    const { rows: current } = await tx.query<{ state: string }>('select state from exchanges where id = $1 for update', [exchangeId]);
-    const state = current[0]!.state;
+    const state = await lockForApply(tx, exchange.partner, exchangeId);
     if (state === 'applied') return { applied: false, reason: 'already-applied' };
     if (state !== 'received' && state !== 'processing') return { applied: false, reason: 'not-applicable' };
     // Batches apply in order: an earlier one still to apply, or failed (it waits for staff), blocks this one.
-    const { rows: earlier } = await tx.query<{ state: string }>(
-      "select state from exchanges where partner = $1 and sequence < $2 and state in ('received', 'processing', 'failed') order by sequence limit 1",
-      [exchange.partner, exchange.sequence],
-    );
-    if (earlier[0]) throw new EarlierBatchPending(`an earlier batch of ${exchange.partner} is ${earlier[0].state}`);
+    const earlier = await earlierUnapplied(tx, exchange.partner, exchange.sequence);
+    if (earlier) throw new EarlierBatchPending(`an earlier batch of ${exchange.partner} is ${earlier}`);
 
     const partner = deps.partner(exchange.partner);
     if (!partner) throw new UnrecoverableError(`partner ${exchange.partner} is not in the registry`);
@@ -93,9 +87,12 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     // A finding staff already decided is not opened again.
     const decided = await decidedDiscrepancies(tx, plan.discrepancies.map((d) => d.dedupeKey));
     plan.discrepancies = plan.discrepancies.filter((d) => !decided.has(d.dedupeKey));
-    await savePlan(tx, exchangeId, exchange.sequence, plan, new Map(plan.upserts.map((h) => [h.key, lookupIdentifiers(format.id, h.record)])));
+    await saveOperators(tx, plan.upserts, new Map(plan.upserts.map((h) => [h.key, lookupIdentifiers(format.id, h.record)])));
+    await appendVersions(tx, exchangeId, exchange.sequence, plan.versions);
+    await appendBenefitChanges(tx, plan.benefitChanges);
+    await openDiscrepancies(tx, plan.discrepancies);
     const counts = { ...exchange.counts, ...plan.counts };
-    await tx.query("update exchanges set state = 'applied', counts = $2 where id = $1", [exchangeId, JSON.stringify(counts)]);
+    await markApplied(tx, exchangeId, counts);
     await deps.progress?.(100);
     return { applied: true, counts };
   });

@@ -22,7 +22,7 @@ import { Registry } from '../registry/registry.ts';
 import { StaffAuth } from '../staff/staff-auth.ts';
 import { staffRouter } from '../staff/staff-routes.ts';
 import { identifyStatusCaller, statusRouter } from '../status/status-route.ts';
-import { statusLookup } from '../store/status-lookup.ts';
+import { statusLookup } from '../status/status-lookup.ts';
 import type { Db } from '../store/db.ts';
 import { instanceId } from '../store/instance.ts';
 import { openStore } from '../store/open-store.ts';
