@@ -17,7 +17,7 @@ import { appendVersions, loadHeld, midOwners, saveOperators } from '../store/ope
 import type { Format } from '../translate/format.ts';
 import { readDocument } from '../translate/read-document.ts';
 import type { RejectedRecord } from './model.ts';
-import { dedupeKeyOf } from './discrepancies.ts';
+import { midConflictKeys, withoutDecidedFindings, withoutSettledConflicts } from './discrepancies.ts';
 import { reconcileBatch } from './reconcile-batch.ts';
 
 export interface ApplyDeps {
@@ -65,12 +65,9 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     const keys = [...read.batch.records.map((r) => r.key), ...rejected.flatMap((r) => (r.key === null ? [] : [r.key]))];
     const previous = await loadHeld(tx, partner.id, envelope.kind === 'SNAPSHOT' ? undefined : keys);
     const mids = [...new Set(read.batch.records.flatMap((r) => r.mids.map((m) => m.mid)))];
-    const owners = await midOwners(tx, mids);
-    // A MID link staff accepted (or overrode, or dismissed) is no longer a conflict: its benefits are not held.
-    const conflictKeys = read.batch.records.flatMap((r) => r.mids.map((m) => [m.mid, dedupeKeyOf('mid-conflict', partner.id, r.key, undefined, m.mid)] as const));
-    const settledConflicts = await decidedDiscrepancies(tx, conflictKeys.map(([, k]) => k));
-    for (const [mid, key] of conflictKeys) if (settledConflicts.has(key)) owners.delete(mid);
-    const plan = reconcileBatch({
+    const conflictKeys = midConflictKeys(partner.id, read.batch.records);
+    const owners = withoutSettledConflicts(await midOwners(tx, mids), conflictKeys, await decidedDiscrepancies(tx, conflictKeys.map(([, key]) => key)));
+    const found = reconcileBatch({
       partner,
       exchangeId,
       sequence: exchange.sequence,
@@ -84,9 +81,7 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     });
     await yieldToEventLoop();
     await deps.progress?.(60);
-    // A finding staff already decided is not opened again.
-    const decided = await decidedDiscrepancies(tx, plan.discrepancies.map((d) => d.dedupeKey));
-    plan.discrepancies = plan.discrepancies.filter((d) => !decided.has(d.dedupeKey));
+    const plan = withoutDecidedFindings(found, await decidedDiscrepancies(tx, found.discrepancies.map((d) => d.dedupeKey)));
     await saveOperators(tx, plan.upserts, new Map(plan.upserts.map((h) => [h.key, lookupIdentifiers(format.id, h.record)])));
     await appendVersions(tx, exchangeId, exchange.sequence, plan.versions);
     await appendBenefitChanges(tx, plan.benefitChanges);
