@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PartnerEntry } from '../src/registry/partner.ts';
-import { applyBatch } from '../src/reconcile/apply-batch.ts';
+import { applyBatch } from '../src/jobs/apply-batch.ts';
 import { insertExchange } from '../src/store/exchanges.ts';
 import { migrate } from '../src/store/migrate.ts';
 import { openPglite } from '../src/store/pglite-db.ts';

@@ -3,7 +3,7 @@
  * each becomes an HTTP answer is decided in one place, receive/problem.ts; the command
  * line maps them to its exit statuses.
  */
-export type ErrorCode = 'document-invalid' | 'mapping-invalid' | 'usage';
+export type ErrorCode = 'document-invalid' | 'mapping-invalid' | 'usage' | 'batch-inapplicable';
 
 /** Base class of every error the gateway raises on purpose. */
 export class GatewayError extends Error {

@@ -1,11 +1,14 @@
 /**
  * The `apply-batch` job: loads what the gateway holds, reconciles the batch (a pure
- * function), saves the result and marks the exchange applied, all in one transaction
- * under the partner's advisory lock. Safe to run twice or on several workers at once:
- * the second run finds the exchange applied and does nothing; a run killed half-way
- * rolls back whole, and the next one starts clean.
+ * function that decides everything), saves the plan and marks the exchange applied, all
+ * in one transaction under the partner's apply lock. Safe to run twice or on several
+ * workers at once: the second run finds the exchange applied and does nothing; a run
+ * killed half-way rolls back whole, and the next one starts clean.
  */
-import { UnrecoverableError } from 'bullmq';
+import { GatewayError } from '../errors.ts';
+import { midConflictKeys, withoutDecidedFindings, withoutSettledConflicts } from '../reconcile/discrepancies.ts';
+import type { RejectedRecord } from '../reconcile/model.ts';
+import { reconcileBatch } from '../reconcile/reconcile-batch.ts';
 import type { Partner } from '../registry/partner.ts';
 import { lookupIdentifiers } from '../status/operator-identifiers.ts';
 import { appendBenefitChanges } from '../store/benefit-feed.ts';
@@ -16,9 +19,6 @@ import { earlierUnapplied, exchangeToApply, lockForApply, markApplied, markProce
 import { appendVersions, loadHeld, midOwners, saveOperators } from '../store/operators.ts';
 import type { Format } from '../translate/format.ts';
 import { readDocument } from '../translate/read-document.ts';
-import type { RejectedRecord } from './model.ts';
-import { midConflictKeys, withoutDecidedFindings, withoutSettledConflicts } from './discrepancies.ts';
-import { reconcileBatch } from './reconcile-batch.ts';
 
 export interface ApplyDeps {
   db: Db;
@@ -35,6 +35,9 @@ export class EarlierBatchPending extends Error {
 
 export type ApplyOutcome = { applied: true; counts: ExchangeCounts } | { applied: false; reason: 'already-applied' | 'not-applicable' };
 
+/** The batch can never be applied as things stand (no such exchange, partner or format): trying again would not help. */
+const inapplicable = (message: string) => new GatewayError('batch-inapplicable', message);
+
 /** Applies one accepted batch. */
 export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<ApplyOutcome> {
   // Visible to its sender while the work goes on (PROTOCOL §5 `processing`); a crash leaves
@@ -42,7 +45,7 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
   await markProcessing(deps.db, exchangeId);
   return deps.db.transaction(async (tx) => {
     const exchange = await exchangeToApply(tx, exchangeId);
-    if (!exchange) throw new UnrecoverableError(`exchange ${exchangeId} does not exist`);
+    if (!exchange) throw inapplicable(`exchange ${exchangeId} does not exist`);
     const state = await lockForApply(tx, exchange.partner, exchangeId);
     if (state === 'applied') return { applied: false, reason: 'already-applied' };
     if (state !== 'received' && state !== 'processing') return { applied: false, reason: 'not-applicable' };
@@ -51,9 +54,9 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     if (earlier) throw new EarlierBatchPending(`an earlier batch of ${exchange.partner} is ${earlier}`);
 
     const partner = deps.partner(exchange.partner);
-    if (!partner) throw new UnrecoverableError(`partner ${exchange.partner} is not in the registry`);
+    if (!partner) throw inapplicable(`partner ${exchange.partner} is not in the registry`);
     const format = deps.formats.get(exchange.format);
-    if (!format) throw new UnrecoverableError(`format ${exchange.format} is not loaded`);
+    if (!format) throw inapplicable(`format ${exchange.format} is not loaded`);
 
     // The raw body is the record of what was said: it is read again here, never a copy.
     const read = readDocument(format, Buffer.from(exchange.body));
