@@ -1,4 +1,4 @@
-// Lint for what the compiler does not catch: promises left floating, misused async.
+// Lint for what the compiler does not catch: promises left floating, misused async, SQL outside the store.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -14,6 +14,27 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
+    },
+  },
+  {
+    // Only the store speaks SQL: routes, jobs, the CLI and tools call its repositories (tests may query to assert).
+    files: ['src/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['src/store/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...["CallExpression[callee.property.name='query']", "CallExpression[callee.property.value='query']"].map((selector) => ({
+          selector,
+          message: 'SQL belongs in src/store/: call (or add) a repository function there instead of .query().',
+        })),
+      ],
+    },
+  },
+  {
+    // Pure modules decide; they neither load, save nor queue, not even through a type.
+    files: ['src/reconcile/**/*.ts', 'src/intake/sequence.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/store/**', '**/queue/**', '**/jobs/**', 'bullmq', 'ioredis', 'pg'], message: 'A pure module owns its types; the store and the queue import them, not the other way round.' }] }],
     },
   },
 );
