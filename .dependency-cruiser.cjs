@@ -41,8 +41,9 @@ module.exports = {
       name: 'pure-rules-stay-pure',
       severity: 'error',
       comment: 'Sequence rules, reconciliation, translation, parsing, identifiers and status answers take data and decide; they do not reach the store, the queue, HTTP or the composition root, not even for a type.',
-      from: { path: pure },
-      to: { path: infrastructure },
+      // status-lookup.ts is status's one loader: it reads through the store's repositories and applies the pure rules, as jobs/ does for reconcile.
+      from: { path: pure, pathNot: '^src/status/status-lookup\\.ts$' },
+      to: { path: [...infrastructure, '^src/jobs/'] },
     },
     {
       name: 'pure-rules-use-no-infrastructure-package',
@@ -50,6 +51,13 @@ module.exports = {
       comment: 'Pure rules do not speak HTTP, SQL or Redis.',
       from: { path: pure },
       to: { path: infrastructurePackages },
+    },
+    {
+      name: 'jobs-are-queued-by-the-queue',
+      severity: 'error',
+      comment: 'A job handler (jobs/) loads, calls the pure rules and saves; only the queue runs it, and it knows nothing of HTTP or the composition root.',
+      from: { path: '^src/jobs/' },
+      to: { path: ['^src/receive/', '^src/server/', '^src/cli/', 'node_modules/bullmq/'] },
     },
     {
       name: 'edge-does-not-import-the-root',

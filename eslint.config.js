@@ -1,4 +1,4 @@
-// Lint for what the compiler does not catch: promises left floating, misused async.
+// Lint for what the compiler does not catch: promises left floating, misused async, SQL outside the store.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -18,4 +18,18 @@ export default tseslint.config(
   },
   // Tool configurations that must be CommonJS (.dependency-cruiser.cjs).
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
+  {
+    // Only the store speaks SQL: routes, jobs, the CLI and tools call its repositories (tests may query to assert).
+    files: ['src/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['src/store/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...["CallExpression[callee.property.name='query']", "CallExpression[callee.property.value='query']"].map((selector) => ({
+          selector,
+          message: 'SQL belongs in src/store/: call (or add) a repository function there instead of .query().',
+        })),
+      ],
+    },
+  },
 );

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { PartnerEntry } from '../src/registry/partner.ts';
-import { applyBatch } from '../src/reconcile/apply-batch.ts';
+import { applyBatch } from '../src/jobs/apply-batch.ts';
 import { insertExchange } from '../src/store/exchanges.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

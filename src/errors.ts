@@ -71,6 +71,8 @@ export const errorTable = {
   'registry-invalid': internalOnly,
   'signing-key-invalid': internalOnly,
   'usage': internalOnly,
+  // A job whose batch cannot be applied however often it is tried (its exchange, partner or format is gone).
+  'batch-inapplicable': internalOnly,
   // Offline verification of a gateway-signed object (receipts, status assertions; keys/verify-signed.ts).
   'signed-object-malformed': internalOnly,
   'typ-mismatch': internalOnly,

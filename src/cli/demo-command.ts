@@ -13,6 +13,10 @@ import { verifyGatewaySigned } from '../keys/gateway-keys.ts';
 import type { PublicJwk } from '../registry/partner.ts';
 import { startGateway, type RunningGateway } from '../server/gateway.ts';
 import { signRequest } from '../sign/request-signature.ts';
+import { feedLength, feedMidsByPartner } from '../store/benefit-feed.ts';
+import { openCountsByPartner } from '../store/discrepancies.ts';
+import { countUnapplied } from '../store/exchanges.ts';
+import { firstRecognized, recognitionCounts } from '../store/operators.ts';
 import { loadFormats } from '../translate/load-mappings.ts';
 import { exitCodes, type CommandIo } from './io.ts';
 import { loadSigningKey } from './key-files.ts';
@@ -67,8 +71,7 @@ export async function demoCommand(settings: Settings, options: { devKeysDir: str
 async function settled(gateway: RunningGateway, ids: readonly string[]): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    const { rows } = await gateway.db.query<{ n: number }>("select count(*)::int as n from exchanges where id = any($1::uuid[]) and state in ('received', 'processing')", [ids]);
-    if (rows[0]!.n === 0) return;
+    if ((await countUnapplied(gateway.db, ids)) === 0) return;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -76,17 +79,13 @@ async function settled(gateway: RunningGateway, ids: readonly string[]): Promise
 /** What reconciliation decided, partner by partner, and one status assertion verified offline. */
 async function reportReconciliation(gateway: RunningGateway, jwks: { keys: PublicJwk[] }, say: (line: string) => void): Promise<void> {
   say('\nreconciled (recognitions, MIDs with benefits, open discrepancies):');
-  const { rows } = await gateway.db.query<{ partner: string; states: string; mids: number; open: number }>(
-    `select o.partner, string_agg(o.recognition_state || ' ' || o.n, ', ' order by o.recognition_state) as states,
-       (select count(distinct mid)::int from benefit_changes b where b.partner = o.partner) as mids,
-       (select count(*)::int from discrepancies d where d.partner = o.partner and d.state = 'open') as open
-     from (select partner, recognition_state, count(*)::int as n from operators group by partner, recognition_state) o group by o.partner order by o.partner`,
-  );
-  for (const r of rows) say(`${r.partner.padEnd(3)} ${r.states}; ${r.mids} MID(s) with benefits; ${r.open} discrepancy(ies) for staff`);
-  const { rows: feed } = await gateway.db.query<{ n: number }>('select count(*)::int as n from benefit_changes');
-  say(`benefit change feed: ${feed[0]!.n} entries (GET /v1/benefits/changes?after=0, staff or feed-reader)`);
-  const { rows: sample } = await gateway.db.query<{ partner: string; key: string }>("select partner, record_key as key from operators where recognition_state = 'recognized' order by partner, record_key limit 1");
-  const first = sample[0];
+  const states = new Map<string, string[]>();
+  for (const { partner, state, count } of await recognitionCounts(gateway.db)) states.set(partner, [...(states.get(partner) ?? []), `${state} ${count}`]);
+  const mids = await feedMidsByPartner(gateway.db);
+  const open = await openCountsByPartner(gateway.db);
+  for (const [partner, counts] of states) say(`${partner.padEnd(3)} ${counts.join(', ')}; ${mids.get(partner) ?? 0} MID(s) with benefits; ${open.get(partner) ?? 0} discrepancy(ies) for staff`);
+  say(`benefit change feed: ${await feedLength(gateway.db)} entries (GET /v1/benefits/changes?after=0, staff or feed-reader)`);
+  const first = await firstRecognized(gateway.db);
   if (!first) return;
   const format = gateway.registry.partner(first.partner)!.format;
   const answer = (await (await fetch(`${gateway.url}/v1/status/${format}/${encodeURIComponent(first.key)}`)).json()) as { assertion: string };

@@ -9,19 +9,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DocumentInvalidError, type RecordIssue } from '../errors.ts';
 import type { Partner } from '../registry/partner.ts';
 import type { Db, Queryable } from '../store/db.ts';
-import {
-  exchangeByBatchId,
-  exchangeByJti,
-  heldBatches,
-  insertExchange,
-  lockPartnerState,
-  savePartnerState,
-  sequenceTaken,
-  setExchangeState,
-  setHeldReason,
-  type EarlierExchange,
-} from '../store/exchanges.ts';
+import { exchangeByBatchId, exchangeByJti, heldBatches, insertExchange, sequenceTaken, setExchangeState, setHeldReason, type EarlierExchange } from '../store/exchanges.ts';
 import { addToOutbox } from '../store/outbox.ts';
+import { lockPartnerState, savePartnerState } from '../store/partner-state.ts';
 import { rememberSigningKey } from '../store/signing-keys.ts';
 import type { Format } from '../translate/format.ts';
 import { readDocument } from '../translate/read-document.ts';

@@ -7,13 +7,31 @@
  * the highest N such that every sequence from it to N was accepted (`runEnd`);
  * `expected` is runEnd + 1.
  */
-import type { HeldBatch, HeldReason, PartnerSequenceState } from '../store/exchanges.ts';
+/** What a batch is given at acceptance (PROTOCOL §3). */
+export type Disposition = 'accepted' | 'held' | 'stale';
+
+/** Why a held batch waits (PROTOCOL §3). */
+export type HeldReason = 'sequence-gap' | 'no-snapshot-yet' | 'sequence-jump';
+
+/** A partner's accepted run: the last accepted SNAPSHOT and the end of the run without a gap (null: nothing accepted yet). */
+export interface PartnerSequenceState {
+  snapshotBase: number | null;
+  runEnd: number | null;
+}
+
+/** A batch of the partner that waits. */
+export interface HeldBatch {
+  id: string;
+  sequence: number;
+  kind: 'SNAPSHOT' | 'DELTA';
+  heldReason: HeldReason;
+}
 
 /** How far above `expected` a batch may be before it waits for staff. */
 export const MAX_JUMP = 1000;
 
 export interface SequenceDecision {
-  disposition: 'accepted' | 'held' | 'stale';
+  disposition: Disposition;
   heldReason?: HeldReason;
   state: PartnerSequenceState;
   /** Held batches the run now reaches: they are to be applied, in this order. */

@@ -6,7 +6,9 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { applyBatch, EarlierBatchPending, type ApplyDeps } from '../reconcile/apply-batch.ts';
+import { GatewayError } from '../errors.ts';
+import { applyBatch, EarlierBatchPending, type ApplyDeps } from '../jobs/apply-batch.ts';
+import { markFailed } from '../store/exchanges.ts';
 import { applyQueue, type ApplyBatchPayload, type JobName } from './jobs.ts';
 import { connectRedis, workerOptions } from './redis.ts';
 
@@ -43,7 +45,7 @@ export class Workers {
             return await handler(this.deps, job);
           } catch (error) {
             // Waiting for an earlier batch is not a failure: try later without using up an attempt.
-            if (!(error instanceof EarlierBatchPending) || token === undefined) throw error;
+            if (!(error instanceof EarlierBatchPending) || token === undefined) throw forBullmq(error);
             await job.moveToDelayed(Date.now() + 2_000, token);
             throw new DelayedError();
           }
@@ -76,8 +78,14 @@ export class Workers {
   }
 
   private async markFailed(exchangeId: string): Promise<void> {
-    await this.deps.db.query("update exchanges set state = 'failed' where id = $1 and state in ('received', 'processing')", [exchangeId]).catch(() => {});
+    await markFailed(this.deps.db, exchangeId).catch(() => {});
   }
+}
+
+/** A job's error as BullMQ should see it: what trying again cannot mend stops the retries. */
+function forBullmq(error: unknown): unknown {
+  if (error instanceof GatewayError && error.code === 'batch-inapplicable') return new UnrecoverableError(error.message);
+  return error;
 }
 
 /** Whether `promise` settled within `ms`. */

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
+import { ping } from '../store/health.ts';
 import type { EdgeContext } from './context.ts';
 import { exchangesRouter } from './exchanges-routes.ts';
 import { answerErrors, sendProblem } from './problem.ts';
@@ -31,7 +32,7 @@ export function createApp(ctx: EdgeContext, options: { trustProxy?: string | und
   api.get('/readyz', async (_req, res) => {
     const extra = await ctx.readiness().catch(() => ({}));
     try {
-      await ctx.db.query('select 1');
+      await ping(ctx.db);
       res.json({ status: 'ready', store: 'up', ...extra });
     } catch {
       res.status(503).json({ status: 'not ready', store: 'down', ...extra });

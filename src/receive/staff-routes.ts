@@ -11,7 +11,10 @@ import { issuesOf } from '../errors.ts';
 import { staffCaller, type StaffCaller } from './callers.ts';
 import { sendProblem } from './problem.ts';
 import type { Registry } from '../registry/registry.ts';
+import { recordAudit } from '../store/audit-log.ts';
+import { feedAfter } from '../store/benefit-feed.ts';
 import type { Db } from '../store/db.ts';
+import { decideDiscrepancy, discrepancyExists, listDiscrepancies } from '../store/discrepancies.ts';
 import { importCtpatMembers } from '../staff/ctpat-import.ts';
 import type { Format } from '../translate/format.ts';
 import { releaseHeldBatch } from '../staff/release.ts';
@@ -28,6 +31,7 @@ export interface StaffRouteDeps {
 }
 
 const Decision = z.strictObject({ decision: z.enum(['accepted', 'overridden', 'dismissed']), reason: z.string().min(1).max(2000) });
+const StateFilter = z.enum(['open', 'accepted', 'overridden', 'dismissed', 'all']);
 const Page = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 export function staffRouter(deps: StaffRouteDeps): Router {
@@ -39,16 +43,12 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   router.get('/v1/discrepancies', async (req, res) => {
     await caller(req, ['staff']);
     const page = Page.safeParse(req.query);
-    const state = typeof req.query['state'] === 'string' ? req.query['state'] : 'open';
-    if (!page.success || !['open', 'accepted', 'overridden', 'dismissed', 'all'].includes(state)) {
-      return sendProblem(res, 'bad-request', 'after and limit are whole numbers; state is open, accepted, overridden, dismissed or all', { issues: page.success ? [] : issuesOf(page.error) });
+    const state = StateFilter.safeParse(typeof req.query['state'] === 'string' ? req.query['state'] : 'open');
+    if (!page.success || !state.success) {
+      const issues = [...(page.success ? [] : issuesOf(page.error)), ...(state.success ? [] : issuesOf(state.error))];
+      return sendProblem(res, 'bad-request', 'after and limit are whole numbers; state is open, accepted, overridden, dismissed or all', { issues });
     }
-    const { rows } = await deps.db.query(
-      `select id::int as id, kind, partner, record_key as key, mid, detail, state, opened_exchange as "exchangeId", opened_at as "openedAt", decided_by as "decidedBy", decided_at as "decidedAt", decision_reason as reason
-       from discrepancies where id > $1 and ($2 = 'all' or state = $2) order by id limit $3`,
-      [page.data.after, state, page.data.limit],
-    );
-    res.json({ discrepancies: rows });
+    res.json({ discrepancies: await listDiscrepancies(deps.db, { ...page.data, state: state.data }) });
   });
 
   /** Authenticates before any body is read: an unauthenticated caller never gets a body buffered. */
@@ -64,17 +64,12 @@ export function staffRouter(deps: StaffRouteDeps): Router {
     const id = Number(req.params['id']);
     if (!Number.isSafeInteger(id)) return sendProblem(res, 'not-found', 'no such discrepancy');
     const updated = await deps.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ id: number }>(
-        "update discrepancies set state = $2, decided_by = $3, decided_at = now(), decision_reason = $4 where id = $1 and state = 'open' returning id::int as id",
-        [id, body.data.decision, who.subject, body.data.reason],
-      );
-      if (rows.length === 0) return false;
-      await tx.query('insert into audit_log (actor, action, subject, detail) values ($1, $2, $3, $4)', [who.subject, `discrepancy-${body.data.decision}`, `discrepancy:${id}`, JSON.stringify({ reason: body.data.reason })]);
+      if (!(await decideDiscrepancy(tx, id, { decision: body.data.decision, by: who.subject, reason: body.data.reason }))) return false;
+      await recordAudit(tx, { actor: who.subject, action: `discrepancy-${body.data.decision}`, subject: `discrepancy:${id}`, detail: { reason: body.data.reason } });
       return true;
     });
     if (!updated) {
-      const { rows } = await deps.db.query('select 1 from discrepancies where id = $1', [id]);
-      return rows.length === 0 ? sendProblem(res, 'not-found', 'no such discrepancy') : sendProblem(res, 'conflict', 'this discrepancy was already decided');
+      return (await discrepancyExists(deps.db, id)) ? sendProblem(res, 'conflict', 'this discrepancy was already decided') : sendProblem(res, 'not-found', 'no such discrepancy');
     }
     res.json({ id, state: body.data.decision, decidedBy: who.subject });
   });
@@ -92,12 +87,8 @@ export function staffRouter(deps: StaffRouteDeps): Router {
     await caller(req, ['staff', 'feed-reader']);
     const page = Page.safeParse(req.query);
     if (!page.success) return sendProblem(res, 'bad-request', 'after and limit must be whole numbers (limit at most 1000)', { issues: issuesOf(page.error) });
-    const { rows } = await deps.db.query<{ id: number }>(
-      `select id::int as id, mid, partner, record_key as record, benefit, change, effective::text as effective, exchange_id as "exchangeId"
-       from benefit_changes where id > $1 order by id limit $2`,
-      [page.data.after, page.data.limit],
-    );
-    res.json({ changes: rows, next: rows.length > 0 ? rows[rows.length - 1]!.id : page.data.after });
+    const changes = await feedAfter(deps.db, page.data.after, page.data.limit);
+    res.json({ changes, next: changes.at(-1)?.id ?? page.data.after });
   });
 
   router.get('/v1/registry/partners', async (req, res) => {

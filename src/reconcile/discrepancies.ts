@@ -8,7 +8,7 @@ import { explainMid } from '../identifiers/mid.ts';
 import type { Partner } from '../registry/partner.ts';
 import { compareText } from './benefits.ts';
 import { midSourceOf } from './mid-source.ts';
-import type { DiscrepancyFinding, DiscrepancyKind, Recognition, RejectedRecord } from './model.ts';
+import type { DiscrepancyFinding, DiscrepancyKind, Recognition, ReconcilePlan, RejectedRecord } from './model.ts';
 
 /** Who a finding is about: the partner, the record key, and the exchange that found it. */
 export interface FindingContext {
@@ -118,4 +118,25 @@ export function recordRejectedFindings(rejected: readonly RejectedRecord[], part
       dedupeKey: dedupeKeyOf('record-rejected', partner, r.key, r.index),
       exchangeId,
     }));
+}
+
+/** The mid-conflict dedupe key of every MID the batch's records link, as `[mid, dedupeKey]`: the keys whose decisions the job loads. */
+export function midConflictKeys(partner: string, records: readonly Operator[]): [mid: string, dedupeKey: string][] {
+  return records.flatMap((r) => r.mids.map((m): [string, string] => [m.mid, dedupeKeyOf('mid-conflict', partner, r.key, undefined, m.mid)]));
+}
+
+/** MID owners less every MID whose conflict staff decided (accepted, overridden or dismissed): its link no longer holds its benefits. */
+export function withoutSettledConflicts<O>(
+  owners: ReadonlyMap<string, O>,
+  conflictKeys: readonly (readonly [mid: string, dedupeKey: string])[],
+  decided: ReadonlySet<string>,
+): Map<string, O> {
+  const out = new Map(owners);
+  for (const [mid, key] of conflictKeys) if (decided.has(key)) out.delete(mid);
+  return out;
+}
+
+/** The plan less the findings staff already decided: a decided discrepancy is not opened again. */
+export function withoutDecidedFindings(plan: ReconcilePlan, decided: ReadonlySet<string>): ReconcilePlan {
+  return { ...plan, discrepancies: plan.discrepancies.filter((d) => !decided.has(d.dedupeKey)) };
 }

@@ -118,9 +118,25 @@ export interface ReconcileCounts {
   rejected: number;
 }
 
+/**
+ * How one operator's record stands against what the gateway held, decided once by
+ * reconciliation: the version log records it as is, and the counts agree with it.
+ */
+export type RecordChange = 'created' | 'changed' | 'unchanged' | 'withdrawn';
+
+/** One entry of the version log: what the partner said of one operator in this batch. */
+export interface OperatorVersion {
+  partner: string;
+  key: string;
+  change: RecordChange;
+  record: Operator;
+}
+
 export interface ReconcilePlan {
   /** The new state of every operator the batch touched (including those a SNAPSHOT withdrew). */
   upserts: HeldOperator[];
+  /** One version per upsert, in the same order. */
+  versions: OperatorVersion[];
   counts: ReconcileCounts;
   benefitChanges: BenefitChange[];
   discrepancies: DiscrepancyFinding[];

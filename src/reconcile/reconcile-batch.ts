@@ -21,7 +21,9 @@ import type {
   BenefitChange,
   DiscrepancyFinding,
   HeldOperator,
+  OperatorVersion,
   Recognition,
+  RecordChange,
   ReconcileCounts,
   ReconcileInput,
   ReconcilePlan,
@@ -35,8 +37,10 @@ interface Outcome {
   changes: BenefitChange[];
   findings: DiscrepancyFinding[];
   /** How the batch's record compares with what was held; undefined for an operator the batch omitted. */
-  count: 'created' | 'changed' | 'unchanged' | undefined;
+  count: Exclude<RecordChange, 'withdrawn'> | undefined;
   newlyWithdrawn: boolean;
+  /** What the version log records: a held operator withdrawn by this batch is `withdrawn`, any other as counted. */
+  change: RecordChange;
 }
 
 /** Stable deep equality of plain JSON-like values: key order is ignored, and an undefined member equals an absent one. */
@@ -134,6 +138,8 @@ function carried(
   const who: FindingContext = { partner: partner.id, key: record.key, exchangeId };
   const { recognition, withdrawn } = continueFrom(previous, recognitionOf(record, partner, asOfDate, false, exchangeId), asOfDate);
   const conflicts = midConflictFindings(mids, owners, who);
+  const count = countOf(previous, record);
+  const newlyWithdrawn = withdrawn !== undefined && previous?.withdrawn === undefined;
   const benefits = grantsFor(recognition, mids, partner.mra.benefits, heldMids(conflicts)).map((grant) => notBeforeLink(grant, record, asOfDate));
   const held: HeldOperator = {
     partner: partner.id,
@@ -155,13 +161,14 @@ function carried(
       ...ctpatMemberInactiveFindings(recognition, mids, input.ctpatByMid, who),
       ...revokedReinstatedFindings(previous?.record, record, who),
     ],
-    count: countOf(previous, record),
-    newlyWithdrawn: withdrawn !== undefined && previous?.withdrawn === undefined,
+    count,
+    newlyWithdrawn,
+    change: newlyWithdrawn && count !== 'created' ? 'withdrawn' : count,
   };
 }
 
 /** created / changed / unchanged; an operator present again after a SNAPSHOT omitted it has changed, whatever its record. */
-function countOf(previous: HeldOperator | undefined, record: Operator): Outcome['count'] {
+function countOf(previous: HeldOperator | undefined, record: Operator): Exclude<RecordChange, 'withdrawn'> {
   if (previous === undefined) return 'created';
   if (previous.withdrawn?.reason === 'snapshot-omission') return 'changed';
   return sameValue(previous.record, record) ? 'unchanged' : 'changed';
@@ -194,6 +201,7 @@ function omitted(previous: HeldOperator, input: ReconcileInput, asOfDate: string
     findings: [],
     count: undefined,
     newlyWithdrawn: withdrawn !== undefined,
+    change: 'withdrawn',
   };
 }
 
@@ -229,6 +237,7 @@ export function reconcileBatch(input: ReconcileInput): ReconcilePlan {
   }
   return {
     upserts: outcomes.map((o) => o.held),
+    versions: outcomes.map((o): OperatorVersion => ({ partner: o.held.partner, key: o.held.key, change: o.change, record: o.held.record })),
     counts,
     benefitChanges: outcomes.flatMap((o) => o.changes),
     discrepancies: [

@@ -24,7 +24,7 @@ import { Registry } from '../registry/registry.ts';
 import { StaffAuth } from '../staff/staff-auth.ts';
 import { staffRouter } from '../receive/staff-routes.ts';
 import { statusRouter } from '../receive/status-routes.ts';
-import { statusLookup } from '../store/status-lookup.ts';
+import { statusLookup } from '../status/status-lookup.ts';
 import type { Db } from '../store/db.ts';
 import { instanceId } from '../store/instance.ts';
 import { openStore } from '../store/open-store.ts';

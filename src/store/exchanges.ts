@@ -1,8 +1,7 @@
-/** The exchange log and each partner's sequence state: every query intake and read-back need. */
+/** Exchanges and their states: the exchange log, as intake, read-back, the apply job and staff releases use it. */
+import type { Disposition, HeldBatch, HeldReason } from '../intake/sequence.ts';
 import type { Queryable } from './db.ts';
 
-export type Disposition = 'accepted' | 'held' | 'stale';
-export type HeldReason = 'sequence-gap' | 'no-snapshot-yet' | 'sequence-jump';
 export type ExchangeState = 'received' | 'processing' | 'applied' | 'held' | 'stale' | 'failed';
 
 export interface ExchangeCounts {
@@ -47,18 +46,6 @@ export interface ExchangeView {
   rejections: unknown[];
 }
 
-export interface PartnerSequenceState {
-  snapshotBase: number | null;
-  runEnd: number | null;
-}
-
-export interface HeldBatch {
-  id: string;
-  sequence: number;
-  kind: 'SNAPSHOT' | 'DELTA';
-  heldReason: HeldReason;
-}
-
 /** An earlier accepted request or batch: what a retry needs to be answered with. */
 export interface EarlierExchange {
   id: string;
@@ -78,21 +65,6 @@ export async function exchangeByBatchId(q: Queryable, partner: string, batchId: 
   return rows[0];
 }
 
-/**
- * The partner's sequence state, its row locked until the transaction ends: every
- * acceptance for one partner is decided one at a time, concurrent duplicates included.
- */
-export async function lockPartnerState(tx: Queryable, partner: string): Promise<PartnerSequenceState> {
-  await tx.query('insert into partner_state (partner) values ($1) on conflict (partner) do nothing', [partner]);
-  const { rows } = await tx.query<{ snapshot_base: number | null; run_end: number | null }>('select snapshot_base, run_end from partner_state where partner = $1 for update', [partner]);
-  const row = rows[0]!;
-  return { snapshotBase: row.snapshot_base, runEnd: row.run_end };
-}
-
-export async function savePartnerState(tx: Queryable, partner: string, state: PartnerSequenceState): Promise<void> {
-  await tx.query('update partner_state set snapshot_base = $2, run_end = $3, updated_at = now() where partner = $1', [partner, state.snapshotBase, state.runEnd]);
-}
-
 /** Batches of the partner still held, in sequence order. */
 export async function heldBatches(tx: Queryable, partner: string): Promise<HeldBatch[]> {
   const { rows } = await tx.query<{ id: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; held_reason: HeldReason }>(
@@ -108,6 +80,7 @@ export async function sequenceTaken(tx: Queryable, partner: string, sequence: nu
   return rows.length > 0;
 }
 
+/** Stores one accepted exchange: raw body, signature header, receipt, disposition and counts. */
 export async function insertExchange(tx: Queryable, e: NewExchange): Promise<void> {
   await tx.query(
     `insert into exchanges (id, partner, request_jti, batch_id, sequence, kind, format, content_type, digest, body, signature_header,
@@ -120,6 +93,7 @@ export async function insertExchange(tx: Queryable, e: NewExchange): Promise<voi
   );
 }
 
+/** Moves these exchanges to `state`. */
 export async function setExchangeState(tx: Queryable, ids: readonly string[], state: ExchangeState): Promise<void> {
   if (ids.length === 0) return;
   await tx.query('update exchanges set state = $2 where id = any($1::uuid[])', [ids, state]);
@@ -144,4 +118,74 @@ export async function exchangeView(q: Queryable, id: string, partner: string): P
   );
   const r = rows[0];
   return r && { id: r.id, partner: r.partner, batchId: r.batch_id, sequence: r.sequence, kind: r.kind, state: r.state, counts: r.counts, rejections: r.rejections };
+}
+
+/** The partner that sent exchange `id`, if it exists. */
+export async function exchangePartner(q: Queryable, id: string): Promise<string | undefined> {
+  if (!isExchangeId(id)) return undefined;
+  const { rows } = await q.query<{ partner: string }>('select partner from exchanges where id = $1', [id]);
+  return rows[0]?.partner;
+}
+
+/** The state of exchange `id`, if it exists. */
+export async function exchangeState(q: Queryable, id: string): Promise<ExchangeState | undefined> {
+  if (!isExchangeId(id)) return undefined;
+  const { rows } = await q.query<{ state: ExchangeState }>('select state from exchanges where id = $1', [id]);
+  return rows[0]?.state;
+}
+
+/** An accepted exchange as the apply job reads it: what it is, and the raw body it carried. */
+export interface ExchangeToApply {
+  partner: string;
+  format: string;
+  sequence: number;
+  kind: 'SNAPSHOT' | 'DELTA';
+  body: Uint8Array;
+  counts: ExchangeCounts;
+}
+
+/** Exchange `id` as the apply job reads it, if it exists. */
+export async function exchangeToApply(q: Queryable, id: string): Promise<ExchangeToApply | undefined> {
+  const { rows } = await q.query<ExchangeToApply>('select partner, format, sequence, kind, body, counts from exchanges where id = $1', [id]);
+  return rows[0];
+}
+
+/** Marks a received exchange processing: its sender sees it while its batch is applied (PROTOCOL §5). */
+export async function markProcessing(q: Queryable, id: string): Promise<void> {
+  await q.query("update exchanges set state = 'processing' where id = $1 and state = 'received'", [id]);
+}
+
+/**
+ * Takes the partner's apply lock until the transaction ends (one batch of a partner at a
+ * time, across every process), then locks the exchange's row: returns its state as of now.
+ */
+export async function lockForApply(tx: Queryable, partner: string, id: string): Promise<ExchangeState> {
+  await tx.query("select pg_advisory_xact_lock(hashtext('apply:' || $1))", [partner]);
+  const { rows } = await tx.query<{ state: ExchangeState }>('select state from exchanges where id = $1 for update', [id]);
+  return rows[0]!.state;
+}
+
+/** The state of the partner's earliest batch below `sequence` that is still to apply (received, processing) or failed, if any. */
+export async function earlierUnapplied(tx: Queryable, partner: string, sequence: number): Promise<ExchangeState | undefined> {
+  const { rows } = await tx.query<{ state: ExchangeState }>(
+    "select state from exchanges where partner = $1 and sequence < $2 and state in ('received', 'processing', 'failed') order by sequence limit 1",
+    [partner, sequence],
+  );
+  return rows[0]?.state;
+}
+
+/** Marks the exchange applied, with its final counts. */
+export async function markApplied(tx: Queryable, id: string, counts: ExchangeCounts): Promise<void> {
+  await tx.query("update exchanges set state = 'applied', counts = $2 where id = $1", [id, JSON.stringify(counts)]);
+}
+
+/** Marks the exchange failed if it was still to apply: its job failed for good, and later batches wait for staff. */
+export async function markFailed(q: Queryable, id: string): Promise<void> {
+  await q.query("update exchanges set state = 'failed' where id = $1 and state in ('received', 'processing')", [id]);
+}
+
+/** How many of these exchanges are still to apply (received or processing). */
+export async function countUnapplied(q: Queryable, ids: readonly string[]): Promise<number> {
+  const { rows } = await q.query<{ n: number }>("select count(*)::int as n from exchanges where id = any($1::uuid[]) and state in ('received', 'processing')", [ids]);
+  return rows[0]!.n;
 }

@@ -1,11 +1,18 @@
 /**
- * Operators, MID links, the benefit feed, discrepancies and C-TPAT members: what
- * reconciliation loads before it decides and saves after, and what status questions read.
+ * Operators, recognitions and benefits: what the gateway holds for each partner record
+ * (its recognition and benefits in force), its MID links, the identifiers status
+ * questions look it up by, and the version log of what each partner said.
  */
 import type { Operator } from '../canonical/operator.ts';
-import { normaliseLookupId } from '../identifiers/schemes.ts';
-import type { BenefitChange, DiscrepancyFinding, HeldOperator, ReconcilePlan } from '../reconcile/model.ts';
+import type { HeldOperator, OperatorVersion } from '../reconcile/model.ts';
+import { chunks } from './chunks.ts';
 import type { Queryable } from './db.ts';
+
+/** A partner record, by partner and record key. */
+export interface OperatorRef {
+  partner: string;
+  key: string;
+}
 
 interface OperatorRow {
   partner: string;
@@ -49,55 +56,20 @@ export async function loadHeld(q: Queryable, partner: string, keys?: readonly st
 }
 
 /** Current links of these MIDs, by MID. */
-export async function midOwners(q: Queryable, mids: readonly string[]): Promise<Map<string, { partner: string; key: string }[]>> {
-  const owners = new Map<string, { partner: string; key: string }[]>();
+export async function midOwners(q: Queryable, mids: readonly string[]): Promise<Map<string, OperatorRef[]>> {
+  const owners = new Map<string, OperatorRef[]>();
   if (mids.length === 0) return owners;
   const { rows } = await q.query<{ mid: string; partner: string; record_key: string }>('select mid, partner, record_key from mid_links where mid = any($1::text[])', [mids]);
   for (const r of rows) owners.set(r.mid, [...(owners.get(r.mid) ?? []), { partner: r.partner, key: r.record_key }]);
   return owners;
 }
 
-/** Dedupe keys of discrepancies staff have decided: such a finding is not opened again. */
-export async function decidedDiscrepancies(q: Queryable, dedupeKeys: readonly string[]): Promise<Set<string>> {
-  if (dedupeKeys.length === 0) return new Set();
-  const { rows } = await q.query<{ dedupe_key: string }>("select distinct dedupe_key from discrepancies where state in ('accepted', 'overridden', 'dismissed') and dedupe_key = any($1::text[])", [dedupeKeys]);
-  return new Set(rows.map((r) => r.dedupe_key));
-}
-
-/** C-TPAT members that own these MIDs. */
-export async function ctpatByMid(q: Queryable, mids: readonly string[]): Promise<Map<string, { account: string; status: string }>> {
-  if (mids.length === 0) return new Map();
-  const { rows } = await q.query<{ mid: string; account: string; status: string }>(
-    'select l.mid, m.account, m.status from ctpat_mids l join ctpat_members m on m.account = l.account where l.mid = any($1::text[])',
-    [mids],
-  );
-  return new Map(rows.map((r) => [r.mid, { account: r.account, status: r.status }]));
-}
-
-/** The status schemes under which an operator can be asked about (PROTOCOL §5). */
-export function lookupIdentifiers(formatId: string, record: Operator): { scheme: string; value: string }[] {
-  const ids = [{ scheme: formatId, value: normaliseLookupId(formatId, record.key) }];
-  const { scheme, value } = record.identifier;
-  if (scheme === 'ca-program-account') ids.push({ scheme: 'ca-bn', value: value.slice(0, 9) });
-  else if (['eori', 'jp-corp', 'kr-brn', 'mx-rfc'].includes(scheme)) ids.push({ scheme, value: normaliseLookupId(scheme, value) });
-  return ids;
-}
-
-const CHUNK = 1000;
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
-
 /**
- * Saves what reconciling one batch decided, in the caller's transaction. Rows go in
- * chunks of a thousand through `unnest`, so that a 100,000-record SNAPSHOT is a few
- * hundred statements, not half a million.
+ * Saves the new state of these operators (one partner's batch), their MID links and the
+ * identifiers status questions find them by (`identifiers`, by record key).
  */
-export async function savePlan(tx: Queryable, formatId: string, exchangeId: string, sequence: number, plan: ReconcilePlan, changes: ReadonlyMap<string, string>): Promise<void> {
-  for (const part of chunks(plan.upserts)) {
+export async function saveOperators(tx: Queryable, upserts: readonly HeldOperator[], identifiers: ReadonlyMap<string, readonly { scheme: string; value: string }[]>): Promise<void> {
+  for (const part of chunks(upserts)) {
     const partner = part[0]!.partner;
     const keys = part.map((op) => op.key);
     await tx.query(
@@ -109,7 +81,7 @@ export async function savePlan(tx: Queryable, formatId: string, exchangeId: stri
          benefits = excluded.benefits, current_mids = excluded.current_mids, last_exchange = excluded.last_exchange, last_sequence = excluded.last_sequence, updated_at = now()`,
       [
         partner,
-        sequence,
+        part[0]!.lastSequence,
         keys,
         part.map((op) => JSON.stringify(op.record)),
         part.map((op) => op.withdrawn?.reason ?? null),
@@ -122,48 +94,54 @@ export async function savePlan(tx: Queryable, formatId: string, exchangeId: stri
         part.map((op) => op.lastExchangeId),
       ],
     );
-    await tx.query(
-      `insert into operator_versions (partner, record_key, exchange_id, sequence, change, record)
-       select $1, k, $2, $3, c, r::jsonb from unnest($4::text[], $5::text[], $6::text[]) as t(k, c, r)
-       on conflict (partner, record_key, exchange_id) do nothing`,
-      [partner, exchangeId, sequence, keys, part.map((op) => changes.get(op.key) ?? 'changed'), part.map((op) => JSON.stringify(op.record))],
-    );
     await tx.query('delete from mid_links where partner = $1 and record_key = any($2::text[])', [partner, keys]);
     const links = part.flatMap((op) => op.currentMids.map((mid) => [mid, op.key] as const));
     if (links.length > 0) {
       await tx.query('insert into mid_links (mid, partner, record_key) select m, $1, k from unnest($2::text[], $3::text[]) as t(m, k) on conflict do nothing', [partner, links.map((l) => l[0]), links.map((l) => l[1])]);
     }
     await tx.query('delete from operator_identifiers where partner = $1 and record_key = any($2::text[])', [partner, keys]);
-    const ids = part.flatMap((op) => lookupIdentifiers(formatId, op.record).map((id) => [id.scheme, id.value, op.key] as const));
+    const ids = part.flatMap((op) => (identifiers.get(op.key) ?? []).map((id) => [id.scheme, id.value, op.key] as const));
     await tx.query(
       'insert into operator_identifiers (scheme, value, partner, record_key) select s, v, $1, k from unnest($2::text[], $3::text[], $4::text[]) as t(s, v, k) on conflict do nothing',
       [partner, ids.map((i) => i[0]), ids.map((i) => i[1]), ids.map((i) => i[2])],
     );
   }
-  await appendBenefitChanges(tx, plan.benefitChanges);
-  await openDiscrepancies(tx, plan.discrepancies);
 }
 
-/** Appends feed entries; an entry already recorded for the same batch is not added again. */
-export async function appendBenefitChanges(tx: Queryable, changes: readonly BenefitChange[]): Promise<void> {
-  for (const part of chunks(changes)) {
+/** Appends what one batch said of each operator to the version log; a batch recorded before adds nothing. */
+export async function appendVersions(tx: Queryable, exchangeId: string, sequence: number, versions: readonly OperatorVersion[]): Promise<void> {
+  for (const part of chunks(versions)) {
     await tx.query(
-      `insert into benefit_changes (mid, partner, record_key, benefit, change, effective, exchange_id)
-       select m, p, k, b, c, e::date, x::uuid from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) as t(m, p, k, b, c, e, x)
-       on conflict (exchange_id, mid, partner, record_key, benefit, change) do nothing`,
-      [part.map((c) => c.mid), part.map((c) => c.partner), part.map((c) => c.key), part.map((c) => c.benefit), part.map((c) => c.change), part.map((c) => c.effective), part.map((c) => c.exchangeId)],
+      `insert into operator_versions (partner, record_key, exchange_id, sequence, change, record)
+       select $1, k, $2, $3, c, r::jsonb from unnest($4::text[], $5::text[], $6::text[]) as t(k, c, r)
+       on conflict (partner, record_key, exchange_id) do nothing`,
+      [part[0]!.partner, exchangeId, sequence, part.map((v) => v.key), part.map((v) => v.change), part.map((v) => JSON.stringify(v.record))],
     );
   }
 }
 
-/** Opens discrepancies; one already open with the same dedupe key is not opened twice. */
-export async function openDiscrepancies(tx: Queryable, findings: readonly DiscrepancyFinding[]): Promise<void> {
-  for (const part of chunks(findings)) {
-    await tx.query(
-      `insert into discrepancies (kind, partner, record_key, mid, detail, dedupe_key, opened_exchange)
-       select k, p, r, m, d::jsonb, dk, x::uuid from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) as t(k, p, r, m, d, dk, x)
-       on conflict (dedupe_key) where state = 'open' do nothing`,
-      [part.map((f) => f.kind), part.map((f) => f.partner), part.map((f) => f.key), part.map((f) => f.mid ?? null), part.map((f) => JSON.stringify(f.detail)), part.map((f) => f.dedupeKey), part.map((f) => f.exchangeId)],
-    );
-  }
+/** Partner records a status question may find under this identifier (already normalised), in partner and key order. */
+export async function operatorsByIdentifier(q: Queryable, scheme: string, value: string): Promise<OperatorRef[]> {
+  const { rows } = await q.query<OperatorRef>('select partner, record_key as key from operator_identifiers where scheme = $1 and value = $2 order by partner, record_key', [scheme, value]);
+  return rows;
+}
+
+/** Partner records that link this MID now, in partner and key order. */
+export async function operatorsByMid(q: Queryable, mid: string): Promise<OperatorRef[]> {
+  const { rows } = await q.query<OperatorRef>('select partner, record_key as key from mid_links where mid = $1 order by partner, record_key', [mid]);
+  return rows;
+}
+
+/** How many operators each partner has in each recognition state, by partner then state. */
+export async function recognitionCounts(q: Queryable): Promise<{ partner: string; state: HeldOperator['recognition']['state']; count: number }[]> {
+  const { rows } = await q.query<{ partner: string; state: HeldOperator['recognition']['state']; count: number }>(
+    'select partner, recognition_state as state, count(*)::int as count from operators group by partner, recognition_state order by partner, recognition_state',
+  );
+  return rows;
+}
+
+/** The first recognized operator in partner and key order, if any. */
+export async function firstRecognized(q: Queryable): Promise<OperatorRef | undefined> {
+  const { rows } = await q.query<OperatorRef>("select partner, record_key as key from operators where recognition_state = 'recognized' order by partner, record_key limit 1");
+  return rows[0];
 }

@@ -27,6 +27,7 @@ export async function claimPending(tx: Queryable, limit: number): Promise<Pendin
   return rows.map((r) => ({ id: r.id, queue: r.queue, job: r.job, jobId: r.job_id, payload: r.payload }));
 }
 
+/** Marks these jobs relayed (in the transaction that claimed them). */
 export async function markRelayed(tx: Queryable, ids: readonly number[]): Promise<void> {
   if (ids.length > 0) await tx.query('update outbox set relayed_at = now() where id = any($1::bigint[])', [ids]);
 }

@@ -7,6 +7,7 @@ export async function rememberSigningKey(q: Queryable, jwk: PublicJwk): Promise<
   await q.query('insert into signing_keys (kid, public_jwk) values ($1, $2) on conflict (kid) do nothing', [jwk.kid, JSON.stringify(jwk)]);
 }
 
+/** Every public key that signed something, oldest first. */
 export async function retainedSigningKeys(q: Queryable): Promise<PublicJwk[]> {
   const { rows } = await q.query<{ public_jwk: PublicJwk }>('select public_jwk from signing_keys order by first_used_at');
   return rows.map((r) => r.public_jwk);

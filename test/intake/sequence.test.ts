@@ -1,7 +1,7 @@
 /** PROTOCOL §3 "Sequence", rule by rule. */
 import { describe, expect, it } from 'vitest';
 import { decideSequence, MAX_JUMP, releaseHeld } from '../../src/intake/sequence.ts';
-import type { HeldBatch } from '../../src/store/exchanges.ts';
+import type { HeldBatch } from '../../src/intake/sequence.ts';
 
 const fresh = { snapshotBase: null, runEnd: null };
 const after = (base: number, runEnd: number) => ({ snapshotBase: base, runEnd });

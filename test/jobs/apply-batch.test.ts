@@ -49,6 +49,20 @@ describe('applying batches', () => {
     expect(versions.rows.map((r) => r.sequence)).toEqual([1, 2, 3]);
   });
 
+  it('the same SNAPSHOT sent twice leaves every record unchanged, in the read-back counts and in the version log', async () => {
+    const g = await start();
+    const operators = [{ n: 1 }, { n: 2, type: 'AEOF' as const }, { n: 3, type: 'AEOC' as const, status: 'SUSPENDED' as const }];
+    const first = await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators }));
+    // A new batch id and sequence, the same records: the records read back from jsonb have their keys reordered.
+    const second = await sendAndWait(g, euBatch({ batchId: 'S2', sequence: 2, kind: 'SNAPSHOT', operators }));
+    const counts = async (id: string) => (await g.gateway.db.query<{ counts: Record<string, number> }>('select counts from exchanges where id = $1', [id])).rows[0]!.counts;
+    const versions = async (id: string) => (await g.gateway.db.query<{ key: string; change: string }>('select record_key as key, change from operator_versions where exchange_id = $1 order by record_key', [id])).rows;
+    expect(await counts(first.exchangeId)).toMatchObject({ created: 3, changed: 0, unchanged: 0, withdrawn: 0 });
+    expect((await versions(first.exchangeId)).map((v) => v.change)).toEqual(['created', 'created', 'created']);
+    expect(await counts(second.exchangeId)).toMatchObject({ records: 3, created: 0, changed: 0, unchanged: 3, withdrawn: 0, rejected: 0 });
+    expect(await versions(second.exchangeId)).toEqual(operators.map((o) => ({ key: euKey(o), change: 'unchanged' })).sort((a, b) => a.key.localeCompare(b.key)));
+  });
+
   it('accepts a batch below the run as stale and never applies it', async () => {
     const g = await start();
     const a = { n: 1 };

@@ -6,8 +6,10 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyBatch } from '../../src/reconcile/apply-batch.ts';
+import { applyBatch } from '../../src/jobs/apply-batch.ts';
+import { Workers } from '../../src/queue/workers.ts';
 import { openPostgres } from '../../src/store/postgres-db.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { euBatch, feed, waitForState } from '../support/eu-operators.ts';
@@ -110,4 +112,26 @@ describe('exactly once in effect', () => {
       await queue.close();
     }
   }, 120_000);
+
+  it('a batch that can never apply fails at once, without retries, and its exchange is failed', async () => {
+    const g = (gw = await startTestGateway({ store: 'PostgreSQL', workers: false }));
+    const formats = loadFormats();
+    await expect(applyBatch({ db: g.gateway.db, formats, partner: () => undefined }, randomUUID())).rejects.toMatchObject({ code: 'batch-inapplicable' });
+    const id = await accept(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: operators(1) }));
+    // Workers whose registry no longer knows the partner: the job is the gateway's "do not retry".
+    const workers = new Workers(REDIS_URL, g.prefix, { db: g.gateway.db, formats, partner: () => undefined }, pino({ level: 'silent' }));
+    const queue = new Queue('apply-EU', { connection: { url: REDIS_URL }, prefix: g.prefix });
+    try {
+      workers.ensure(['EU']);
+      await g.gateway.relay.drain();
+      await waitForState(g, id, 'failed');
+      const job = await queue.getJob(`apply-${id}`);
+      expect(job?.attemptsMade).toBe(1);
+      expect(job?.failedReason).toBe('partner EU is not in the registry');
+    } finally {
+      await workers.close();
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+    }
+  });
 });

@@ -6,11 +6,14 @@ import {
   dedupeKeyOf,
   heldMids,
   midConflictFindings,
+  midConflictKeys,
   midMismatchFindings,
   recordRejectedFindings,
   revokedReinstatedFindings,
+  withoutDecidedFindings,
+  withoutSettledConflicts,
 } from '../../src/reconcile/discrepancies.ts';
-import type { Recognition } from '../../src/reconcile/model.ts';
+import type { DiscrepancyFinding, Recognition } from '../../src/reconcile/model.ts';
 import { testPartner } from '../support/partners.ts';
 
 const partner = testPartner;
@@ -161,5 +164,34 @@ describe('record-rejected', () => {
       { kind: 'record-rejected', partner: 'EU', key: 'K3', detail: { index: 3, issues }, dedupeKey: 'record-rejected:EU:K3:', exchangeId: 'ex-1' },
       { kind: 'record-rejected', partner: 'EU', key: null, detail: { index: 5, issues }, dedupeKey: 'record-rejected:EU:#5:', exchangeId: 'ex-1' },
     ]);
+  });
+});
+
+describe('what staff decided', () => {
+  const records = [operator({ mids: [{ mid: 'DEA1' }, { mid: 'DEB2' }] }), operator({ key: 'K2', mids: [{ mid: 'DEA1' }] })];
+
+  it('midConflictKeys names the mid-conflict each link of the batch would open', () => {
+    expect(midConflictKeys('EU', records)).toEqual([
+      ['DEA1', 'mid-conflict:EU:K1:DEA1'],
+      ['DEB2', 'mid-conflict:EU:K1:DEB2'],
+      ['DEA1', 'mid-conflict:EU:K2:DEA1'],
+    ]);
+  });
+
+  it('a settled conflict no longer counts its MID as owned elsewhere; the owners given are left as they were', () => {
+    const owners = new Map([
+      ['DEA1', [{ partner: 'GB', key: 'G1' }]],
+      ['DEB2', [{ partner: 'GB', key: 'G2' }]],
+    ]);
+    const left = withoutSettledConflicts(owners, midConflictKeys('EU', records), new Set(['mid-conflict:EU:K1:DEB2']));
+    expect([...left.keys()]).toEqual(['DEA1']);
+    expect(owners.size).toBe(2);
+  });
+
+  it('a finding staff already decided is not opened again', () => {
+    const found = (dedupeKey: string): DiscrepancyFinding => ({ kind: 'mid-conflict', partner: 'EU', key: 'K1', detail: {}, dedupeKey, exchangeId: 'ex-1' });
+    const plan = { upserts: [], versions: [], counts: { created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: 0 }, benefitChanges: [], discrepancies: [found('a'), found('b')] };
+    expect(withoutDecidedFindings(plan, new Set(['a'])).discrepancies).toEqual([found('b')]);
+    expect(plan.discrepancies).toHaveLength(2);
   });
 });

@@ -440,6 +440,57 @@ describe('reconcileBatch: unchanged and replayed batches', () => {
   });
 });
 
+/** A value as PostgreSQL's jsonb gives it back: undefined members gone, object keys reordered (shortest first, then by bytes). */
+function asReadFromJsonb<T>(value: T): T {
+  const reorder = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(reorder);
+    if (v === null || typeof v !== 'object') return v;
+    const entries = Object.entries(v).sort(([a], [b]) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([k, x]) => [k, reorder(x)]));
+  };
+  return reorder(JSON.parse(JSON.stringify(value))) as T;
+}
+
+/** What the job loads back from the store for a state: every held operator through jsonb. */
+const readBack = (state: State): State => new Map([...state].map(([key, held]) => [key, asReadFromJsonb(held)]));
+
+const versionsOf = (plan: ReconcilePlan) => plan.versions.map((v) => `${v.key} ${v.change}`);
+
+describe('reconcileBatch: the change of each record, decided once for the counts and the version log', () => {
+  it('the same SNAPSHOT sent twice, on records read back from jsonb with their keys reordered: every record unchanged', () => {
+    const records = [record('K1'), record('K2', { authorisation: { type: 'AEOF', grantedOn: '2016-02-02' } }), record('K3', { status: { code: 'suspended', effective: '2026-01-01' } })];
+    const first = run(records, empty, { exchangeId: 'ex-1', sequence: 1 });
+    const held = readBack(first.state);
+    // The reordering is real: a comparison of serialized text would call these records changed.
+    expect(JSON.stringify(held.get('K1')!.record)).not.toBe(JSON.stringify(first.state.get('K1')!.record));
+    const second = run(records, held, { exchangeId: 'ex-2', sequence: 2 });
+    expect(second.plan.counts).toEqual({ created: 0, changed: 0, unchanged: 3, withdrawn: 0, rejected: 0 });
+    expect(versionsOf(second.plan)).toEqual(['K1 unchanged', 'K2 unchanged', 'K3 unchanged']);
+  });
+
+  it('a version for every upsert, in its order and agreeing with the counts: created, changed, withdrawn, and changed when back after an omission', () => {
+    const first = run([record('K1'), record('K2'), record('K3')], empty);
+    expect(versionsOf(first.plan)).toEqual(['K1 created', 'K2 created', 'K3 created']);
+    expect(first.plan.versions.map((v) => v.record)).toEqual(first.plan.upserts.map((h) => h.record));
+
+    const suspended = record('K1', { status: { code: 'suspended', effective: '2026-11-01' } });
+    const noConsent = record('K2', { consent: { given: false, withdrawnOn: '2026-11-01' } });
+    const second = run([suspended, noConsent], readBack(first.state), { exchangeId: 'ex-2', asOf: '2026-11-28T03:00:00Z' });
+    expect(versionsOf(second.plan)).toEqual(['K1 changed', 'K2 withdrawn', 'K3 withdrawn']);
+    expect(second.plan.counts).toEqual({ created: 0, changed: 2, unchanged: 0, withdrawn: 2, rejected: 0 });
+
+    const third = run([suspended, noConsent, record('K3')], readBack(second.state), { exchangeId: 'ex-3', asOf: '2026-12-05T03:00:00Z' });
+    expect(versionsOf(third.plan)).toEqual(['K1 unchanged', 'K2 unchanged', 'K3 changed']);
+    expect(third.plan.counts).toEqual({ created: 0, changed: 1, unchanged: 2, withdrawn: 0, rejected: 0 });
+  });
+
+  it('a record first seen with its consent withdrawn is created (and counted withdrawn too)', () => {
+    const { plan } = run([record('K1', { consent: { given: false } })], empty);
+    expect(versionsOf(plan)).toEqual(['K1 created']);
+    expect(plan.counts).toMatchObject({ created: 1, withdrawn: 1 });
+  });
+});
+
 // Generated record sets over a small pool of keys, MIDs and dates, so that conflicts,
 // omissions, expiries and state changes all happen often.
 const DATES = ['2019-01-01', '2026-11-27', '2026-11-28', '2026-12-31'];
@@ -549,6 +600,19 @@ describe('reconcileBatch: properties over generated batches', () => {
         }
         const conflicted = second.plan.discrepancies.filter((d) => d.kind === 'mid-conflict').map((d) => `${d.key} ${d.mid}`);
         for (const c of conflicted) expect([...held].some((id) => id.startsWith(`${c} `))).toBe(false);
+      }),
+    );
+  });
+
+  it('replaying a batch on its own state read back from jsonb: every carried record unchanged in the version log too', () => {
+    fc.assert(
+      fc.property(arbRecords, arbBatch, (firstRecords, b) => {
+        const first = run(firstRecords, empty, { exchangeId: 'ex-1' });
+        const o = batchOptions(b, 'ex-2');
+        const second = run(b.records, readBack(first.state), o);
+        expect(second.plan.versions.map((v) => v.key)).toEqual(second.plan.upserts.map((h) => h.key));
+        const replay = run(b.records, readBack(second.state), o);
+        expect(replay.plan.versions.map((v) => v.change)).toEqual(b.records.map(() => 'unchanged'));
       }),
     );
   });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { exchangeByBatchId, exchangeByJti, exchangeView, insertExchange, lockPartnerState, savePartnerState, type NewExchange } from '../../src/store/exchanges.ts';
+import { exchangeByBatchId, exchangeByJti, exchangeView, insertExchange, type NewExchange } from '../../src/store/exchanges.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { addToOutbox, claimPending, markRelayed, pendingCount } from '../../src/store/outbox.ts';
+import { lockPartnerState, savePartnerState } from '../../src/store/partner-state.ts';
 import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 
 const exchange = (patch: Partial<NewExchange> = {}): NewExchange => ({

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HeldOperator } from '../../src/reconcile/model.ts';
 import { testPartner } from '../support/partners.ts';
-import { asOfToday } from '../../src/store/status-lookup.ts';
+import { asOfToday } from '../../src/status/as-of-today.ts';
 
 const partner = (mra: object) => testPartner('EU', { benefits: ['front-of-line'], ...mra });
 const held = {

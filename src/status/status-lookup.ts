@@ -1,0 +1,29 @@
+/** The status endpoint's lookup (lookup.ts) over the store's repositories, each record judged as of today. */
+import type { PartnerDirectory } from '../registry/partner.ts';
+import { ctpatMember } from '../store/ctpat-members.ts';
+import type { Queryable } from '../store/db.ts';
+import { loadHeld, operatorsByIdentifier, operatorsByMid, type OperatorRef } from '../store/operators.ts';
+import { asOfToday } from './as-of-today.ts';
+import type { CtpatMemberStatus, StatusLookup, StatusRecord } from './lookup.ts';
+
+/** A StatusLookup reading `q`; `today` is the date the registry's MRA window and scope are judged on. */
+export function statusLookup(q: Queryable, partners: Pick<PartnerDirectory, 'partner'>, today: () => string = () => new Date().toISOString().slice(0, 10)): StatusLookup {
+  const records = async (refs: readonly OperatorRef[]): Promise<StatusRecord[]> => {
+    const out: StatusRecord[] = [];
+    for (const { partner, key } of refs) {
+      const entry = partners.partner(partner);
+      const held = (await loadHeld(q, partner, [key])).get(key);
+      if (entry && held) out.push({ partner: { id: entry.id, programme: entry.programme, format: entry.format }, held: asOfToday(held, entry, today()) });
+    }
+    return out;
+  };
+  return {
+    byIdentifier: async (scheme, normalisedId) => records(await operatorsByIdentifier(q, scheme, normalisedId)),
+    byMid: async (mid) => records(await operatorsByMid(q, mid)),
+    async ctpatMember(account): Promise<CtpatMemberStatus | undefined> {
+      const m = await ctpatMember(q, account);
+      if (!m) return undefined;
+      return { account: m.account, status: m.status, statusDate: m.record.status.effective, consent: m.consent, name: m.record.name.legal, address: m.record.address, mids: m.mids, heldBy: [] };
+    },
+  };
+}
