@@ -1,4 +1,5 @@
 /** What the HTTP edge needs from the rest of the gateway, assembled once at start. */
+import type { Clock } from '../clock.ts';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { AcceptOutcome, VerifiedDocument } from '../intake/accept-exchange.ts';
@@ -35,8 +36,8 @@ export interface EdgeContext {
   limits: RateLimits;
   budget: PreauthBudget;
   settings: { iatSkewSeconds: number; preauthFailuresPerMinute: number; bodyTimeoutMs: number };
-  /** Seconds since the epoch: the clock the `iat` window is judged by. */
-  nowSeconds(): number;
+  /** The gateway's clock: `iat` windows are judged and receipt times taken by it. */
+  clock: Clock;
   /** Readiness beyond the store: Redis and the workers, reported in /readyz's body. */
   readiness(): Promise<Record<string, unknown>>;
   /** Called after each acceptance, so that the outbox is relayed at once. */

@@ -3,6 +3,7 @@
  * only. Verification is verify/, acceptance is intake/; this file reads the request in
  * the order §2 prescribes and turns each outcome into its answer.
  */
+import { secondsOf } from '../clock.ts';
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import { errorTable, GatewayError } from '../errors.ts';
@@ -18,7 +19,7 @@ export function exchangesRouter(ctx: EdgeContext): Router {
   const verifyContext = (): VerifyContext => ({
     gatewayId: ctx.gatewayId,
     partners: ctx.partners,
-    nowSeconds: ctx.nowSeconds(),
+    nowSeconds: secondsOf(ctx.clock),
     iatSkewSeconds: ctx.settings.iatSkewSeconds,
     expectedMediaType: ctx.mediaTypeOf,
   });
@@ -39,7 +40,7 @@ export function exchangesRouter(ctx: EdgeContext): Router {
   }
 
   router.post('/v1/exchanges', async (req, res) => {
-    const receivedAt = new Date();
+    const receivedAt = new Date(ctx.clock());
     if (await tooManyRefusals(req, res)) return;
     const verdict = await verifyHead(requestHead(req, ctx.basePath, true), verifyContext());
     if (!verdict.ok) return refuse(req, res, new GatewayError(verdict.slug, verdict.detail));

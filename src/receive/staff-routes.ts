@@ -7,6 +7,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import express from 'express';
 import { z } from 'zod';
+import { todayOf, type Clock } from '../clock.ts';
 import { issuesOf } from '../errors.ts';
 import { staffCaller, type StaffCaller } from './callers.ts';
 import { sendProblem } from './problem.ts';
@@ -28,6 +29,8 @@ export interface StaffRouteDeps {
   staff: StaffAuth;
   /** Called after a release, so that the outbox is relayed at once. */
   queued(): void;
+  /** The gateway's clock: the import date of C-TPAT members. */
+  clock: Clock;
 }
 
 const Decision = z.strictObject({ decision: z.enum(['accepted', 'overridden', 'dismissed']), reason: z.string().min(1).max(2000) });
@@ -99,7 +102,7 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   router.post('/v1/ctpat/members', only(['staff']), express.raw({ type: () => true, limit: '256mb' }), async (req, res) => {
     const who = res.locals['staff'] as StaffCaller;
     // A document fault is a GatewayError: the edge's error handler answers it as a 422 with its place.
-    res.json(await importCtpatMembers(deps.db, deps.formats.get('ctpat')!, req.body as Buffer, who.subject));
+    res.json(await importCtpatMembers(deps.db, deps.formats.get('ctpat')!, req.body as Buffer, who.subject, todayOf(deps.clock)));
   });
 
   return router;

@@ -22,6 +22,8 @@ export interface RegistryOptions {
   /** A partner's jwksUri could not be fetched (its last good key set stays in use). */
   onJwksError?: (partnerId: string, error: Error) => void;
   fetch?: typeof fetch;
+  /** The clock the key sets' cooldowns and refreshes run by. */
+  now?: () => number;
 }
 
 /** The partner directory the verifier, the API and the workers read. */
@@ -107,8 +109,9 @@ export class Registry implements PartnerDirectory {
   }
 
   #remoteKeySet(partnerId: string, url: string): RemoteKeySet {
-    const { jwksCooldownMs, fetch, onJwksError } = this.#options;
+    const { jwksCooldownMs, fetch, onJwksError, now } = this.#options;
     return new RemoteKeySet(url, {
+      ...(now === undefined ? {} : { now }),
       ...(jwksCooldownMs === undefined ? {} : { cooldownMs: jwksCooldownMs }),
       ...(fetch === undefined ? {} : { fetch }),
       ...(onJwksError === undefined ? {} : { onError: (error: Error) => onJwksError(partnerId, error) }),

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { secondsOf, systemClock, todayOf, type Clock } from '../clock.ts';
 import { isLoopback, type Settings } from '../config.ts';
 import { GatewayError } from '../errors.ts';
 import { acceptExchange } from '../intake/accept-exchange.ts';
@@ -52,16 +53,18 @@ export interface RunningGateway {
 
 /** What tests may inject; never a setting of a running gateway (PROTOCOL §9). */
 export interface GatewayOverrides {
-  /** The clock `iat` is judged by: the vectors run against their own `now`. */
-  nowSeconds?: () => number;
+  /** The one clock every component reads: the vectors run against their own `now`, rate-limit tests in a fixed minute. */
+  clock?: Clock;
 }
 
 export async function startGateway(settings: Settings, roles: GatewayRoles, log: Logger = createLogger(settings.LOG_LEVEL), overrides: GatewayOverrides = {}): Promise<RunningGateway> {
   const formats = loadFormats();
+  const clock = overrides.clock ?? systemClock;
   const reloadHooks: ((partners: string[]) => void)[] = [];
   const registry = new Registry({
     dir: settings.PARTNERS_DIR,
     knownFormats: new Set(formats.keys()),
+    now: clock,
     onReloadError: (error) => log.error({ err: error.message }, 'partner registry: a file is invalid; the last good version stays in force'),
     onReload: (partners) => {
       log.info({ partners }, 'partner registry reloaded');
@@ -73,13 +76,13 @@ export async function startGateway(settings: Settings, roles: GatewayRoles, log:
   const staff = await StaffAuth.create(
     settings.STAFF_JWKS
       ? // The settings schema requires STAFF_ISSUER and STAFF_AUDIENCE with STAFF_JWKS.
-        { jwks: settings.STAFF_JWKS, issuer: settings.STAFF_ISSUER!, audience: settings.STAFF_AUDIENCE! }
+        { jwks: settings.STAFF_JWKS, issuer: settings.STAFF_ISSUER!, audience: settings.STAFF_AUDIENCE!, now: () => new Date(clock()) }
       : // ... and a loopback HOST with MRAGW_DEV_STAFF=1.
-        { devIssuer: settings.MRAGW_DEV_STAFF === '1' ? { dataDir: settings.DATA_DIR } : undefined },
+        { devIssuer: settings.MRAGW_DEV_STAFF === '1' ? { dataDir: settings.DATA_DIR } : undefined, now: () => new Date(clock()) },
   );
   const opened: (() => Promise<unknown> | void)[] = [];
   try {
-    return await startOpened(settings, roles, log, overrides, { formats, registry, staff, reloadHooks }, opened);
+    return await startOpened(settings, roles, log, { formats, registry, staff, reloadHooks, clock }, opened);
   } catch (error) {
     // A start that fails half-way closes what it opened (workers first), then says why.
     for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => {});
@@ -92,8 +95,7 @@ async function startOpened(
   settings: Settings,
   roles: GatewayRoles,
   log: Logger,
-  overrides: GatewayOverrides,
-  { formats, registry, staff, reloadHooks }: { formats: ReturnType<typeof loadFormats>; registry: Registry; staff: StaffAuth; reloadHooks: ((partners: string[]) => void)[] },
+  { formats, registry, staff, reloadHooks, clock }: { formats: ReturnType<typeof loadFormats>; registry: Registry; staff: StaffAuth; reloadHooks: ((partners: string[]) => void)[]; clock: Clock },
   opened: (() => Promise<unknown> | void)[],
 ): Promise<RunningGateway> {
   const db = await openStore(settings, (line) => log.debug({ postgres: line.trim() }, 'embedded PostgreSQL'));
@@ -101,6 +103,7 @@ async function startOpened(
   const keys = await GatewayKeys.load({
     dataDir: settings.DATA_DIR,
     minAgeDays: settings.SIGNING_KEY_MIN_AGE_DAYS,
+    now: () => new Date(clock()),
     ...(settings.SIGNING_KEY_FILE && { signingKeyFile: settings.SIGNING_KEY_FILE }),
     ...(settings.SIGNING_KEYS_DIR && { signingKeysDir: settings.SIGNING_KEYS_DIR }),
   });
@@ -130,10 +133,10 @@ async function startOpened(
 
   const kickRelay = roles.workers ? () => relay.kick() : () => {};
   const metrics = createMetrics(() => pendingCount(db));
-  const limits = new RateLimits(producer, log, prefix);
-  const nowSeconds = overrides.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const limits = new RateLimits(producer, log, prefix, clock);
+  const nowSeconds = () => secondsOf(clock);
   const gatewayId = settings.GATEWAY_ID;
-  const intake = { db, formats, gatewayId, receipts: receiptSigner(keys, gatewayId) };
+  const intake = { db, formats, gatewayId, receipts: receiptSigner(keys, gatewayId, nowSeconds) };
   let server: Server | undefined;
   let metricsServer: Server | undefined;
   if (roles.api) {
@@ -149,7 +152,7 @@ async function startOpened(
         limits,
         budget: new PreauthBudget(settings.PREAUTH_MAX_BYTES),
         settings: { iatSkewSeconds: settings.IAT_SKEW_S, preauthFailuresPerMinute: settings.PREAUTH_FAILURES_PER_MINUTE, bodyTimeoutMs: settings.BODY_TIMEOUT_S * 1000 },
-        nowSeconds,
+        clock,
         readiness: async () => ({ redis: producer.status === 'ready' ? 'up' : 'down', workers: roles.workers ? 'running' : 'elsewhere', outboxPending: await pendingCount(db) }),
         // The relay is workers' work: an API-only process leaves the outbox to them.
         accepted: kickRelay,
@@ -159,14 +162,14 @@ async function startOpened(
           statusRouter({
             gatewayId,
             basePath: settings.PUBLIC_BASE_PATH,
-            lookup: statusLookup(db, registry),
+            lookup: statusLookup(db, registry, () => todayOf(clock)),
             sign: (typ, payload) => keys.sign(typ, payload),
             identify: callerIdentifier({ gatewayId, basePath: settings.PUBLIC_BASE_PATH, partners: registry, staff, limits, iatSkewSeconds: settings.IAT_SKEW_S, preauthFailuresPerMinute: settings.PREAUTH_FAILURES_PER_MINUTE, nowSeconds }),
             limits,
             statusRequestsPerMinute: settings.STATUS_REQUESTS_PER_MINUTE,
             nowSeconds,
           }),
-          staffRouter({ db, registry, formats, staff, queued: kickRelay }),
+          staffRouter({ db, registry, formats, staff, queued: kickRelay, clock }),
         ],
       },
       { trustProxy: settings.TRUST_PROXY },

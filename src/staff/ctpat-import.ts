@@ -23,9 +23,9 @@ function ctpatStatus(record: { status: { code: string }; authorisation: { level?
   }
 }
 
-export async function importCtpatMembers(db: Db, format: Format, body: Buffer, actor: string): Promise<{ imported: number; removed: number; rejected: { line: string; key: string | null; message: string }[] }> {
+/** Imports a full C-TPAT export as of `today`: members absent from it are REMOVED on that date. */
+export async function importCtpatMembers(db: Db, format: Format, body: Buffer, actor: string, today: string): Promise<{ imported: number; removed: number; rejected: { line: string; key: string | null; message: string }[] }> {
   const { batch, rejections } = readDocument(format, body);
-  const today = new Date().toISOString().slice(0, 10);
   return db.transaction(async (tx) => {
     for (const member of batch.records) {
       await saveCtpatMember(tx, { account: member.key, record: member, status: ctpatStatus(member), consent: member.consent?.given === true, mids: member.mids.map((m) => m.mid) });

@@ -70,7 +70,8 @@ describe('applying batches', () => {
     const stale = await g.request({ body: euBatch({ batchId: 'D4', sequence: 4, kind: 'DELTA', operators: [{ ...a, status: 'REVOKED' }] }) });
     expect(stale.status).toBe(202);
     const { exchangeId } = (await stale.json()) as { exchangeId: string };
-    await new Promise((r) => setTimeout(r, 500));
+    // Batches apply in order: once the next one is applied, the stale one has had its turn.
+    await sendAndWait(g, euBatch({ batchId: 'D6', sequence: 6, kind: 'DELTA', operators: [{ n: 2 }] }));
     const { rows } = await g.gateway.db.query<{ state: string }>('select state from exchanges where id = $1', [exchangeId]);
     expect(rows[0]!.state).toBe('stale');
     expect(await recognition(g, euKey(a))).toMatchObject({ state: 'recognized' });
@@ -159,7 +160,7 @@ describe('C-TPAT members', () => {
     const { importCtpatMembers } = await import('../../src/staff/ctpat-import.ts');
     const { loadFormats } = await import('../../src/translate/load-mappings.ts');
     const member = { accountNumber: 'CT-0099', businessType: 'FOREIGN_MANUFACTURER', legalName: 'Hafen Werke', status: 'SUSPENDED', statusDate: '2026-01-01', consentToShare: true, identifiers: { mids: [euMid(a)], scac: null } };
-    const result = await importCtpatMembers(g.gateway.db, loadFormats().get('ctpat')!, Buffer.from(`${JSON.stringify(member)}\n`), 'test');
+    const result = await importCtpatMembers(g.gateway.db, loadFormats().get('ctpat')!, Buffer.from(`${JSON.stringify(member)}\n`), 'test', '2026-11-30');
     expect(result).toMatchObject({ imported: 1, rejected: [] });
     await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a] }));
     expect(await openDiscrepancies(g)).toEqual([{ kind: 'ctpat-member-inactive', key: euKey(a), mid: euMid(a) }]);

@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/sign/request-signature.ts';
-import { pendingCount } from '../../src/store/outbox.ts';
+import { addToOutbox, pendingCount } from '../../src/store/outbox.ts';
 import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, REDIS_URL, writePartners } from '../support/gateway.ts';
 import { killHard, runMragw as run, type MragwProcess } from '../support/processes.ts';
@@ -71,15 +71,20 @@ describe('a crash between commit and enqueue', () => {
       await kill(worker);
       expect((await queue.getJob(`apply-${exchangeId}`))?.data).toEqual({ partner: 'EU', exchangeId, sequence: 1 });
 
-      // Another worker finds nothing left to queue: still exactly one job.
+      // Another worker finds nothing left to queue: still exactly one job. A marker put in
+      // the outbox after it starts shows that its relay has made a pass since.
       const again = runMragw('work', env);
-      await new Promise((r) => setTimeout(r, 3_000));
+      await addToOutbox(database.db, { queue: 'marker', job: 'apply-batch', jobId: 'marker-1', payload: {} });
+      await until(async () => (await pendingCount(database.db)) === 0);
       await kill(again);
       const counts = await queue.getJobCounts();
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(1);
     } finally {
       await queue.obliterate({ force: true });
       await queue.close();
+      const marker = new Queue('marker', { connection: redis, prefix });
+      await marker.obliterate({ force: true });
+      await marker.close();
       redis.disconnect();
     }
   }, 60_000);

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OutboxRelay } from '../../src/queue/outbox-relay.ts';
 import { pendingCount } from '../../src/store/outbox.ts';
 import { adminUrl } from '../support/databases.ts';
+import { fixedClock } from '../support/clock.ts';
 import { euDocument, REDIS_URL, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 const uniq = () => randomUUID().slice(0, 8);
@@ -38,29 +39,26 @@ function rawRequest(url: string, bytes: string, keepOpenMs = 0): Promise<string>
   });
 }
 
-/** Limits count per clock minute: start a counting test well inside one, so it cannot straddle two. */
-async function awayFromMinuteEdge(): Promise<void> {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < 10_000) await new Promise((r) => setTimeout(r, left + 50));
-}
-
 describe('limits', () => {
   it('gives an address that caused too many refusals 429 rate-limited, before any check', async () => {
-    gw = await startTestGateway({ store: 'embedded', env: { PREAUTH_FAILURES_PER_MINUTE: '3' } });
-    await awayFromMinuteEdge();
+    const stopped = fixedClock()();
+    let now = stopped;
+    gw = await startTestGateway({ store: 'embedded', env: { PREAUTH_FAILURES_PER_MINUTE: '3' }, clock: () => now });
     const unsigned = () => fetch(`${gw!.url}/v1/exchanges`, { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: '<x/>' });
     for (let i = 0; i < 3; i++) expect((await unsigned()).status).toBe(401);
     const limited = await unsigned();
     expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(limited.headers.get('retry-after'))).toBe(30); // the clock stands half-way through its minute
     // A valid request from the same address is refused too: the check comes first.
     const signed = await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 1 }) });
     expect(signed.status).toBe(429);
+    // The next minute the address starts afresh.
+    now = stopped + 60_000;
+    expect((await unsigned()).status).toBe(401);
   });
 
   it("holds a partner to its own requests per minute, counting verified requests only", async () => {
-    gw = await startTestGateway({ store: 'embedded', partners: { eu: euWithLimit(2) } });
-    await awayFromMinuteEdge();
+    gw = await startTestGateway({ store: 'embedded', partners: { eu: euWithLimit(2) }, clock: fixedClock() });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 1 + i, kind: i === 0 ? 'SNAPSHOT' : 'DELTA' }) })).status);
     expect(statuses).toEqual([202, 202, 429]);

@@ -34,7 +34,7 @@ describe('the test vectors over HTTP', () => {
       writeFileSync(join(data, 'partners', `${p.id}.yaml`), JSON.stringify({ id: p.id, name: p.id, programme: `${p.id}-AEO`, format: p.format, keys: p.keys }));
     }
     const settings = loadSettings({ PORT: '0', METRICS_PORT: '0', DATA_DIR: data, PARTNERS_DIR: join(data, 'partners'), GATEWAY_ID: partnerFile.gatewayId, REDIS_URL, QUEUE_PREFIX: prefix, SIGNING_KEY_MIN_AGE_DAYS: '0', LOG_LEVEL: 'silent' });
-    gateway = await startGateway(settings, { api: true, workers: false }, pino({ level: 'silent' }), { nowSeconds: () => partnerFile.now });
+    gateway = await startGateway(settings, { api: true, workers: false }, pino({ level: 'silent' }), { clock: () => partnerFile.now * 1000 });
   });
   afterAll(async () => {
     await gateway?.close();

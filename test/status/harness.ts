@@ -4,6 +4,8 @@
  * temp DATA_DIR, a real Redis (own prefix, removed on close), two partners that sign
  * per §2, the development staff issuer, and an in-memory StatusLookup.
  */
+import { secondsOf } from '../../src/clock.ts';
+import { fixedClock } from '../support/clock.ts';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -90,9 +92,9 @@ export async function statusHarness(): Promise<StatusHarness> {
   const staff = await StaffAuth.create({ devIssuer: { dataDir } });
   const servers: Server[] = [];
   let signed = 0;
-  // A fixed clock: a per-minute window cannot roll over in the middle of a test.
-  const limits = () => new RateLimits(redis, pino({ level: 'silent' }), `${prefix}-${randomBytes(3).toString('hex')}`, () => 1_800_000_000_000);
-  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const clock = fixedClock();
+  const limits = () => new RateLimits(redis, pino({ level: 'silent' }), `${prefix}-${randomBytes(3).toString('hex')}`, clock);
+  const nowSeconds = () => secondsOf(clock);
 
   return {
     dataDir,

@@ -66,14 +66,18 @@ describe('store', () => {
 
   it("serialises acceptances for one partner on its state row", async () => {
     const order: string[] = [];
+    let locked!: () => void;
+    const firstLocked = new Promise<void>((resolve) => (locked = resolve));
     const first = t.db.transaction(async (tx) => {
       await lockPartnerState(tx, 'EU');
       order.push('first locked');
-      await new Promise((r) => setTimeout(r, 100));
+      locked();
+      // Hold the lock until the second transaction is seen waiting for it.
+      while ((await t.db.query<{ n: number }>('select count(*)::int as n from pg_locks where not granted')).rows[0]!.n === 0) await new Promise((r) => setTimeout(r, 10));
       await savePartnerState(tx, 'EU', { snapshotBase: 5, runEnd: 5 });
       order.push('first done');
     });
-    await new Promise((r) => setTimeout(r, 20));
+    await firstLocked;
     const second = t.db.transaction(async (tx) => {
       const state = await lockPartnerState(tx, 'EU');
       order.push(`second saw ${state.runEnd}`);

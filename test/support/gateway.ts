@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import type { Clock } from '../../src/clock.ts';
 import { loadSettings, type Settings } from '../../src/config.ts';
 import { startGateway, type RunningGateway } from '../../src/server/gateway.ts';
 import { removeRelocatedCluster } from '../../src/store/embedded-postgres.ts';
@@ -84,7 +85,7 @@ export interface RequestOptions {
   sentBody?: string | Buffer;
 }
 
-export async function startTestGateway(options: { store: 'embedded' | 'PostgreSQL'; env?: Record<string, string>; partners?: Record<string, object>; workers?: boolean }): Promise<TestGateway> {
+export async function startTestGateway(options: { store: 'embedded' | 'PostgreSQL'; env?: Record<string, string>; partners?: Record<string, object>; workers?: boolean; clock?: Clock }): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mragw-gw-'));
   writePartners(join(dataDir, 'partners'), options.partners);
   let database: TestDatabase | undefined;
@@ -103,7 +104,7 @@ export async function startTestGateway(options: { store: 'embedded' | 'PostgreSQ
     ...(database?.url && { DATABASE_URL: database.url }),
     ...options.env,
   });
-  const gateway = await startGateway(settings, { api: true, workers: options.workers ?? true }, pino({ level: 'silent' }));
+  const gateway = await startGateway(settings, { api: true, workers: options.workers ?? true }, pino({ level: 'silent' }), options.clock ? { clock: options.clock } : {});
   const url = gateway.url!;
   const redis = new Redis(REDIS_URL);
   return {
