@@ -4,8 +4,12 @@ import { defineConfig } from 'vitest/config';
 // - unit: pure code, no services (a connection attempt fails the test);
 // - http: a whole gateway over real HTTP, on real Redis and PostgreSQL;
 // - integration: the store, the queue and whole processes on real Redis and PostgreSQL.
-const http = ['test/receive/**/*.test.ts', 'test/status/status-route.test.ts', 'test/status/status-commands.test.ts', 'test/cli/partner-commands.test.ts'];
-const integration = ['test/jobs/**/*.test.ts', 'test/store/store.test.ts', 'test/store/embedded-postgres.test.ts', 'test/server/**/*.test.ts'];
+const http = [
+  'test/receive/{attacks-over-http,exchanges,key-rotation,operations,staff-routes,status-routes,vectors-over-http}.test.ts',
+  'test/status/status-commands.test.ts',
+  'test/cli/partner-commands.test.ts',
+];
+const integration = ['test/jobs/**/*.test.ts', 'test/store/*.test.ts', 'test/server/**/*.test.ts', 'test/receive/crash.test.ts'];
 
 export default defineConfig({
   test: {
