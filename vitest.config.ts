@@ -9,6 +9,7 @@ const http = [
   'test/status/status-commands.test.ts',
   'test/cli/partner-commands.test.ts',
   'test/deliver/inbox.test.ts',
+  'test/cli/inbox-command.test.ts',
 ];
 const integration = ['test/jobs/**/*.test.ts', 'test/store/*.test.ts', 'test/server/**/*.test.ts', 'test/receive/crash.test.ts'];
 

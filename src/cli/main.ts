@@ -9,6 +9,7 @@ import { loadFormats } from '../translate/load-mappings.ts';
 import { exitCodes, exitStatusOf, type CommandIo } from './io.ts';
 import { keysGenerate, sendCommand, signCommand, verifyReceiptCommand } from './partner-commands.ts';
 import { demoCommand } from './demo-command.ts';
+import { inboxCommand } from './inbox-command.ts';
 import { runGateway } from './run-gateway.ts';
 import { staffRequest } from './staff-commands.ts';
 import { staffTokenCommand, statusCommand, verifyStatusCommand } from './status-commands.ts';
@@ -108,6 +109,20 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     .argument('<file>', 'the document')
     .action(async (file: string, options: { key: string; iss: string; aud?: string; url: string; contentType: string; jti?: string }) => {
       status = await sendCommand({ ...options, aud: options.aud ?? settings().GATEWAY_ID, file }, io);
+    });
+
+  program
+    .command('inbox')
+    .description("run a partner's inbox for the gateway's deliveries (PROTOCOL §7): verify each signed document, answer with a signed receipt, print one line per document")
+    .requiredOption('--as <partner>', 'the partner id, as in its registry file')
+    .requiredOption('--key <file>', "the partner's private key (JWK or PKCS#8 PEM), registered in its registry file: it signs the receipts")
+    .option('--port <n>', 'port to listen on', (value: string) => (value === '0' ? 0 : positiveInteger(value)), 9000)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--gateway-jwks <url-or-file>', "the gateway's published keys", 'http://127.0.0.1:8080/.well-known/jwks.json')
+    .option('--gateway-id <id>', 'the gateway party id (default: GATEWAY_ID)')
+    .option('--partners-dir <dir>', 'the partner registry', 'config/partners')
+    .action(async (options: { as: string; key: string; port: number; host: string; gatewayJwks: string; gatewayId?: string; partnersDir: string }) => {
+      status = await inboxCommand({ ...options, gatewayId: options.gatewayId ?? settings().GATEWAY_ID }, io);
     });
 
   program
