@@ -55,6 +55,13 @@ const settingsFields = z.object({
   JOB_LOCK_S: positive
     .default(30)
     .describe("how long a worker's hold on a job lasts without renewal; a job whose worker died is taken over after it"),
+  OUTBOUND_SNAPSHOT_CRON: z
+    .string()
+    .regex(/^\S+( \S+){4,5}$/, 'a cron pattern of five or six fields')
+    .default('0 2 * * *')
+    .describe("when each delivery partner gets a full SNAPSHOT (cron, UTC); a partner's `delivery.snapshotCron` overrides it"),
+  DELIVERY_MAX_ATTEMPTS: positive.default(10).describe('attempts to deliver an outbound document before it is a dead letter'),
+  DELIVERY_TIMEOUT_S: positive.default(30).describe('how long one delivery attempt may take, answer included'),
   STAFF_JWKS: z
     .string()
     .min(1)

@@ -10,8 +10,23 @@ export interface ApplyBatchPayload {
   sequence: number;
 }
 
+export interface PrepareOutboundPayload {
+  partner: string;
+  /** A full SNAPSHOT (schedule, staff), rather than a DELTA of what changed. */
+  snapshot?: boolean;
+  /** A skip: a fresh SNAPSHOT under this dead document's sequence. */
+  replaces?: { id: string; sequence: number };
+}
+
+export interface DeliverDocumentPayload {
+  partner: string;
+  deliveryId: string;
+}
+
 export interface JobPayloads {
   'apply-batch': ApplyBatchPayload;
+  'prepare-outbound': PrepareOutboundPayload;
+  'deliver-document': DeliverDocumentPayload;
 }
 export type JobName = keyof JobPayloads;
 
@@ -22,4 +37,21 @@ export const applyQueue = (partner: string) => `apply-${partner}`;
 export function applyJob(partner: string, exchangeId: string, sequence: number): OutboxJob {
   const payload: ApplyBatchPayload = { partner, exchangeId, sequence };
   return { queue: applyQueue(partner), job: 'apply-batch', jobId: `apply-${exchangeId}`, payload: { ...payload } };
+}
+
+/** One queue per partner for preparing its outbound documents, one at a time. */
+export const outboundQueue = (partner: string) => `outbound-${partner}`;
+
+/** One queue per partner for delivering: one partner's outage or slow endpoint never delays another's. */
+export const deliverQueue = (partner: string) => `deliver-${partner}`;
+
+/** The job that prepares a partner's next document; `reason` names what asked for it (an import, a schedule, staff). */
+export function prepareJob(payload: PrepareOutboundPayload, reason: string): OutboxJob {
+  return { queue: outboundQueue(payload.partner), job: 'prepare-outbound', jobId: `prepare-${payload.partner}-${reason}`, payload: { ...payload } };
+}
+
+/** The job that delivers one stored document. */
+export function deliverJob(partner: string, deliveryId: string): OutboxJob {
+  const payload: DeliverDocumentPayload = { partner, deliveryId };
+  return { queue: deliverQueue(partner), job: 'deliver-document', jobId: `deliver-${deliveryId}`, payload: { ...payload } };
 }

@@ -1,20 +1,47 @@
 /**
- * The workers: one BullMQ worker per partner queue, one job at a time per queue (a
- * partner's batches apply in order; the advisory lock in apply-batch keeps that true
- * across processes). Every job of the catalogue has its handler here, or the start fails.
+ * The workers: for each partner, one BullMQ worker per queue of the catalogue (applying
+ * its batches, preparing its outbound documents, delivering them), one job at a time per
+ * queue, so a partner's work goes in order and one partner's backlog or outage never
+ * holds up another's. Every job of the catalogue has its handler here, or the build fails.
  */
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.ts';
 import { applyBatch, EarlierBatchPending, type ApplyDeps } from '../jobs/apply-batch.ts';
+import { deliverDocument, DeliverLater, type DeliverDeps } from '../jobs/deliver-document.ts';
+import { prepareOutbound, type PrepareDeps } from '../jobs/prepare-outbound.ts';
 import { markFailed } from '../store/exchanges.ts';
-import { applyQueue, type ApplyBatchPayload, type JobName } from './jobs.ts';
+import { applyQueue, deliverQueue, outboundQueue, type ApplyBatchPayload, type DeliverDocumentPayload, type JobName, type PrepareOutboundPayload } from './jobs.ts';
 import { connectRedis, workerOptions } from './redis.ts';
 
-const handlers: Record<JobName, (deps: ApplyDeps, job: Job) => Promise<unknown>> = {
-  'apply-batch': (deps, job) => applyBatch({ ...deps, progress: (p) => job.updateProgress(p) }, (job.data as ApplyBatchPayload).exchangeId),
+export interface WorkerDeps {
+  apply: Omit<ApplyDeps, 'progress'>;
+  /** Outbound delivery; a worker set without it takes no outbound jobs. */
+  prepare?: PrepareDeps;
+  deliver?: DeliverDeps;
+}
+
+const outboundOnly = (name: string) => new GatewayError('batch-inapplicable', `this worker set does not take ${name} jobs`);
+
+const handlers: Record<JobName, (deps: WorkerDeps, job: Job) => Promise<unknown>> = {
+  'apply-batch': (deps, job) => applyBatch({ ...deps.apply, progress: (p) => job.updateProgress(p) }, (job.data as ApplyBatchPayload).exchangeId),
+  'prepare-outbound': (deps, job) => {
+    const { partner, snapshot, replaces } = job.data as PrepareOutboundPayload;
+    if (!deps.prepare) throw outboundOnly('prepare-outbound');
+    return prepareOutbound(deps.prepare, partner, { ...(snapshot && { snapshot }), ...(replaces && { replaces }) });
+  },
+  'deliver-document': (deps, job) => {
+    if (!deps.deliver) throw outboundOnly('deliver-document');
+    return deliverDocument(deps.deliver, (job.data as DeliverDocumentPayload).deliveryId);
+  },
 };
+
+/** A partner's scheduled full SNAPSHOT: a cron pattern (UTC). */
+export interface SnapshotSchedule {
+  partner: string;
+  cron: string;
+}
 
 export class Workers {
   private readonly workers = new Map<string, Worker>();
@@ -23,7 +50,7 @@ export class Workers {
   constructor(
     redisUrl: string,
     private readonly prefix: string,
-    private readonly deps: Omit<ApplyDeps, 'progress'>,
+    private readonly deps: WorkerDeps,
     private readonly log: Logger,
     private readonly lockSeconds = 30,
   ) {
@@ -31,36 +58,57 @@ export class Workers {
     this.connection.on('error', () => {});
   }
 
-  /** Starts a worker for every partner that has none yet (new partners appear on a registry reload). */
+  /** Starts the workers of every partner that has none yet (new partners appear on a registry reload). */
   ensure(partnerIds: readonly string[]): void {
     for (const partner of partnerIds) {
-      const name = applyQueue(partner);
-      if (this.workers.has(name)) continue;
-      const worker = new Worker(
-        name,
-        async (job, token) => {
-          const handler = handlers[job.name as JobName];
-          if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
-          try {
-            return await handler(this.deps, job);
-          } catch (error) {
-            // Waiting for an earlier batch is not a failure: try later without using up an attempt.
-            if (!(error instanceof EarlierBatchPending) || token === undefined) throw forBullmq(error);
-            await job.moveToDelayed(Date.now() + 2_000, token);
-            throw new DelayedError();
-          }
-        },
-        // A dead worker's job is taken over once its lock lapses; a live one renews it at half-time.
-        { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
-      );
-      worker.on('failed', (job, error) => {
-        const final = job !== undefined && (error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
-        this.log[final ? 'error' : 'info']({ queue: name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, final ? 'job failed for good' : 'job will be tried again');
-        if (final && job?.name === 'apply-batch') void this.markFailed((job.data as ApplyBatchPayload).exchangeId);
-      });
-      worker.on('error', (error) => this.log.warn({ queue: name, err: error.message }, 'worker error'));
-      this.workers.set(name, worker);
+      this.start(applyQueue(partner));
+      if (this.deps.prepare) this.start(outboundQueue(partner));
+      if (this.deps.deliver) this.start(deliverQueue(partner));
     }
+  }
+
+  /**
+   * The partners' daily (or configured) SNAPSHOTs, as BullMQ job schedulers: upserted, so
+   * every worker process may declare them and a changed pattern replaces the old one.
+   */
+  async schedule(schedules: readonly SnapshotSchedule[]): Promise<void> {
+    for (const { partner, cron } of schedules) {
+      const queue = new Queue(outboundQueue(partner), { connection: this.connection, prefix: this.prefix });
+      try {
+        await queue.upsertJobScheduler(`snapshot-${partner}`, { pattern: cron, tz: 'UTC' }, { name: 'prepare-outbound', data: { partner, snapshot: true } satisfies PrepareOutboundPayload });
+      } finally {
+        await queue.close();
+      }
+    }
+  }
+
+  private start(name: string): void {
+    if (this.workers.has(name)) return;
+    const worker = new Worker(
+      name,
+      async (job, token) => {
+        const handler = handlers[job.name as JobName];
+        if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+        try {
+          return await handler(this.deps, job);
+        } catch (error) {
+          // Waiting (an earlier batch or document first, a breaker open, a retry's backoff) is not a failed attempt.
+          const at = error instanceof EarlierBatchPending ? Date.now() + 2_000 : error instanceof DeliverLater ? error.at : undefined;
+          if (at === undefined || token === undefined) throw forBullmq(error);
+          await job.moveToDelayed(at, token);
+          throw new DelayedError();
+        }
+      },
+      // A dead worker's job is taken over once its lock lapses; a live one renews it at half-time.
+      { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
+    );
+    worker.on('failed', (job, error) => {
+      const final = job !== undefined && (error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
+      this.log[final ? 'error' : 'info']({ queue: name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, final ? 'job failed for good' : 'job will be tried again');
+      if (final && job?.name === 'apply-batch') void this.markFailed((job.data as ApplyBatchPayload).exchangeId);
+    });
+    worker.on('error', (error) => this.log.warn({ queue: name, err: error.message }, 'worker error'));
+    this.workers.set(name, worker);
   }
 
   /**
@@ -78,13 +126,13 @@ export class Workers {
   }
 
   private async markFailed(exchangeId: string): Promise<void> {
-    await markFailed(this.deps.db, exchangeId).catch(() => {});
+    await markFailed(this.deps.apply.db, exchangeId).catch(() => {});
   }
 }
 
 /** A job's error as BullMQ should see it: what trying again cannot mend stops the retries. */
 function forBullmq(error: unknown): unknown {
-  if (error instanceof GatewayError && error.code === 'batch-inapplicable') return new UnrecoverableError(error.message);
+  if (error instanceof GatewayError && !error.retryable) return new UnrecoverableError(error.message);
   return error;
 }
 

@@ -4,6 +4,7 @@
  * registry as read-only, and the C-TPAT member import. Every decision records who, when
  * and why.
  */
+import { randomUUID } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import express from 'express';
 import { z } from 'zod';
@@ -17,6 +18,7 @@ import { feedAfter } from '../store/benefit-feed.ts';
 import type { Db } from '../store/db.ts';
 import { decideDiscrepancy, discrepancyExists, listDiscrepancies } from '../store/discrepancies.ts';
 import { importCtpatMembers } from '../staff/ctpat-import.ts';
+import { queueOutbound } from '../staff/outbound.ts';
 import type { Format } from '../translate/format.ts';
 import { releaseHeldBatch } from '../staff/release.ts';
 import type { StaffAuth, StaffRole } from '../staff/staff-auth.ts';
@@ -102,7 +104,11 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   router.post('/v1/ctpat/members', only(['staff']), express.raw({ type: () => true, limit: '256mb' }), async (req, res) => {
     const who = res.locals['staff'] as StaffCaller;
     // A document fault is a GatewayError: the edge's error handler answers it as a 422 with its place.
-    res.json(await importCtpatMembers(deps.db, deps.formats.get('ctpat')!, req.body as Buffer, who.subject, todayOf(deps.clock)));
+    const imported = await importCtpatMembers(deps.db, deps.formats.get('ctpat')!, req.body as Buffer, who.subject, todayOf(deps.clock));
+    // An import's documents go out at once: each delivery partner's next document is queued now.
+    const outbound = await deps.db.transaction((tx) => queueOutbound(tx, deps.registry.partners(), `import-${randomUUID()}`));
+    deps.queued();
+    res.json({ ...imported, outbound });
   });
 
   return router;

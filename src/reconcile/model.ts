@@ -64,6 +64,8 @@ export type DiscrepancyKind =
   | 'mid-conflict'
   /** A recognized operator's MID belongs to a C-TPAT member that is suspended or removed. */
   | 'ctpat-member-inactive'
+  /** A C-TPAT member the partner's format cannot carry (a field it requires is missing): not sent to that partner. */
+  | 'outbound-unwritable'
   /** A REVOKED operator came back VALID without a new authorisation date. */
   | 'revoked-reinstated'
   /** A record of the batch was rejected by validation (its earlier state is kept). */

@@ -64,7 +64,13 @@ export const PartnerEntry = z.strictObject({
       jwksUri: z.url().optional(),
     })
     .refine((k) => (k.jwks === undefined) !== (k.jwksUri === undefined), 'exactly one of jwks and jwksUri'),
-  delivery: z.strictObject({ url: z.url() }).optional(),
+  delivery: z
+    .strictObject({
+      url: z.url(),
+      /** When the full SNAPSHOT goes out (cron, UTC); default the OUTBOUND_SNAPSHOT_CRON setting. */
+      snapshotCron: z.string().regex(/^\S+( \S+){4,5}$/, 'a cron pattern of five or six fields').optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       maxBodyBytes: z.number().int().positive().default(64 * 1024 * 1024),

@@ -14,6 +14,9 @@ import { receiptSigner } from '../intake/receipt.ts';
 import { GatewayKeys } from '../keys/gateway-keys.ts';
 import { OutboxRelay } from '../queue/outbox-relay.ts';
 import { Workers } from '../queue/workers.ts';
+import { gatewaySigningKey } from '../deliver/gateway-signing-key.ts';
+import { postDocument } from '../deliver/post-document.ts';
+import { defaultPolicy } from '../jobs/deliver-document.ts';
 import { resolveRedis } from '../queue/embedded-redis.ts';
 import { connectRedis, producerOptions } from '../queue/redis.ts';
 import { createApp } from '../receive/app.ts';
@@ -23,6 +26,7 @@ import { PreauthBudget } from '../receive/read-body.ts';
 import { RateLimits } from '../receive/rate-limits.ts';
 import { Registry } from '../registry/registry.ts';
 import { StaffAuth } from '../staff/staff-auth.ts';
+import { deliveryRouter } from '../receive/delivery-routes.ts';
 import { staffRouter } from '../receive/staff-routes.ts';
 import { statusRouter } from '../receive/status-routes.ts';
 import { statusLookup } from '../status/status-lookup.ts';
@@ -122,17 +126,42 @@ async function startOpened(
   });
   const relay = new OutboxRelay(db, producer, log, prefix);
   opened.push(() => relay.stop());
+  const metrics = createMetrics(() => pendingCount(db));
   let workers: Workers | undefined;
   if (roles.workers) {
     relay.start();
-    workers = new Workers(redisEndpoint.url, prefix, { db, formats, partner: (id) => registry.partner(id) }, log, settings.JOB_LOCK_S);
+    const partner = (id: string) => registry.partner(id);
+    const signingKey = gatewaySigningKey(keys);
+    workers = new Workers(
+      redisEndpoint.url,
+      prefix,
+      {
+        apply: { db, formats, partner },
+        prepare: { db, formats, partner, gatewayId: settings.GATEWAY_ID, clock, signingKey },
+        deliver: {
+          db,
+          clock,
+          policy: { ...defaultPolicy, maxAttempts: settings.DELIVERY_MAX_ATTEMPTS },
+          attempt: (document) => postDocument(document, { gatewayId: settings.GATEWAY_ID, partner: registry.partner(document.partner)!, signingKey, keyOf: (p, kid) => registry.key(p, kid), clock, timeoutMs: settings.DELIVERY_TIMEOUT_S * 1000 }),
+          counted: (partnerId, outcome) => metrics.deliveries.inc({ partner: partnerId, outcome }),
+        },
+      },
+      log,
+      settings.JOB_LOCK_S,
+    );
     opened.push(() => workers?.close());
+    const withDelivery = () => registry.partners().filter((p) => p.delivery !== undefined);
+    const schedule = () =>
+      workers!.schedule(withDelivery().map((p) => ({ partner: p.id, cron: p.delivery!.snapshotCron ?? settings.OUTBOUND_SNAPSHOT_CRON }))).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'outbound SNAPSHOT schedules could not be set; they are set again at the next registry reload'));
     workers.ensure(registry.partners().map((p) => p.id));
-    reloadHooks.push((partners) => workers?.ensure(partners));
+    await schedule();
+    reloadHooks.push((partners) => {
+      workers?.ensure(partners);
+      void schedule();
+    });
   }
 
   const kickRelay = roles.workers ? () => relay.kick() : () => {};
-  const metrics = createMetrics(() => pendingCount(db));
   const limits = new RateLimits(producer, log, prefix, clock);
   const nowSeconds = () => secondsOf(clock);
   const gatewayId = settings.GATEWAY_ID;
@@ -170,6 +199,7 @@ async function startOpened(
             nowSeconds,
           }),
           staffRouter({ db, registry, formats, staff, queued: kickRelay, clock }),
+          deliveryRouter({ db, registry, staff, snapshotCron: settings.OUTBOUND_SNAPSHOT_CRON, queued: kickRelay }),
         ],
       },
       { trustProxy: settings.TRUST_PROXY },

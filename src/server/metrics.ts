@@ -8,6 +8,8 @@ export interface Metrics extends EdgeMetrics {
   requests: Counter<'method' | 'route' | 'status'>;
   refusals: Counter<'slug'>;
   exchanges: Counter<'partner' | 'outcome'>;
+  /** Outbound delivery attempts, by partner and outcome (delivered, retry, dead). */
+  deliveries: Counter<'partner' | 'outcome'>;
   outboxPending: Gauge;
 }
 
@@ -20,6 +22,7 @@ export function createMetrics(pending: () => Promise<number>): Metrics {
     requests: new Counter({ name: 'mragw_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
     refusals: new Counter({ name: 'mragw_refusals_total', help: 'Requests refused before authentication, by problem slug', labelNames: ['slug'], registers: [registry] }),
     exchanges: new Counter({ name: 'mragw_exchanges_total', help: 'Documents answered, by partner and outcome', labelNames: ['partner', 'outcome'], registers: [registry] }),
+    deliveries: new Counter({ name: 'mragw_deliveries_total', help: 'Outbound delivery attempts, by partner and outcome', labelNames: ['partner', 'outcome'], registers: [registry] }),
     outboxPending: new Gauge({
       name: 'mragw_outbox_pending',
       help: 'Jobs in the store waiting to be queued',

@@ -1,6 +1,7 @@
 /** The status endpoint's lookup (lookup.ts) over the store's repositories, each record judged as of today. */
 import type { PartnerDirectory } from '../registry/partner.ts';
 import { ctpatMember } from '../store/ctpat-members.ts';
+import { partnersHolding } from '../store/deliveries.ts';
 import type { Queryable } from '../store/db.ts';
 import { loadHeld, operatorsByIdentifier, operatorsByMid, type OperatorRef } from '../store/operators.ts';
 import { asOfToday } from './as-of-today.ts';
@@ -23,7 +24,9 @@ export function statusLookup(q: Queryable, partners: Pick<PartnerDirectory, 'par
     async ctpatMember(account): Promise<CtpatMemberStatus | undefined> {
       const m = await ctpatMember(q, account);
       if (!m) return undefined;
-      return { account: m.account, status: m.status, statusDate: m.record.status.effective, consent: m.consent, name: m.record.name.legal, address: m.record.address, mids: m.mids, heldBy: [] };
+      // Which partners hold the member: from their verified receipts of documents that carried it (PROTOCOL §7).
+      const heldBy = await partnersHolding(q, account);
+      return { account: m.account, status: m.status, statusDate: m.record.status.effective, consent: m.consent, name: m.record.name.legal, address: m.record.address, mids: m.mids, heldBy };
     },
   };
 }

@@ -54,3 +54,9 @@ export async function ctpatByMid(q: Queryable, mids: readonly string[]): Promise
   );
   return new Map(rows.map((r) => [r.mid, { account: r.account, status: r.status }]));
 }
+
+/** Every member as last imported (removed ones included, status revoked), by account: what outbound documents are planned from. */
+export async function allCtpatMembers(q: Queryable): Promise<Map<string, Operator>> {
+  const { rows } = await q.query<{ account: string; record: Operator }>('select account, record from ctpat_members');
+  return new Map(rows.map((r) => [r.account, r.record]));
+}

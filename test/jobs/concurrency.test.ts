@@ -119,7 +119,7 @@ describe('exactly once in effect', () => {
     await expect(applyBatch({ db: g.gateway.db, formats, partner: () => undefined }, randomUUID())).rejects.toMatchObject({ code: 'batch-inapplicable' });
     const id = await accept(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: operators(1) }));
     // Workers whose registry no longer knows the partner: the job is the gateway's "do not retry".
-    const workers = new Workers(REDIS_URL, g.prefix, { db: g.gateway.db, formats, partner: () => undefined }, pino({ level: 'silent' }));
+    const workers = new Workers(REDIS_URL, g.prefix, { apply: { db: g.gateway.db, formats, partner: () => undefined } }, pino({ level: 'silent' }));
     const queue = new Queue('apply-EU', { connection: { url: REDIS_URL }, prefix: g.prefix });
     try {
       workers.ensure(['EU']);

@@ -1,0 +1,111 @@
+/**
+ * What the next outbound document to a partner says (FORMATS.md, "Outbound"): pure,
+ * given the C-TPAT members as imported and what the partner has been told of each.
+ * A SNAPSHOT lists every eligible member; a DELTA only those new or changed for that
+ * partner, and, as the last records, the withdrawals of members that stopped being
+ * eligible. A member that cannot be written in the partner's format is left out and
+ * reported with the field named; it stays unsent, so a later document carries it once
+ * its record is mended.
+ */
+import { createHash } from 'node:crypto';
+import type { Batch, BatchKind } from '../canonical/batch.ts';
+import type { Operator } from '../canonical/operator.ts';
+import type { RecordIssue } from '../errors.ts';
+import type { Format } from '../translate/format.ts';
+import { eligibleMember, memberToPartnerRecord, withdrawalRecord } from '../translate/outbound.ts';
+import { writeDocument } from '../translate/write-document.ts';
+
+/** What a partner was last told of one member. */
+export interface SentMember {
+  digest: string;
+  withdrawn: boolean;
+}
+
+/** One member as a document carries it: recognizable (its status VALID), or not, or withdrawn. */
+export interface CarriedMember {
+  account: string;
+  digest: string;
+  as: 'valid' | 'not-valid' | 'withdrawn';
+}
+
+export interface OutboundPlan {
+  /** The document to send; undefined when a DELTA is left with nothing to carry. */
+  document: { batch: Batch; text: string; carried: CarriedMember[] } | undefined;
+  /** Members of a SNAPSHOT's omission: withdrawn on the partner's side without a record of their own. */
+  omitted: string[];
+  /** Members left out because the partner's format cannot carry them, with the field. */
+  unwritable: (RecordIssue & { account: string })[];
+}
+
+export interface PlanOptions {
+  gatewayId: string;
+  partnerId: string;
+  kind: BatchKind;
+  sequence: number;
+  batchId: string;
+  /** RFC 3339, the document's `asOf`. */
+  asOf: string;
+  /** The day withdrawals are dated. */
+  today: string;
+  /** The partner's `mra.outboundBusinessTypes`; undefined: all. */
+  businessTypes: readonly string[] | undefined;
+}
+
+/**
+ * The next document for a partner, or undefined when a DELTA would carry nothing at all.
+ * `members` are C-TPAT members by account (removed ones included, with status revoked).
+ */
+export function planDocument(format: Format, members: ReadonlyMap<string, Operator>, sent: ReadonlyMap<string, SentMember>, options: PlanOptions): OutboundPlan | undefined {
+  const eligible = (m: Operator) => eligibleMember(m) && (options.businessTypes === undefined || options.businessTypes.includes(m.authorisation.category ?? ''));
+  const records: Operator[] = [];
+  const carried: CarriedMember[] = [];
+  const withdrawals: { record: Operator; account: string }[] = [];
+  const omitted: string[] = [];
+  for (const [account, member] of [...members].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const before = sent.get(account);
+    const told = before !== undefined && !before.withdrawn;
+    if (eligible(member)) {
+      const record = memberToPartnerRecord(format, member);
+      const digest = digestOf(record);
+      if (options.kind === 'DELTA' && told && before.digest === digest) continue;
+      records.push(record);
+      carried.push({ account, digest, as: member.status.code === 'active' ? 'valid' : 'not-valid' });
+    } else if (told) {
+      if (options.kind === 'SNAPSHOT') {
+        omitted.push(account);
+        continue;
+      }
+      const record = withdrawalRecord(format, memberToPartnerRecord(format, member), options.today);
+      withdrawals.push({ record, account });
+    }
+  }
+  // Withdrawals go last (FORMATS.md): the last record a partner gets of that member.
+  for (const w of withdrawals) {
+    records.push(w.record);
+    carried.push({ account: w.account, digest: digestOf(w.record), as: 'withdrawn' });
+  }
+  if (options.kind === 'DELTA' && records.length === 0) return undefined;
+
+  const envelope = { sender: options.gatewayId, receiver: options.partnerId, batchId: options.batchId, sequence: options.sequence, kind: options.kind, asOf: options.asOf, count: records.length };
+  const written = writeDocument(format, { envelope, records });
+  const left = new Set(written.problems.map((p) => p.index));
+  const unwritable = written.problems.map((p) => ({ ...p, account: carried[p.index]!.account }));
+  const kept = carried.filter((_, i) => !left.has(i));
+  if (options.kind === 'DELTA' && kept.length === 0) return { document: undefined, omitted, unwritable };
+  const batch: Batch = { format: format.id, envelope: { ...envelope, count: kept.length }, records: records.filter((_, i) => !left.has(i)) };
+  return { document: { batch, text: written.text, carried: kept }, omitted, unwritable };
+}
+
+/** The digest of a record as written for a partner, whatever the order of its keys (records may come back from jsonb). */
+export function digestOf(record: Operator): string {
+  return createHash('sha256').update(stableJson(record)).digest('base64url');
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

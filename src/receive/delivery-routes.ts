@@ -1,0 +1,126 @@
+/**
+ * The staff API for outbound delivery (PROTOCOL §7): each partner's delivery health, a
+ * document with its attempts, and the actions on a dead letter (replay, skip) or a
+ * partner ("send a SNAPSHOT now"). Every action is in the audit log.
+ */
+import { randomUUID } from 'node:crypto';
+import { Router, type Request } from 'express';
+import express from 'express';
+import { z } from 'zod';
+import { issuesOf } from '../errors.ts';
+import { deliverJob } from '../queue/jobs.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { StaffAuth } from '../staff/staff-auth.ts';
+import { queueOutbound } from '../staff/outbound.ts';
+import { recordAudit } from '../store/audit-log.ts';
+import type { Db } from '../store/db.ts';
+import { deliveriesOf, deliveryHealth, deliveryView, replayDead, skipDead } from '../store/deliveries.ts';
+import { addToOutbox } from '../store/outbox.ts';
+import { staffCaller } from './callers.ts';
+import { sendProblem } from './problem.ts';
+
+export interface DeliveryRouteDeps {
+  db: Db;
+  registry: Registry;
+  staff: StaffAuth;
+  /** The default SNAPSHOT schedule (OUTBOUND_SNAPSHOT_CRON). */
+  snapshotCron: string;
+  /** Called after an action queued work, so that the outbox is relayed at once. */
+  queued(): void;
+}
+
+const Reason = z.strictObject({ reason: z.string().min(1).max(2000) });
+const Limit = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+
+export function deliveryRouter(deps: DeliveryRouteDeps): Router {
+  const router = Router();
+  const staffOnly = (req: Request) => staffCaller(deps.staff, req.get('Authorization'), ['staff']);
+
+  router.get('/v1/deliveries', async (req, res) => {
+    await staffOnly(req);
+    const health = new Map((await deliveryHealth(deps.db)).map((h) => [h.partner, h]));
+    const partners = deps.registry.partners().filter((p) => p.delivery !== undefined);
+    res.json({
+      partners: partners.map((p) => ({
+        lastSequence: 0, lastDelivered: null, pending: 0, deadLetters: [], held: 0, breakerOpenUntil: null,
+        ...health.get(p.id),
+        partner: p.id,
+        url: p.delivery!.url,
+        snapshotSchedule: p.delivery!.snapshotCron ?? deps.snapshotCron,
+      })),
+    });
+  });
+
+  router.get('/v1/partners/:partner/deliveries', async (req, res) => {
+    await staffOnly(req);
+    const page = Limit.safeParse(req.query);
+    if (!page.success) return sendProblem(res, 'bad-request', 'limit must be a whole number from 1 to 1000', { issues: issuesOf(page.error) });
+    res.json({ deliveries: await deliveriesOf(deps.db, String(req.params['partner']), page.data.limit) });
+  });
+
+  router.get('/v1/deliveries/:id', async (req, res) => {
+    await staffOnly(req);
+    const view = z.uuid().safeParse(req.params['id']).success ? await deliveryView(deps.db, String(req.params['id'])) : undefined;
+    if (!view) return sendProblem(res, 'not-found', 'no such delivery');
+    res.json(view);
+  });
+
+  /** The same document again (same bytes and jti). */
+  router.post('/v1/deliveries/:id/replay', express.json({ limit: '16kb' }), async (req, res) => {
+    const who = await staffOnly(req);
+    const body = Reason.safeParse(req.body);
+    if (!body.success) return sendProblem(res, 'bad-request', 'the body must be {"reason": "…"}', { issues: issuesOf(body.error) });
+    const id = String(req.params['id']);
+    if (!z.uuid().safeParse(id).success) return sendProblem(res, 'not-found', 'no such delivery');
+    const replayed = await deps.db.transaction(async (tx) => {
+      const view = await deliveryView(tx, id);
+      if (!view) return undefined;
+      if (!(await replayDead(tx, id))) return false;
+      await addToOutbox(tx, { ...deliverJob(view.partner, id), jobId: `deliver-${id}-replay-${randomUUID().slice(0, 8)}` });
+      await recordAudit(tx, { actor: who.subject, action: 'delivery-replay', subject: `delivery:${id}`, detail: { partner: view.partner, sequence: view.sequence, reason: body.data.reason } });
+      return true;
+    });
+    if (replayed === undefined) return sendProblem(res, 'not-found', 'no such delivery');
+    if (!replayed) return sendProblem(res, 'conflict', 'only a dead letter can be replayed');
+    deps.queued();
+    res.json({ id, state: 'pending', replayedBy: who.subject });
+  });
+
+  /** A fresh SNAPSHOT under the dead document's sequence (new batchId and jti): the partner never sees a gap. */
+  router.post('/v1/deliveries/:id/skip', express.json({ limit: '16kb' }), async (req, res) => {
+    const who = await staffOnly(req);
+    const body = Reason.safeParse(req.body);
+    if (!body.success) return sendProblem(res, 'bad-request', 'the body must be {"reason": "…"}', { issues: issuesOf(body.error) });
+    const id = String(req.params['id']);
+    if (!z.uuid().safeParse(id).success) return sendProblem(res, 'not-found', 'no such delivery');
+    const skipped = await deps.db.transaction(async (tx) => {
+      if (!(await deliveryView(tx, id))) return undefined;
+      const dead = await skipDead(tx, id);
+      if (!dead) return false;
+      const partner = deps.registry.partner(dead.partner);
+      if (partner) await queueOutbound(tx, [partner], `skip-${id}`, { replaces: { id, sequence: dead.sequence } });
+      await recordAudit(tx, { actor: who.subject, action: 'delivery-skip', subject: `delivery:${id}`, detail: { partner: dead.partner, sequence: dead.sequence, reason: body.data.reason } });
+      return true;
+    });
+    if (skipped === undefined) return sendProblem(res, 'not-found', 'no such delivery');
+    if (!skipped) return sendProblem(res, 'conflict', 'only a dead letter can be skipped');
+    deps.queued();
+    res.json({ id, state: 'skipped', skippedBy: who.subject });
+  });
+
+  router.post('/v1/partners/:partner/snapshot', express.json({ limit: '16kb' }), async (req, res) => {
+    const who = await staffOnly(req);
+    const body = Reason.safeParse(req.body);
+    if (!body.success) return sendProblem(res, 'bad-request', 'the body must be {"reason": "…"}', { issues: issuesOf(body.error) });
+    const partner = deps.registry.partner(String(req.params['partner']));
+    if (!partner?.delivery) return sendProblem(res, 'not-found', 'no partner of that id takes deliveries');
+    await deps.db.transaction(async (tx) => {
+      await queueOutbound(tx, [partner], `snapshot-${randomUUID()}`, { snapshot: true });
+      await recordAudit(tx, { actor: who.subject, action: 'delivery-snapshot', subject: `partner:${partner.id}`, detail: { reason: body.data.reason } });
+    });
+    deps.queued();
+    res.status(202).json({ partner: partner.id, queued: 'SNAPSHOT', requestedBy: who.subject });
+  });
+
+  return router;
+}
