@@ -55,6 +55,11 @@ const settingsFields = z.object({
   JOB_LOCK_S: positive
     .default(30)
     .describe("how long a worker's hold on a job lasts without renewal; a job whose worker died is taken over after it"),
+  MRA_CALENDAR_CRON: z
+    .string()
+    .regex(/^\S+( \S+){4,5}$/, 'a cron pattern of five or six fields, such as 5 0 * * *')
+    .default('5 0 * * *')
+    .describe('when the daily MRA calendar runs (cron, UTC): it ends the recognitions and benefits of MRAs past `inForceUntil` or not yet in force, and of scopes narrowed in the registry'),
   STAFF_JWKS: z
     .string()
     .min(1)

@@ -1,29 +1,41 @@
 /**
  * The workers: one BullMQ worker per partner queue, one job at a time per queue (a
  * partner's batches apply in order; the advisory lock in apply-batch keeps that true
- * across processes). Every job of the catalogue has its handler here, or the start fails.
+ * across processes), and one for the MRA calendar, which runs daily on a job scheduler
+ * and at once when a partner's MRA entry changes. Every job of the catalogue has its
+ * handler here, or the start fails.
  */
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.ts';
 import { GatewayError } from '../errors.ts';
 import { applyBatch, EarlierBatchPending, type ApplyDeps } from '../jobs/apply-batch.ts';
+import { runMraCalendar } from '../jobs/mra-calendar.ts';
 import { markFailed } from '../store/exchanges.ts';
-import { applyQueue, type ApplyBatchPayload, type JobName } from './jobs.ts';
+import { applyQueue, CALENDAR_QUEUE, calendarJobId, calendarSchedulerId, type ApplyBatchPayload, type JobName, type MraCalendarPayload } from './jobs.ts';
 import { connectRedis, workerOptions } from './redis.ts';
 
-const handlers: Record<JobName, (deps: ApplyDeps, job: Job) => Promise<unknown>> = {
+/** What the handlers need: the store, the formats, the registry and the clock (default: the system's). */
+export type WorkerDeps = Omit<ApplyDeps, 'progress'> & { clock?: Clock };
+
+const handlers: Record<JobName, (deps: WorkerDeps, job: Job) => Promise<unknown>> = {
   'apply-batch': (deps, job) => applyBatch({ ...deps, progress: (p) => job.updateProgress(p) }, (job.data as ApplyBatchPayload).exchangeId),
+  'mra-calendar': (deps, job) => runMraCalendar({ db: deps.db, partner: deps.partner, clock: deps.clock ?? systemClock }, (job.data as MraCalendarPayload).partner),
 };
+
+/** Options of every calendar job: a few tries (the store may be briefly away), failures kept a week for staff. */
+const CALENDAR_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential' as const, delay: 5_000 }, removeOnComplete: { count: 1_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
 
 export class Workers {
   private readonly workers = new Map<string, Worker>();
   private readonly connection: Redis;
+  private calendar: { queue: Queue; cron: string; scheduled: Set<string> } | undefined;
 
   constructor(
     redisUrl: string,
     private readonly prefix: string,
-    private readonly deps: Omit<ApplyDeps, 'progress'>,
+    private readonly deps: WorkerDeps,
     private readonly log: Logger,
     private readonly lockSeconds = 30,
   ) {
@@ -31,8 +43,9 @@ export class Workers {
     this.connection.on('error', () => {});
   }
 
-  /** Starts a worker for every partner that has none yet (new partners appear on a registry reload). */
+  /** Starts a worker for every partner that has none yet (new partners appear on a registry reload), and its daily calendar. */
   ensure(partnerIds: readonly string[]): void {
+    for (const partner of partnerIds) this.schedule(partner);
     for (const partner of partnerIds) {
       const name = applyQueue(partner);
       if (this.workers.has(name)) continue;
@@ -64,6 +77,59 @@ export class Workers {
   }
 
   /**
+   * Starts the MRA calendar: its worker, and a daily scheduler per partner at `cron`
+   * (UTC). Upserting a scheduler is idempotent, so every worker process may do it at start.
+   */
+  startCalendar(cron: string, partnerIds: readonly string[]): void {
+    if (this.calendar) return;
+    const queue = new Queue(CALENDAR_QUEUE, { connection: this.connection, prefix: this.prefix });
+    queue.on('error', (error) => this.log.warn({ queue: CALENDAR_QUEUE, err: error.message }, 'calendar queue error'));
+    this.calendar = { queue, cron, scheduled: new Set() };
+    const worker = new Worker(
+      CALENDAR_QUEUE,
+      async (job) => {
+        const handler = handlers[job.name as JobName];
+        if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+        const outcome = await handler(this.deps, job).catch((error: unknown) => Promise.reject(forBullmq(error)));
+        this.log.info({ job: job.id, partner: (job.data as MraCalendarPayload).partner, outcome }, 'MRA calendar run');
+        return outcome;
+      },
+      { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
+    );
+    worker.on('failed', (job, error) => this.log.error({ queue: CALENDAR_QUEUE, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'MRA calendar run failed'));
+    worker.on('error', (error) => this.log.warn({ queue: CALENDAR_QUEUE, err: error.message }, 'worker error'));
+    this.workers.set(CALENDAR_QUEUE, worker);
+    for (const partner of partnerIds) this.schedule(partner);
+  }
+
+  /**
+   * Runs the MRA calendar at once for these partners (their MRA entry changed on a
+   * reload, or the process just started and the registry may have changed while it was
+   * down). Never throws: if Redis is away, the daily run catches up.
+   */
+  async calendarNow(partnerIds: readonly string[]): Promise<void> {
+    const calendar = this.calendar;
+    if (!calendar) return;
+    const partners = partnerIds.flatMap((id) => this.deps.partner(id) ?? []);
+    if (partners.length === 0) return;
+    const jobs = partners.map((p) => ({ name: 'mra-calendar' satisfies JobName, data: { partner: p.id } satisfies MraCalendarPayload, opts: { ...CALENDAR_JOB_OPTIONS, jobId: calendarJobId(p) } }));
+    await calendar.queue.addBulk(jobs).catch((error: unknown) => this.log.warn({ partners: partners.map((p) => p.id), err: (error as Error).message }, 'MRA calendar could not be queued; the daily run will catch up'));
+  }
+
+  /** Upserts the partner's daily calendar scheduler, once per process. */
+  private schedule(partner: string): void {
+    const calendar = this.calendar;
+    if (!calendar || calendar.scheduled.has(partner)) return;
+    calendar.scheduled.add(partner);
+    calendar.queue
+      .upsertJobScheduler(calendarSchedulerId(partner), { pattern: calendar.cron, tz: 'UTC' }, { name: 'mra-calendar' satisfies JobName, data: { partner } satisfies MraCalendarPayload, opts: CALENDAR_JOB_OPTIONS })
+      .catch((error: unknown) => {
+        calendar.scheduled.delete(partner);
+        this.log.warn({ partner, err: (error as Error).message }, 'MRA calendar scheduler could not be registered; tried again on the next reload');
+      });
+  }
+
+  /**
    * Finishes the jobs in hand and stops taking new ones. With Redis gone a worker cannot
    * close cleanly; after the grace period it is closed by force (its job, if any, is
    * taken over by another worker once its lock lapses).
@@ -73,6 +139,7 @@ export class Workers {
     // Redis unreachable: nothing to finish cleanly, so no grace to wait out.
     const grace = this.connection.status === 'ready' ? graceMs : 0;
     const closed = await within(Promise.all(workers.map((w) => w.close())), grace);
+    await within(this.calendar?.queue.close() ?? Promise.resolve(), grace === 0 ? 1_000 : grace);
     this.connection.disconnect();
     if (!closed) await within(Promise.all(workers.map((w) => w.close(true).catch(() => {}))), 1_000);
   }

@@ -125,10 +125,22 @@ async function startOpened(
   let workers: Workers | undefined;
   if (roles.workers) {
     relay.start();
-    workers = new Workers(redisEndpoint.url, prefix, { db, formats, partner: (id) => registry.partner(id) }, log, settings.JOB_LOCK_S);
+    workers = new Workers(redisEndpoint.url, prefix, { db, formats, partner: (id) => registry.partner(id), clock }, log, settings.JOB_LOCK_S);
     opened.push(() => workers?.close());
-    workers.ensure(registry.partners().map((p) => p.id));
-    reloadHooks.push((partners) => workers?.ensure(partners));
+    const ids = registry.partners().map((p) => p.id);
+    workers.ensure(ids);
+    workers.startCalendar(settings.MRA_CALENDAR_CRON, ids);
+    // Once at start: the registry may have changed while no worker was running.
+    void workers.calendarNow(ids);
+    let mraSeen = mraEntries(registry);
+    reloadHooks.push((partners) => {
+      workers?.ensure(partners);
+      // An MRA entry changed (an end date, a scope): the calendar runs now, not at the next daily run.
+      const now = mraEntries(registry);
+      const changed = partners.filter((id) => now.get(id) !== mraSeen.get(id));
+      mraSeen = now;
+      void workers?.calendarNow(changed);
+    });
   }
 
   const kickRelay = roles.workers ? () => relay.kick() : () => {};
@@ -219,6 +231,11 @@ async function startOpened(
         log.info('gateway stopped');
       })()),
   };
+}
+
+/** Each partner's MRA entry, as text to compare across reloads. */
+function mraEntries(registry: Registry): Map<string, string> {
+  return new Map(registry.partners().map((p) => [p.id, JSON.stringify(p.mra)]));
 }
 
 function hostForUrl(host: string): string {
