@@ -62,6 +62,11 @@ const settingsFields = z.object({
     .describe("when each delivery partner gets a full SNAPSHOT (cron, UTC); a partner's `delivery.snapshotCron` overrides it"),
   DELIVERY_MAX_ATTEMPTS: positive.default(10).describe('attempts to deliver an outbound document before it is a dead letter'),
   DELIVERY_TIMEOUT_S: positive.default(30).describe('how long one delivery attempt may take, answer included'),
+  MRA_CALENDAR_CRON: z
+    .string()
+    .regex(/^\S+( \S+){4,5}$/, 'a cron pattern of five or six fields, such as 5 0 * * *')
+    .default('5 0 * * *')
+    .describe('when the daily MRA calendar runs (cron, UTC): it ends the recognitions and benefits of MRAs past `inForceUntil` or not yet in force, and of scopes narrowed in the registry'),
   STAFF_JWKS: z
     .string()
     .min(1)

@@ -2,6 +2,8 @@
  * The job catalogue: each job's name, payload and the id derived from what it is about,
  * so that queueing it twice is harmless (BullMQ refuses `:` in ids and all-digit ids).
  */
+import { createHash } from 'node:crypto';
+import type { Partner } from '../registry/partner.ts';
 import type { OutboxJob } from '../store/outbox.ts';
 
 export interface ApplyBatchPayload {
@@ -23,10 +25,15 @@ export interface DeliverDocumentPayload {
   deliveryId: string;
 }
 
+export interface MraCalendarPayload {
+  partner: string;
+}
+
 export interface JobPayloads {
   'apply-batch': ApplyBatchPayload;
   'prepare-outbound': PrepareOutboundPayload;
   'deliver-document': DeliverDocumentPayload;
+  'mra-calendar': MraCalendarPayload;
 }
 export type JobName = keyof JobPayloads;
 
@@ -54,4 +61,23 @@ export function prepareJob(payload: PrepareOutboundPayload, reason: string): Out
 export function deliverJob(partner: string, deliveryId: string): OutboxJob {
   const payload: DeliverDocumentPayload = { partner, deliveryId };
   return { queue: deliverQueue(partner), job: 'deliver-document', jobId: `deliver-${deliveryId}`, payload: { ...payload } };
+}
+
+/**
+ * The MRA calendar's queue: one for every partner. Its jobs never interleave with an
+ * apply through the partner's lock in the store, not through the queue, and keeping them
+ * out of the apply queues leaves those holding batches only.
+ */
+export const CALENDAR_QUEUE = 'mra-calendar';
+
+/** The id of a partner's daily calendar scheduler (one per partner, so a new partner gets its own on a reload). */
+export const calendarSchedulerId = (partner: string) => `mra-calendar-${partner}`;
+
+/**
+ * The id of a calendar run for a partner's MRA entry as it now stands: a reload that
+ * changes nothing of it, or two workers seeing the same reload, queue it once.
+ */
+export function calendarJobId(partner: Pick<Partner, 'id' | 'mra'>): string {
+  const digest = createHash('sha256').update(JSON.stringify(partner.mra)).digest('hex').slice(0, 16);
+  return `calendar-${partner.id}-${digest}`;
 }

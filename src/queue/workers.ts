@@ -2,17 +2,33 @@
  * The workers: for each partner, one BullMQ worker per queue of the catalogue (applying
  * its batches, preparing its outbound documents, delivering them), one job at a time per
  * queue, so a partner's work goes in order and one partner's backlog or outage never
- * holds up another's. Every job of the catalogue has its handler here, or the build fails.
+ * holds up another's; and one for the MRA calendar, which runs daily on a job scheduler
+ * and at once when a partner's MRA entry changes. Every job of the catalogue has its
+ * handler here, or the build fails.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.ts';
 import { GatewayError } from '../errors.ts';
 import { applyBatch, EarlierBatchPending, type ApplyDeps } from '../jobs/apply-batch.ts';
 import { deliverDocument, DeliverLater, type DeliverDeps } from '../jobs/deliver-document.ts';
+import { runMraCalendar } from '../jobs/mra-calendar.ts';
 import { prepareOutbound, type PrepareDeps } from '../jobs/prepare-outbound.ts';
 import { markFailed } from '../store/exchanges.ts';
-import { applyQueue, deliverQueue, outboundQueue, type ApplyBatchPayload, type DeliverDocumentPayload, type JobName, type PrepareOutboundPayload } from './jobs.ts';
+import {
+  applyQueue,
+  CALENDAR_QUEUE,
+  calendarJobId,
+  calendarSchedulerId,
+  deliverQueue,
+  outboundQueue,
+  type ApplyBatchPayload,
+  type DeliverDocumentPayload,
+  type JobName,
+  type MraCalendarPayload,
+  type PrepareOutboundPayload,
+} from './jobs.ts';
 import { connectRedis, workerOptions } from './redis.ts';
 
 export interface WorkerDeps {
@@ -20,12 +36,15 @@ export interface WorkerDeps {
   /** Outbound delivery; a worker set without it takes no outbound jobs. */
   prepare?: PrepareDeps;
   deliver?: DeliverDeps;
+  /** The clock of the MRA calendar (default: the system's). */
+  clock?: Clock;
 }
 
 const outboundOnly = (name: string) => new GatewayError('batch-inapplicable', `this worker set does not take ${name} jobs`);
 
 const handlers: Record<JobName, (deps: WorkerDeps, job: Job) => Promise<unknown>> = {
   'apply-batch': (deps, job) => applyBatch({ ...deps.apply, progress: (p) => job.updateProgress(p) }, (job.data as ApplyBatchPayload).exchangeId),
+  'mra-calendar': (deps, job) => runMraCalendar({ db: deps.apply.db, partner: deps.apply.partner, clock: deps.clock ?? systemClock }, (job.data as MraCalendarPayload).partner),
   'prepare-outbound': (deps, job) => {
     const { partner, snapshot, replaces } = job.data as PrepareOutboundPayload;
     if (!deps.prepare) throw outboundOnly('prepare-outbound');
@@ -37,6 +56,9 @@ const handlers: Record<JobName, (deps: WorkerDeps, job: Job) => Promise<unknown>
   },
 };
 
+/** Options of every calendar job: a few tries (the store may be briefly away), failures kept a week for staff. */
+const CALENDAR_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential' as const, delay: 5_000 }, removeOnComplete: { count: 1_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
+
 /** A partner's scheduled full SNAPSHOT: a cron pattern (UTC). */
 export interface SnapshotSchedule {
   partner: string;
@@ -46,6 +68,7 @@ export interface SnapshotSchedule {
 export class Workers {
   private readonly workers = new Map<string, Worker>();
   private readonly connection: Redis;
+  private calendar: { queue: Queue; cron: string; scheduled: Set<string> } | undefined;
 
   constructor(
     redisUrl: string,
@@ -60,6 +83,7 @@ export class Workers {
 
   /** Starts the workers of every partner that has none yet (new partners appear on a registry reload). */
   ensure(partnerIds: readonly string[]): void {
+    for (const partner of partnerIds) this.schedule(partner);
     for (const partner of partnerIds) {
       this.start(applyQueue(partner));
       if (this.deps.prepare) this.start(outboundQueue(partner));
@@ -71,7 +95,7 @@ export class Workers {
    * The partners' daily (or configured) SNAPSHOTs, as BullMQ job schedulers: upserted, so
    * every worker process may declare them and a changed pattern replaces the old one.
    */
-  async schedule(schedules: readonly SnapshotSchedule[]): Promise<void> {
+  async scheduleSnapshots(schedules: readonly SnapshotSchedule[]): Promise<void> {
     for (const { partner, cron } of schedules) {
       const queue = new Queue(outboundQueue(partner), { connection: this.connection, prefix: this.prefix });
       try {
@@ -112,6 +136,59 @@ export class Workers {
   }
 
   /**
+   * Starts the MRA calendar: its worker, and a daily scheduler per partner at `cron`
+   * (UTC). Upserting a scheduler is idempotent, so every worker process may do it at start.
+   */
+  startCalendar(cron: string, partnerIds: readonly string[]): void {
+    if (this.calendar) return;
+    const queue = new Queue(CALENDAR_QUEUE, { connection: this.connection, prefix: this.prefix });
+    queue.on('error', (error) => this.log.warn({ queue: CALENDAR_QUEUE, err: error.message }, 'calendar queue error'));
+    this.calendar = { queue, cron, scheduled: new Set() };
+    const worker = new Worker(
+      CALENDAR_QUEUE,
+      async (job) => {
+        const handler = handlers[job.name as JobName];
+        if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+        const outcome = await handler(this.deps, job).catch((error: unknown) => Promise.reject(forBullmq(error)));
+        this.log.info({ job: job.id, partner: (job.data as MraCalendarPayload).partner, outcome }, 'MRA calendar run');
+        return outcome;
+      },
+      { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
+    );
+    worker.on('failed', (job, error) => this.log.error({ queue: CALENDAR_QUEUE, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'MRA calendar run failed'));
+    worker.on('error', (error) => this.log.warn({ queue: CALENDAR_QUEUE, err: error.message }, 'worker error'));
+    this.workers.set(CALENDAR_QUEUE, worker);
+    for (const partner of partnerIds) this.schedule(partner);
+  }
+
+  /**
+   * Runs the MRA calendar at once for these partners (their MRA entry changed on a
+   * reload, or the process just started and the registry may have changed while it was
+   * down). Never throws: if Redis is away, the daily run catches up.
+   */
+  async calendarNow(partnerIds: readonly string[]): Promise<void> {
+    const calendar = this.calendar;
+    if (!calendar) return;
+    const partners = partnerIds.flatMap((id) => this.deps.apply.partner(id) ?? []);
+    if (partners.length === 0) return;
+    const jobs = partners.map((p) => ({ name: 'mra-calendar' satisfies JobName, data: { partner: p.id } satisfies MraCalendarPayload, opts: { ...CALENDAR_JOB_OPTIONS, jobId: calendarJobId(p) } }));
+    await calendar.queue.addBulk(jobs).catch((error: unknown) => this.log.warn({ partners: partners.map((p) => p.id), err: (error as Error).message }, 'MRA calendar could not be queued; the daily run will catch up'));
+  }
+
+  /** Upserts the partner's daily calendar scheduler, once per process. */
+  private schedule(partner: string): void {
+    const calendar = this.calendar;
+    if (!calendar || calendar.scheduled.has(partner)) return;
+    calendar.scheduled.add(partner);
+    calendar.queue
+      .upsertJobScheduler(calendarSchedulerId(partner), { pattern: calendar.cron, tz: 'UTC' }, { name: 'mra-calendar' satisfies JobName, data: { partner } satisfies MraCalendarPayload, opts: CALENDAR_JOB_OPTIONS })
+      .catch((error: unknown) => {
+        calendar.scheduled.delete(partner);
+        this.log.warn({ partner, err: (error as Error).message }, 'MRA calendar scheduler could not be registered; tried again on the next reload');
+      });
+  }
+
+  /**
    * Finishes the jobs in hand and stops taking new ones. With Redis gone a worker cannot
    * close cleanly; after the grace period it is closed by force (its job, if any, is
    * taken over by another worker once its lock lapses).
@@ -121,6 +198,7 @@ export class Workers {
     // Redis unreachable: nothing to finish cleanly, so no grace to wait out.
     const grace = this.connection.status === 'ready' ? graceMs : 0;
     const closed = await within(Promise.all(workers.map((w) => w.close())), grace);
+    await within(this.calendar?.queue.close() ?? Promise.resolve(), grace === 0 ? 1_000 : grace);
     this.connection.disconnect();
     if (!closed) await within(Promise.all(workers.map((w) => w.close(true).catch(() => {}))), 1_000);
   }

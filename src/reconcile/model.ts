@@ -54,8 +54,13 @@ export interface BenefitChange {
   change: 'start' | 'end';
   /** `YYYY-MM-DD`, from 00:00 UTC. */
   effective: string;
-  exchangeId: string;
+  /** The batch that caused the change; null for an end the MRA calendar wrote (then `cause` says why). */
+  exchangeId: string | null;
+  cause?: CalendarCause;
 }
+
+/** Why the MRA calendar (mra-calendar.ts) ended a recognition between batches. */
+export type CalendarCause = 'mra-ended' | 'mra-not-in-force' | 'scope-narrowed';
 
 export type DiscrepancyKind =
   /** A linked MID does not match the construction from name and address. */

@@ -145,19 +145,32 @@ async function startOpened(
           attempt: (document) => postDocument(document, { gatewayId: settings.GATEWAY_ID, partner: registry.partner(document.partner)!, signingKey, keyOf: (p, kid) => registry.key(p, kid), clock, timeoutMs: settings.DELIVERY_TIMEOUT_S * 1000 }),
           counted: (partnerId, outcome) => metrics.deliveries.inc({ partner: partnerId, outcome }),
         },
+        clock,
       },
       log,
       settings.JOB_LOCK_S,
     );
     opened.push(() => workers?.close());
     const withDelivery = () => registry.partners().filter((p) => p.delivery !== undefined);
-    const schedule = () =>
-      workers!.schedule(withDelivery().map((p) => ({ partner: p.id, cron: p.delivery!.snapshotCron ?? settings.OUTBOUND_SNAPSHOT_CRON }))).catch((error: unknown) => log.warn({ err: (error as Error).message }, 'outbound SNAPSHOT schedules could not be set; they are set again at the next registry reload'));
-    workers.ensure(registry.partners().map((p) => p.id));
-    await schedule();
+    const scheduleSnapshots = () =>
+      workers!
+        .scheduleSnapshots(withDelivery().map((p) => ({ partner: p.id, cron: p.delivery!.snapshotCron ?? settings.OUTBOUND_SNAPSHOT_CRON })))
+        .catch((error: unknown) => log.warn({ err: (error as Error).message }, 'outbound SNAPSHOT schedules could not be set; they are set again at the next registry reload'));
+    const ids = registry.partners().map((p) => p.id);
+    workers.ensure(ids);
+    await scheduleSnapshots();
+    workers.startCalendar(settings.MRA_CALENDAR_CRON, ids);
+    // Once at start: the registry may have changed while no worker was running.
+    void workers.calendarNow(ids);
+    let mraSeen = mraEntries(registry);
     reloadHooks.push((partners) => {
       workers?.ensure(partners);
-      void schedule();
+      void scheduleSnapshots();
+      // An MRA entry changed (an end date, a scope): the calendar runs now, not at the next daily run.
+      const now = mraEntries(registry);
+      const changed = partners.filter((id) => now.get(id) !== mraSeen.get(id));
+      mraSeen = now;
+      void workers?.calendarNow(changed);
     });
   }
 
@@ -249,6 +262,11 @@ async function startOpened(
         log.info('gateway stopped');
       })()),
   };
+}
+
+/** Each partner's MRA entry, as text to compare across reloads. */
+function mraEntries(registry: Registry): Map<string, string> {
+  return new Map(registry.partners().map((p) => [p.id, JSON.stringify(p.mra)]));
 }
 
 function hostForUrl(host: string): string {

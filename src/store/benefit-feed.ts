@@ -12,17 +12,33 @@ export interface FeedEntry {
   benefit: string;
   change: 'start' | 'end';
   effective: string;
-  exchangeId: string;
+  /** The batch that caused the change; null for an end the MRA calendar wrote. */
+  exchangeId: string | null;
+  /** Why the MRA calendar wrote the entry (`mra-ended`, `mra-not-in-force`, `scope-narrowed`); null for a batch's entry. */
+  cause: string | null;
 }
 
-/** Appends feed entries; an entry already recorded for the same batch is not added again. */
+/**
+ * Appends feed entries; an entry already recorded for the same batch, or the same
+ * calendar end (same record, MID, benefit, date and cause), is not added again.
+ */
 export async function appendBenefitChanges(tx: Queryable, changes: readonly BenefitChange[]): Promise<void> {
   for (const part of chunks(changes)) {
+    // No conflict target: a batch's entry meets the (exchange_id, …) key, a calendar end the partial index of 0005.
     await tx.query(
-      `insert into benefit_changes (mid, partner, record_key, benefit, change, effective, exchange_id)
-       select m, p, k, b, c, e::date, x::uuid from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) as t(m, p, k, b, c, e, x)
-       on conflict (exchange_id, mid, partner, record_key, benefit, change) do nothing`,
-      [part.map((c) => c.mid), part.map((c) => c.partner), part.map((c) => c.key), part.map((c) => c.benefit), part.map((c) => c.change), part.map((c) => c.effective), part.map((c) => c.exchangeId)],
+      `insert into benefit_changes (mid, partner, record_key, benefit, change, effective, exchange_id, cause)
+       select m, p, k, b, c, e::date, x::uuid, w from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) as t(m, p, k, b, c, e, x, w)
+       on conflict do nothing`,
+      [
+        part.map((c) => c.mid),
+        part.map((c) => c.partner),
+        part.map((c) => c.key),
+        part.map((c) => c.benefit),
+        part.map((c) => c.change),
+        part.map((c) => c.effective),
+        part.map((c) => c.exchangeId),
+        part.map((c) => c.cause ?? null),
+      ],
     );
   }
 }
@@ -30,7 +46,7 @@ export async function appendBenefitChanges(tx: Queryable, changes: readonly Bene
 /** Up to `limit` entries after the cursor `after`, in feed order. */
 export async function feedAfter(q: Queryable, after: number, limit: number): Promise<FeedEntry[]> {
   const { rows } = await q.query<FeedEntry>(
-    `select id::int as id, mid, partner, record_key as record, benefit, change, effective::text as effective, exchange_id as "exchangeId"
+    `select id::int as id, mid, partner, record_key as record, benefit, change, effective::text as effective, exchange_id as "exchangeId", cause
      from benefit_changes where id > $1 order by id limit $2`,
     [after, limit],
   );

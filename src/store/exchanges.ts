@@ -160,9 +160,18 @@ export async function markProcessing(q: Queryable, id: string): Promise<void> {
  * time, across every process), then locks the exchange's row: returns its state as of now.
  */
 export async function lockForApply(tx: Queryable, partner: string, id: string): Promise<ExchangeState> {
-  await tx.query("select pg_advisory_xact_lock(hashtext('apply:' || $1))", [partner]);
+  await lockPartnerState(tx, partner);
   const { rows } = await tx.query<{ state: ExchangeState }>('select state from exchanges where id = $1 for update', [id]);
   return rows[0]!.state;
+}
+
+/**
+ * Takes the partner's apply lock until the transaction ends: whatever changes what the
+ * gateway holds for a partner (a batch applied, the MRA calendar) takes it, so that two
+ * such changes never interleave, in one process or across several.
+ */
+export async function lockPartnerState(tx: Queryable, partner: string): Promise<void> {
+  await tx.query("select pg_advisory_xact_lock(hashtext('apply:' || $1))", [partner]);
 }
 
 /** The state of the partner's earliest batch below `sequence` that is still to apply (received, processing) or failed, if any. */

@@ -55,6 +55,34 @@ export async function loadHeld(q: Queryable, partner: string, keys?: readonly st
   return new Map(rows.map((r) => [r.record_key, held(r)]));
 }
 
+/** The partner's operators whose held recognition is not out-of-scope: all the MRA calendar can end. */
+export async function loadNotOutOfScope(q: Queryable, partner: string): Promise<Map<string, HeldOperator>> {
+  const { rows } = await q.query<OperatorRow>(`select ${OPERATOR_COLUMNS} from operators where partner = $1 and recognition_state <> 'out-of-scope'`, [partner]);
+  return new Map(rows.map((r) => [r.record_key, held(r)]));
+}
+
+/**
+ * Saves a new recognition and the benefits in force of these operators (the MRA
+ * calendar's decision); their record, MID links and identifiers stay as the last batch left them.
+ */
+export async function saveRecognitions(tx: Queryable, operators: readonly HeldOperator[]): Promise<void> {
+  for (const part of chunks(operators)) {
+    await tx.query(
+      `update operators o set recognition_state = t.rs, recognition_since = t.rsi::date, recognition_exchange = t.re::uuid, benefits = t.b::jsonb, updated_at = now()
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) as t(p, k, rs, rsi, re, b)
+       where o.partner = t.p and o.record_key = t.k`,
+      [
+        part.map((op) => op.partner),
+        part.map((op) => op.key),
+        part.map((op) => op.recognition.state),
+        part.map((op) => op.recognition.since),
+        part.map((op) => op.recognition.exchangeId),
+        part.map((op) => JSON.stringify(op.benefits)),
+      ],
+    );
+  }
+}
+
 /** Current links of these MIDs, by MID. */
 export async function midOwners(q: Queryable, mids: readonly string[]): Promise<Map<string, OperatorRef[]>> {
   const owners = new Map<string, OperatorRef[]>();

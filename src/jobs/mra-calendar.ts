@@ -1,0 +1,44 @@
+/**
+ * The `mra-calendar` job: for one partner, loads what the gateway holds, lets the MRA
+ * calendar (a pure function) decide which recognitions end today, and saves the new
+ * states and the feed's `end` entries in one transaction under the partner's apply lock,
+ * so that it never interleaves with a batch being applied. Safe to run twice or on
+ * several workers at once: the second run finds those operators out-of-scope already and
+ * ends nothing (and the feed's calendar index would refuse a second copy of an end anyway).
+ */
+import { todayOf, type Clock } from '../clock.ts';
+import { calendarCanEnd, mraCalendar } from '../reconcile/mra-calendar.ts';
+import type { Partner } from '../registry/partner.ts';
+import { appendBenefitChanges } from '../store/benefit-feed.ts';
+import type { Db } from '../store/db.ts';
+import { lockPartnerState } from '../store/exchanges.ts';
+import { loadNotOutOfScope, saveRecognitions } from '../store/operators.ts';
+
+export interface CalendarDeps {
+  db: Db;
+  partner(id: string): Partner | undefined;
+  /** The gateway's clock: "today" is its UTC date when the job runs. */
+  clock: Clock;
+}
+
+export type CalendarOutcome =
+  | { ran: true; today: string; ended: number; entries: number }
+  | { ran: false; today: string; reason: 'not-in-registry' | 'nothing-can-end' };
+
+/** Runs the MRA calendar for one partner, as of the clock's day. */
+export async function runMraCalendar(deps: CalendarDeps, partnerId: string): Promise<CalendarOutcome> {
+  const today = todayOf(deps.clock);
+  // A partner removed from the registry has no MRA to judge by: what it left stays as it is.
+  const partner = deps.partner(partnerId);
+  if (!partner) return { ran: false, today, reason: 'not-in-registry' };
+  // In force and with no scope, nothing can end: no need to read the partner's operators.
+  if (!calendarCanEnd(partner, today)) return { ran: false, today, reason: 'nothing-can-end' };
+  return deps.db.transaction(async (tx) => {
+    await lockPartnerState(tx, partner.id);
+    const held = await loadNotOutOfScope(tx, partner.id);
+    const plan = mraCalendar({ partner, today, held: held.values() });
+    await saveRecognitions(tx, plan.upserts);
+    await appendBenefitChanges(tx, plan.benefitChanges);
+    return { ran: true, today, ended: plan.upserts.length, entries: plan.benefitChanges.length };
+  });
+}
