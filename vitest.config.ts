@@ -8,6 +8,7 @@ const http = [
   'test/receive/{attacks-over-http,exchanges,key-rotation,operations,staff-routes,status-routes,vectors-over-http}.test.ts',
   'test/status/status-commands.test.ts',
   'test/cli/partner-commands.test.ts',
+  'test/staff/ctpat-import.test.ts',
 ];
 const integration = ['test/jobs/**/*.test.ts', 'test/store/*.test.ts', 'test/server/**/*.test.ts', 'test/receive/crash.test.ts'];
 
