@@ -6,7 +6,7 @@
  * the import is logged with what changed so that the next one and staff can see it.
  */
 import { recordAudit } from '../store/audit-log.ts';
-import { finishCtpatImport, startCtpatImport } from '../store/ctpat-imports.ts';
+import { finishCtpatImport, lockCtpatImports, startCtpatImport } from '../store/ctpat-imports.ts';
 import { ctpatRecords, heldCtpatMembers, saveCtpatMembers } from '../store/ctpat-members.ts';
 import type { Db } from '../store/db.ts';
 import type { RecordIssueCode } from '../errors.ts';
@@ -60,6 +60,7 @@ export async function importCtpatMembers(db: Db, format: Format, body: Buffer, a
   const rejected = rejections.map((r): RejectedLine => ({ line: Number(r.pointer.split(':')[0]), key: r.key, field: r.field, code: r.code, message: r.message }));
 
   return db.transaction(async (tx) => {
+    await lockCtpatImports(tx);
     const held = await heldCtpatMembers(tx);
     const previousRecords = await ctpatRecords(tx, previousRecordsNeeded(held, incoming, present));
     const { changes, writes } = planImport({ held, previousRecords, incoming, present, date: today });

@@ -20,6 +20,13 @@ export interface CtpatImportRow extends CtpatImportCounts {
   actor: string;
 }
 
+const IMPORT_LOCK = 7_248_114; // one C-TPAT import at a time, across every gateway process
+
+/** Waits for any other C-TPAT import to commit: each compares with what the one before it left, so two must not interleave. */
+export async function lockCtpatImports(tx: Queryable): Promise<void> {
+  await tx.query('select pg_advisory_xact_lock($1)', [IMPORT_LOCK]);
+}
+
 /** Opens the row of an import about to be saved; its id marks the members it changes. */
 export async function startCtpatImport(tx: Queryable, entry: { importDate: string; actor: string }): Promise<number> {
   const { rows } = await tx.query<{ id: string }>(
