@@ -20,6 +20,8 @@ const pure = [
   '^src/reconcile/',
   '^src/intake/sequence\\.ts$',
   '^src/status/',
+  // The C-TPAT import's pure rules (the import itself, ctpat-import.ts, loads and saves).
+  '^src/staff/(ctpat-member|ctpat-changes|sendable-abroad)\\.ts$',
 ];
 
 /** What talks to the outside: the store, the queue, the HTTP edge, the composition root and the command line. */

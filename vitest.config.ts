@@ -10,6 +10,7 @@ const http = [
   'test/cli/partner-commands.test.ts',
   'test/deliver/inbox.test.ts',
   'test/cli/inbox-command.test.ts',
+  'test/staff/ctpat-import.test.ts',
 ];
 const integration = ['test/jobs/**/*.test.ts', 'test/store/*.test.ts', 'test/server/**/*.test.ts', 'test/receive/crash.test.ts'];
 

@@ -5,7 +5,8 @@ import { GatewayError } from '../errors.ts';
 export interface CommandIo {
   stdin: Readable;
   stdout: { write(chunk: string): unknown };
-  stderr: { write(chunk: string): unknown };
+  /** `isTTY` as on process.stderr: progress bars are drawn only on a terminal. */
+  stderr: { write(chunk: string): unknown; isTTY?: boolean };
   env: Record<string, string | undefined>;
 }
 

@@ -11,7 +11,7 @@ import { keysGenerate, sendCommand, signCommand, verifyReceiptCommand } from './
 import { demoCommand } from './demo-command.ts';
 import { inboxCommand } from './inbox-command.ts';
 import { runGateway } from './run-gateway.ts';
-import { staffRequest } from './staff-commands.ts';
+import { ctpatImportSummary, staffRequest } from './staff-commands.ts';
 import { staffTokenCommand, statusCommand, verifyStatusCommand } from './status-commands.ts';
 import { translateCommand } from './translate-command.ts';
 
@@ -167,8 +167,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
 
   const staff = program.command('staff').description("CBP staff work, through the running gateway's API (token: --token or MRAGW_STAFF_TOKEN)");
   const staffOptions = (c: Command) => c.option('--url <url>', "the gateway's base URL", 'http://127.0.0.1:8080').option('--token <jwt>', 'staff bearer token');
-  const send = (options: { url: string; token?: string }, method: 'GET' | 'POST', path: string, body?: Parameters<typeof staffRequest>[0]['body']) =>
-    staffRequest({ url: options.url, token: options.token ?? io.env['MRAGW_STAFF_TOKEN'], method, path, ...(body && { body }) }, io);
+  const send = (options: { url: string; token?: string }, method: 'GET' | 'POST', path: string, body?: Parameters<typeof staffRequest>[0]['body'], summary?: (answer: unknown) => string) =>
+    staffRequest({ url: options.url, token: options.token ?? io.env['MRAGW_STAFF_TOKEN'], method, path, ...(body && { body }), ...(summary && { summary }) }, io);
   staffOptions(staff.command('discrepancies').description('list discrepancies').option('--state <state>', 'open, accepted, overridden, dismissed or all', 'open').option('--after <id>', 'cursor', '0')).action(
     async (o: { url: string; token?: string; state: string; after: string }) => {
       status = await send(o, 'GET', `/v1/discrepancies?state=${encodeURIComponent(o.state)}&after=${encodeURIComponent(o.after)}`);
@@ -190,8 +190,13 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   staffOptions(staff.command('feed').description('the benefit change feed after a cursor').option('--after <id>', 'cursor', '0')).action(async (o: { url: string; token?: string; after: string }) => {
     status = await send(o, 'GET', `/v1/benefits/changes?after=${encodeURIComponent(o.after)}`);
   });
-  staffOptions(staff.command('import-ctpat').description('import the C-TPAT member export (a full export: absent members are removed)').argument('<file>')).action(async (file: string, o: { url: string; token?: string }) => {
-    status = await send(o, 'POST', '/v1/ctpat/members', { raw: readFileSync(file), contentType: 'application/x-ndjson' });
+  staffOptions(
+    staff.command('import-ctpat').description('import the C-TPAT member export (a full export: absent members are removed) and show what changed since the last import').argument('<file>'),
+  ).action(async (file: string, o: { url: string; token?: string }) => {
+    status = await send(o, 'POST', '/v1/ctpat/members', { raw: readFileSync(file), contentType: 'application/x-ndjson' }, ctpatImportSummary);
+  });
+  staffOptions(staff.command('ctpat-imports').description('the latest C-TPAT imports and their counts').option('--limit <n>', 'how many', '20')).action(async (o: { url: string; token?: string; limit: string }) => {
+    status = await send(o, 'GET', `/v1/ctpat/imports?limit=${encodeURIComponent(o.limit)}`);
   });
 
   const overrideExit = (command: Command): void => {

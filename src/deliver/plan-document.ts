@@ -56,7 +56,8 @@ export interface PlanOptions {
  * `members` are C-TPAT members by account (removed ones included, with status revoked).
  */
 export function planDocument(format: Format, members: ReadonlyMap<string, Operator>, sent: ReadonlyMap<string, SentMember>, options: PlanOptions): OutboundPlan | undefined {
-  const eligible = (m: Operator) => eligibleMember(m) && (options.businessTypes === undefined || options.businessTypes.includes(m.authorisation.category ?? ''));
+  // A member REMOVED (absent from a full export) stops being eligible: FORMATS.md lists it among the withdrawals.
+  const eligible = (m: Operator) => eligibleMember(m) && m.status.code !== 'revoked' && (options.businessTypes === undefined || options.businessTypes.includes(m.authorisation.category ?? ''));
   const records: Operator[] = [];
   const carried: CarriedMember[] = [];
   const withdrawals: { record: Operator; account: string }[] = [];

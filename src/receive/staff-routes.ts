@@ -15,6 +15,7 @@ import { sendProblem } from './problem.ts';
 import type { Registry } from '../registry/registry.ts';
 import { recordAudit } from '../store/audit-log.ts';
 import { feedAfter } from '../store/benefit-feed.ts';
+import { recentCtpatImports } from '../store/ctpat-imports.ts';
 import type { Db } from '../store/db.ts';
 import { decideDiscrepancy, discrepancyExists, listDiscrepancies } from '../store/discrepancies.ts';
 import { importCtpatMembers } from '../staff/ctpat-import.ts';
@@ -37,6 +38,7 @@ export interface StaffRouteDeps {
 
 const Decision = z.strictObject({ decision: z.enum(['accepted', 'overridden', 'dismissed']), reason: z.string().min(1).max(2000) });
 const StateFilter = z.enum(['open', 'accepted', 'overridden', 'dismissed', 'all']);
+const ImportsLimit = z.coerce.number().int().min(1).max(100);
 const Page = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 export function staffRouter(deps: StaffRouteDeps): Router {
@@ -109,6 +111,14 @@ export function staffRouter(deps: StaffRouteDeps): Router {
     const outbound = await deps.db.transaction((tx) => queueOutbound(tx, deps.registry.partners(), `import-${randomUUID()}`));
     deps.queued();
     res.json({ ...imported, outbound });
+  });
+
+  /** The latest imports with their counts, newest first (the lists of each stay in its row). */
+  router.get('/v1/ctpat/imports', async (req, res) => {
+    await caller(req, ['staff']);
+    const limit = ImportsLimit.safeParse(req.query['limit'] ?? '20');
+    if (!limit.success) return sendProblem(res, 'bad-request', 'limit must be a whole number from 1 to 100', { issues: issuesOf(limit.error) });
+    res.json({ imports: await recentCtpatImports(deps.db, limit.data) });
   });
 
   return router;

@@ -6,7 +6,7 @@ export interface AuditEntry {
   actor: string;
   /** What was done: `discrepancy-accepted`, `release-held-batch`, `import-ctpat`, … */
   action: string;
-  /** What it was done to: `discrepancy:42`, `exchange:<uuid>`, `ctpat-members`. */
+  /** What it was done to: `discrepancy:42`, `exchange:<uuid>`, `ctpat-import:7`. */
   subject: string;
   /** Why and with what effect, as plain JSON. */
   detail: Record<string, unknown>;
