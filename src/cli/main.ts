@@ -195,6 +195,27 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   ).action(async (file: string, o: { url: string; token?: string }) => {
     status = await send(o, 'POST', '/v1/ctpat/members', { raw: readFileSync(file), contentType: 'application/x-ndjson' }, ctpatImportSummary);
   });
+  staffOptions(staff.command('deliveries').description("each delivery partner's health: sequences sent and delivered, pending, dead letters, breaker, SNAPSHOT schedule").option('--partner <id>', "that partner's documents instead")).action(
+    async (o: { url: string; token?: string; partner?: string }) => {
+      status = await send(o, 'GET', o.partner === undefined ? '/v1/deliveries' : `/v1/partners/${encodeURIComponent(o.partner)}/deliveries`);
+    },
+  );
+  staffOptions(staff.command('delivery').description('one outbound document with every attempt').argument('<id>')).action(async (id: string, o: { url: string; token?: string }) => {
+    status = await send(o, 'GET', `/v1/deliveries/${encodeURIComponent(id)}`);
+  });
+  for (const [name, description] of [
+    ['replay', 'send a dead letter again: the same bytes and jti'],
+    ['skip', 'replace a dead letter by a fresh SNAPSHOT under its sequence'],
+  ] as const) {
+    staffOptions(staff.command(name).description(description).argument('<deliveryId>').requiredOption('--reason <text>', 'why (in the audit log)')).action(async (id: string, o: { url: string; token?: string; reason: string }) => {
+      status = await send(o, 'POST', `/v1/deliveries/${encodeURIComponent(id)}/${name}`, { json: { reason: o.reason } });
+    });
+  }
+  staffOptions(staff.command('send-snapshot').description("send a partner a full SNAPSHOT now, outside its schedule").argument('<partner>').requiredOption('--reason <text>', 'why (in the audit log)')).action(
+    async (partner: string, o: { url: string; token?: string; reason: string }) => {
+      status = await send(o, 'POST', `/v1/partners/${encodeURIComponent(partner)}/snapshot`, { json: { reason: o.reason } });
+    },
+  );
   staffOptions(staff.command('ctpat-imports').description('the latest C-TPAT imports and their counts').option('--limit <n>', 'how many', '20')).action(async (o: { url: string; token?: string; limit: string }) => {
     status = await send(o, 'GET', `/v1/ctpat/imports?limit=${encodeURIComponent(o.limit)}`);
   });

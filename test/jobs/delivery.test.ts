@@ -19,6 +19,7 @@ import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { readDocument } from '../../src/translate/read-document.ts';
 import { GATEWAY_ID, partnerKeys, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { runCli } from '../support/run-cli.ts';
 
 const members = readFileSync(new URL('../../fixtures/ctpat/sample/input.ndjson', import.meta.url), 'utf8');
 const formats = loadFormats();
@@ -217,6 +218,26 @@ describe('outbound delivery', () => {
     expect(view.attempts.map((a) => [a.outcome, a.status])).toEqual([
       ['retry', 503],
       ['delivered', 202],
+    ]);
+  });
+
+  it('staff, from the command line: delivery health, and a SNAPSHOT sent now, in the audit log', async () => {
+    const health = await runCli(['staff', 'deliveries', '--url', gw.url, '--token', token]);
+    expect(health.status).toBe(0);
+    const { partners } = JSON.parse(health.stdout) as { partners: { partner: string; lastSequence: number; lastDelivered: number; deadLetters: unknown[]; snapshotSchedule: string }[] };
+    expect(partners.find((p) => p.partner === 'EU')).toMatchObject({ lastSequence: 2, lastDelivered: 2, deadLetters: [], snapshotSchedule: '0 2 * * *' });
+    const sent = await runCli(['staff', 'send-snapshot', 'EU', '--reason', 'the EU asked for a full list', '--url', gw.url, '--token', token]);
+    expect(sent.status).toBe(0);
+    const [third] = await until(async () => {
+      const all = await deliveries('EU');
+      return all[0]?.sequence === 3 && all[0].state === 'delivered' ? all : undefined;
+    });
+    expect(third).toMatchObject({ kind: 'SNAPSHOT', recordCount: 2 });
+    expect(received.at(-1)).toMatchObject({ sequence: 3, kind: 'SNAPSHOT', disposition: 'accepted' });
+    const audit = await gw.gateway.db.query<{ action: string; actor: string }>("select action, actor from audit_log where action like 'delivery-%' order by id");
+    expect(audit.rows).toEqual([
+      { action: 'delivery-skip', actor: 'officer.ortiz' },
+      { action: 'delivery-snapshot', actor: 'officer.ortiz' },
     ]);
   });
 });

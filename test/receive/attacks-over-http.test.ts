@@ -6,6 +6,8 @@
 import { createHmac, createPrivateKey, sign as cryptoSign } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { secondsOf } from '../../src/clock.ts';
+import { fixedClock } from '../support/clock.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 const b64u = (data: string | Buffer) => Buffer.from(data).toString('base64url');
@@ -28,7 +30,9 @@ interface Attack {
 }
 
 const es256 = (input: Buffer) => cryptoSign('sha256', input, { key: euKey, dsaEncoding: 'ieee-p1363' });
-const now = () => Math.floor(Date.now() / 1000);
+// The gateway's clock, stopped: an iat 301 s off is out of the 300 s window whatever second the request lands in.
+const clock = fixedClock();
+const now = () => secondsOf(clock);
 
 const attacks: Attack[] = [
   { name: 'alg none', slug: 'alg-not-allowed', header: (h) => JSON.stringify({ ...h, alg: 'none' }), sign: () => Buffer.alloc(0), assemble: (h) => `${h}..${b64u('x')}` },
@@ -59,7 +63,7 @@ const attacks: Attack[] = [
 describe.each(['embedded', 'PostgreSQL'] as const)('attacks over HTTP on %s', (store) => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway({ store });
+    gw = await startTestGateway({ store, clock });
   });
   afterAll(async () => {
     await gw?.close();
