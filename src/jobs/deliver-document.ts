@@ -51,7 +51,7 @@ export class DeliverLater extends Error {
   }
 }
 
-export type DeliverOutcome = { done: 'delivered' | 'dead' | 'already-settled' | 'behind-dead-letter' };
+export type DeliverOutcome = { done: 'delivered' | 'dead' | 'already-settled' | 'behind-dead-letter' | 'behind-earlier-document' };
 
 /** Delivers one document, or says when to come back (DeliverLater). */
 export async function deliverDocument(deps: DeliverDeps, deliveryId: string): Promise<DeliverOutcome> {
@@ -60,9 +60,9 @@ export async function deliverDocument(deps: DeliverDeps, deliveryId: string): Pr
   if (document.state !== 'pending') return { done: 'already-settled' };
   const head = await headOfLine(deps.db, document.partner);
   if (head && head.id !== document.id) {
-    // A dead letter holds the rest back until staff replay or skip it (§7); their action queues this one again.
-    if (head.state === 'dead') return { done: 'behind-dead-letter' };
-    throw new DeliverLater(deps.clock() + 1_000, `document ${head.sequence} of ${document.partner} goes first`);
+    // Documents go in sequence order. When the one ahead is delivered, its job queues the next
+    // (queueNext); a dead letter holds the rest back until staff replay or skip it (§7).
+    return { done: head.state === 'dead' ? 'behind-dead-letter' : 'behind-earlier-document' };
   }
   const openUntil = await breakerOpenUntil(deps.db, document.partner, new Date(deps.clock()));
   if (openUntil) throw new DeliverLater(openUntil.getTime(), `the circuit breaker for ${document.partner} is open`);

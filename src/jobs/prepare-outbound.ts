@@ -16,7 +16,7 @@ import type { Partner } from '../registry/partner.ts';
 import { signRequest, type SigningKey } from '../sign/request-signature.ts';
 import { allCtpatMembers } from '../store/ctpat-members.ts';
 import type { Db } from '../store/db.ts';
-import { insertDelivery, lockOutboundState, saveOutboundState, saveSentMembers, sentMembers } from '../store/deliveries.ts';
+import { insertDelivery, lockOutboundState, saveOutboundState, saveSentMembers, sentMembers, skipDead } from '../store/deliveries.ts';
 import { openDiscrepancies } from '../store/discrepancies.ts';
 import { addToOutbox } from '../store/outbox.ts';
 import type { Format } from '../translate/format.ts';
@@ -31,7 +31,7 @@ export interface PrepareDeps {
   signingKey(): SigningKey;
 }
 
-export type PrepareOutcome = { prepared: true; deliveryId: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; records: number; unwritable: number } | { prepared: false; reason: 'nothing-changed' | 'no-delivery' };
+export type PrepareOutcome = { prepared: true; deliveryId: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; records: number; unwritable: number } | { prepared: false; reason: 'nothing-changed' | 'no-delivery' | 'nothing-to-replace' };
 
 /**
  * Prepares the partner's next document: a SNAPSHOT when asked or when none has gone out
@@ -48,6 +48,9 @@ export async function prepareOutbound(deps: PrepareDeps, partnerId: string, opti
 
   return deps.db.transaction(async (tx) => {
     const state = await lockOutboundState(tx, partner.id);
+    // A skip: the dead letter gives up its sequence in the same transaction that stores its
+    // replacement, so no later document can slip into the gap between the two.
+    if (options.replaces && !(await skipDead(tx, options.replaces.id))) return { prepared: false, reason: 'nothing-to-replace' };
     const kind = options.snapshot || options.replaces || !state.snapshotSent ? 'SNAPSHOT' : 'DELTA';
     const sequence = options.replaces?.sequence ?? state.lastSequence + 1;
     const now = new Date(deps.clock());

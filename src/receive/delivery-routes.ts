@@ -14,7 +14,7 @@ import type { StaffAuth } from '../staff/staff-auth.ts';
 import { queueOutbound } from '../staff/outbound.ts';
 import { recordAudit } from '../store/audit-log.ts';
 import type { Db } from '../store/db.ts';
-import { deliveriesOf, deliveryHealth, deliveryView, replayDead, skipDead } from '../store/deliveries.ts';
+import { deliveriesOf, deliveryHealth, deliveryView, replayDead } from '../store/deliveries.ts';
 import { addToOutbox } from '../store/outbox.ts';
 import { staffCaller } from './callers.ts';
 import { sendProblem } from './problem.ts';
@@ -94,18 +94,20 @@ export function deliveryRouter(deps: DeliveryRouteDeps): Router {
     const id = String(req.params['id']);
     if (!z.uuid().safeParse(id).success) return sendProblem(res, 'not-found', 'no such delivery');
     const skipped = await deps.db.transaction(async (tx) => {
-      if (!(await deliveryView(tx, id))) return undefined;
-      const dead = await skipDead(tx, id);
-      if (!dead) return false;
+      const dead = await deliveryView(tx, id);
+      if (!dead) return undefined;
+      if (dead.state !== 'dead') return false;
       const partner = deps.registry.partner(dead.partner);
-      if (partner) await queueOutbound(tx, [partner], `skip-${id}`, { replaces: { id, sequence: dead.sequence } });
+      if (!partner) return false;
+      // The replacement is prepared by a job, which skips the dead letter in its own transaction.
+      await queueOutbound(tx, [partner], `skip-${id}`, { replaces: { id, sequence: dead.sequence } });
       await recordAudit(tx, { actor: who.subject, action: 'delivery-skip', subject: `delivery:${id}`, detail: { partner: dead.partner, sequence: dead.sequence, reason: body.data.reason } });
       return true;
     });
     if (skipped === undefined) return sendProblem(res, 'not-found', 'no such delivery');
-    if (!skipped) return sendProblem(res, 'conflict', 'only a dead letter can be skipped');
+    if (!skipped) return sendProblem(res, 'conflict', 'only a dead letter of a partner in the registry can be skipped');
     deps.queued();
-    res.json({ id, state: 'skipped', skippedBy: who.subject });
+    res.status(202).json({ id, replacement: 'SNAPSHOT queued', skippedBy: who.subject });
   });
 
   router.post('/v1/partners/:partner/snapshot', express.json({ limit: '16kb' }), async (req, res) => {

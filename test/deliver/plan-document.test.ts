@@ -65,6 +65,18 @@ describe('planning an outbound document', () => {
     ]);
   });
 
+  it('20,000 members, then an import changing 1% of them: the DELTA carries exactly that 1%, withdrawals included', () => {
+    const base = sample.find((m) => m.key === 'CT-0012345')!;
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ ...structuredClone(base), key: `CT-${String(i).padStart(7, '0')}` }));
+    const first = planDocument(formats.get('gb-aeo')!, byAccount(many), new Map(), { ...options('SNAPSHOT'), partnerId: 'GB' })!;
+    expect(first.document!.carried).toHaveLength(20_000);
+    const next = many.map((m, i) => (i % 100 === 0 ? (i % 200 === 0 ? { ...m, name: { ...m.name, legal: `${m.name.legal} II` } } : { ...m, consent: { given: false } }) : m));
+    const delta = planDocument(formats.get('gb-aeo')!, byAccount(next), told(first.document!.carried), { ...options('DELTA', 2), partnerId: 'GB' })!;
+    expect(delta.document!.carried).toHaveLength(200);
+    expect(delta.document!.carried.filter((c) => c.as === 'withdrawn')).toHaveLength(100);
+    expect(delta.document!.carried.slice(100).every((c) => c.as === 'withdrawn')).toBe(true);
+  });
+
   it('a member the format cannot carry is left out, reported with the field, and stays unsent', () => {
     // CA needs a SCAC for a carrier (FORMATS.md): the highway carrier without one cannot be written.
     const members = with_('CT-0020001', (m) => delete (m as { carrier?: unknown }).carrier);

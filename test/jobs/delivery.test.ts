@@ -194,7 +194,7 @@ describe('outbound delivery', () => {
     }
     const [, dead] = await deliveries('JP');
     const skip = await staff(`/v1/deliveries/${dead!.id}/skip`, { method: 'POST', body: JSON.stringify({ reason: 'Japan could not read the first SNAPSHOT' }) });
-    expect(skip.status).toBe(200);
+    expect(skip.status).toBe(202);
     const list = await until(async () => {
       const all = await deliveries('JP');
       return all.filter((d) => d.state === 'delivered').length === 2 ? all : undefined;
