@@ -25,6 +25,8 @@ export interface DeliveryRouteDeps {
   staff: StaffAuth;
   /** The default SNAPSHOT schedule (OUTBOUND_SNAPSHOT_CRON). */
   snapshotCron: string;
+  /** When the partner's next scheduled SNAPSHOT goes out (from the queue's scheduler). */
+  nextSnapshotAt(partner: string): Promise<Date | undefined>;
   /** Called after an action queued work, so that the outbox is relayed at once. */
   queued(): void;
 }
@@ -41,13 +43,16 @@ export function deliveryRouter(deps: DeliveryRouteDeps): Router {
     const health = new Map((await deliveryHealth(deps.db)).map((h) => [h.partner, h]));
     const partners = deps.registry.partners().filter((p) => p.delivery !== undefined);
     res.json({
-      partners: partners.map((p) => ({
-        lastSequence: 0, lastDelivered: null, pending: 0, deadLetters: [], held: 0, breakerOpenUntil: null,
-        ...health.get(p.id),
-        partner: p.id,
-        url: p.delivery!.url,
-        snapshotSchedule: p.delivery!.snapshotCron ?? deps.snapshotCron,
-      })),
+      partners: await Promise.all(
+        partners.map(async (p) => ({
+          lastSequence: 0, lastDelivered: null, pending: 0, deadLetters: [], held: 0, breakerOpenUntil: null,
+          ...health.get(p.id),
+          partner: p.id,
+          url: p.delivery!.url,
+          snapshotSchedule: p.delivery!.snapshotCron ?? deps.snapshotCron,
+          nextSnapshotAt: (await deps.nextSnapshotAt(p.id)) ?? null,
+        })),
+      ),
     });
   });
 

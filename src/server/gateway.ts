@@ -13,6 +13,7 @@ import { acceptExchange } from '../intake/accept-exchange.ts';
 import { receiptSigner } from '../intake/receipt.ts';
 import { GatewayKeys } from '../keys/gateway-keys.ts';
 import { OutboxRelay } from '../queue/outbox-relay.ts';
+import { nextSnapshotAt } from '../queue/schedules.ts';
 import { Workers } from '../queue/workers.ts';
 import { gatewaySigningKey } from '../deliver/gateway-signing-key.ts';
 import { postDocument } from '../deliver/post-document.ts';
@@ -212,7 +213,7 @@ async function startOpened(
             nowSeconds,
           }),
           staffRouter({ db, registry, formats, staff, queued: kickRelay, clock }),
-          deliveryRouter({ db, registry, staff, snapshotCron: settings.OUTBOUND_SNAPSHOT_CRON, queued: kickRelay }),
+          deliveryRouter({ db, registry, staff, snapshotCron: settings.OUTBOUND_SNAPSHOT_CRON, nextSnapshotAt: (partnerId) => nextSnapshotAt(producer, prefix, partnerId), queued: kickRelay }),
         ],
       },
       { trustProxy: settings.TRUST_PROXY },

@@ -224,8 +224,14 @@ describe('outbound delivery', () => {
   it('staff, from the command line: delivery health, and a SNAPSHOT sent now, in the audit log', async () => {
     const health = await runCli(['staff', 'deliveries', '--url', gw.url, '--token', token]);
     expect(health.status).toBe(0);
-    const { partners } = JSON.parse(health.stdout) as { partners: { partner: string; lastSequence: number; lastDelivered: number; deadLetters: unknown[]; snapshotSchedule: string }[] };
-    expect(partners.find((p) => p.partner === 'EU')).toMatchObject({ lastSequence: 2, lastDelivered: 2, deadLetters: [], snapshotSchedule: '0 2 * * *' });
+    const { partners } = JSON.parse(health.stdout) as { partners: { partner: string; lastSequence: number; lastDelivered: number; deadLetters: unknown[]; snapshotSchedule: string; nextSnapshotAt: string }[] };
+    const eu = partners.find((p) => p.partner === 'EU')!;
+    expect(eu).toMatchObject({ lastSequence: 2, lastDelivered: 2, deadLetters: [], snapshotSchedule: '0 2 * * *' });
+    // The daily SNAPSHOT is a job scheduler: its next run is at 02:00 UTC, within a day.
+    const next = new Date(eu.nextSnapshotAt);
+    expect(next.getUTCHours()).toBe(2);
+    expect(next.getTime() - Date.now()).toBeGreaterThan(0);
+    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(86_400_000);
     const sent = await runCli(['staff', 'send-snapshot', 'EU', '--reason', 'the EU asked for a full list', '--url', gw.url, '--token', token]);
     expect(sent.status).toBe(0);
     const [third] = await until(async () => {
