@@ -4,10 +4,10 @@
  * partner ("send a SNAPSHOT now"). Every action is in the audit log.
  */
 import { randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import express from 'express';
 import { z } from 'zod';
-import { issuesOf } from '../errors.ts';
+import { GatewayError, issuesOf } from '../errors.ts';
 import { deliverJob } from '../queue/jobs.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { StaffAuth } from '../staff/staff-auth.ts';
@@ -16,7 +16,7 @@ import { recordAudit } from '../store/audit-log.ts';
 import type { Db } from '../store/db.ts';
 import { deliveriesOf, deliveryHealth, deliveryView, replayDead } from '../store/deliveries.ts';
 import { addToOutbox } from '../store/outbox.ts';
-import { staffCaller } from './callers.ts';
+import { staffCaller, type StaffCaller } from './callers.ts';
 import { sendProblem } from './problem.ts';
 
 export interface DeliveryRouteDeps {
@@ -37,6 +37,20 @@ const Limit = z.object({ limit: z.coerce.number().int().min(1).max(1000).default
 export function deliveryRouter(deps: DeliveryRouteDeps): Router {
   const router = Router();
   const staffOnly = (req: Request) => staffCaller(deps.staff, req.get('Authorization'), ['staff']);
+  /** An action's caller, authenticated before its body is read, and the reason it gives (for the audit log). */
+  const action = [
+    async (req: Request, res: Response, next: NextFunction) => {
+      res.locals['staff'] = await staffOnly(req);
+      next();
+    },
+    express.json({ limit: '16kb' }),
+  ];
+  const actionOf = (req: Request, res: Response): { who: StaffCaller; reason: string; id: string } => {
+    const body = Reason.safeParse(req.body);
+    if (!body.success) throw new GatewayError('bad-request', 'the body must be {"reason": "…"}', { issues: issuesOf(body.error) });
+    return { who: res.locals['staff'] as StaffCaller, reason: body.data.reason, id: String(req.params['id'] ?? req.params['partner']) };
+  };
+  const isId = (id: string) => z.uuid().safeParse(id).success;
 
   router.get('/v1/deliveries', async (req, res) => {
     await staffOnly(req);
@@ -65,24 +79,21 @@ export function deliveryRouter(deps: DeliveryRouteDeps): Router {
 
   router.get('/v1/deliveries/:id', async (req, res) => {
     await staffOnly(req);
-    const view = z.uuid().safeParse(req.params['id']).success ? await deliveryView(deps.db, String(req.params['id'])) : undefined;
+    const view = isId(String(req.params['id'])) ? await deliveryView(deps.db, String(req.params['id'])) : undefined;
     if (!view) return sendProblem(res, 'not-found', 'no such delivery');
     res.json(view);
   });
 
   /** The same document again (same bytes and jti). */
-  router.post('/v1/deliveries/:id/replay', express.json({ limit: '16kb' }), async (req, res) => {
-    const who = await staffOnly(req);
-    const body = Reason.safeParse(req.body);
-    if (!body.success) return sendProblem(res, 'bad-request', 'the body must be {"reason": "…"}', { issues: issuesOf(body.error) });
-    const id = String(req.params['id']);
-    if (!z.uuid().safeParse(id).success) return sendProblem(res, 'not-found', 'no such delivery');
+  router.post('/v1/deliveries/:id/replay', ...action, async (req, res) => {
+    const { who, reason, id } = actionOf(req, res);
+    if (!isId(id)) return sendProblem(res, 'not-found', 'no such delivery');
     const replayed = await deps.db.transaction(async (tx) => {
       const view = await deliveryView(tx, id);
       if (!view) return undefined;
       if (!(await replayDead(tx, id))) return false;
       await addToOutbox(tx, { ...deliverJob(view.partner, id), jobId: `deliver-${id}-replay-${randomUUID().slice(0, 8)}` });
-      await recordAudit(tx, { actor: who.subject, action: 'delivery-replay', subject: `delivery:${id}`, detail: { partner: view.partner, sequence: view.sequence, reason: body.data.reason } });
+      await recordAudit(tx, { actor: who.subject, action: 'delivery-replay', subject: `delivery:${id}`, detail: { partner: view.partner, sequence: view.sequence, reason } });
       return true;
     });
     if (replayed === undefined) return sendProblem(res, 'not-found', 'no such delivery');
@@ -92,12 +103,9 @@ export function deliveryRouter(deps: DeliveryRouteDeps): Router {
   });
 
   /** A fresh SNAPSHOT under the dead document's sequence (new batchId and jti): the partner never sees a gap. */
-  router.post('/v1/deliveries/:id/skip', express.json({ limit: '16kb' }), async (req, res) => {
-    const who = await staffOnly(req);
-    const body = Reason.safeParse(req.body);
-    if (!body.success) return sendProblem(res, 'bad-request', 'the body must be {"reason": "…"}', { issues: issuesOf(body.error) });
-    const id = String(req.params['id']);
-    if (!z.uuid().safeParse(id).success) return sendProblem(res, 'not-found', 'no such delivery');
+  router.post('/v1/deliveries/:id/skip', ...action, async (req, res) => {
+    const { who, reason, id } = actionOf(req, res);
+    if (!isId(id)) return sendProblem(res, 'not-found', 'no such delivery');
     const skipped = await deps.db.transaction(async (tx) => {
       const dead = await deliveryView(tx, id);
       if (!dead) return undefined;
@@ -106,7 +114,7 @@ export function deliveryRouter(deps: DeliveryRouteDeps): Router {
       if (!partner) return false;
       // The replacement is prepared by a job, which skips the dead letter in its own transaction.
       await queueOutbound(tx, [partner], `skip-${id}`, { replaces: { id, sequence: dead.sequence } });
-      await recordAudit(tx, { actor: who.subject, action: 'delivery-skip', subject: `delivery:${id}`, detail: { partner: dead.partner, sequence: dead.sequence, reason: body.data.reason } });
+      await recordAudit(tx, { actor: who.subject, action: 'delivery-skip', subject: `delivery:${id}`, detail: { partner: dead.partner, sequence: dead.sequence, reason } });
       return true;
     });
     if (skipped === undefined) return sendProblem(res, 'not-found', 'no such delivery');
@@ -115,15 +123,13 @@ export function deliveryRouter(deps: DeliveryRouteDeps): Router {
     res.status(202).json({ id, replacement: 'SNAPSHOT queued', skippedBy: who.subject });
   });
 
-  router.post('/v1/partners/:partner/snapshot', express.json({ limit: '16kb' }), async (req, res) => {
-    const who = await staffOnly(req);
-    const body = Reason.safeParse(req.body);
-    if (!body.success) return sendProblem(res, 'bad-request', 'the body must be {"reason": "…"}', { issues: issuesOf(body.error) });
-    const partner = deps.registry.partner(String(req.params['partner']));
+  router.post('/v1/partners/:partner/snapshot', ...action, async (req, res) => {
+    const { who, reason, id } = actionOf(req, res);
+    const partner = deps.registry.partner(id);
     if (!partner?.delivery) return sendProblem(res, 'not-found', 'no partner of that id takes deliveries');
     await deps.db.transaction(async (tx) => {
       await queueOutbound(tx, [partner], `snapshot-${randomUUID()}`, { snapshot: true });
-      await recordAudit(tx, { actor: who.subject, action: 'delivery-snapshot', subject: `partner:${partner.id}`, detail: { reason: body.data.reason } });
+      await recordAudit(tx, { actor: who.subject, action: 'delivery-snapshot', subject: `partner:${partner.id}`, detail: { reason } });
     });
     deps.queued();
     res.status(202).json({ partner: partner.id, queued: 'SNAPSHOT', requestedBy: who.subject });

@@ -45,7 +45,8 @@ export async function saveSentMembers(tx: Queryable, partner: string, sequence: 
   }
 }
 
-export interface NewDelivery {
+/** An outbound document as stored: what every attempt sends, the same bytes and jti each time. */
+interface DeliveryDocument {
   id: string;
   partner: string;
   sequence: number;
@@ -55,6 +56,9 @@ export interface NewDelivery {
   contentType: string;
   body: Buffer;
   digest: string;
+}
+
+export interface NewDelivery extends DeliveryDocument {
   signatureHeader: string;
   recordCount: number;
   members: readonly CarriedMember[];
@@ -72,16 +76,7 @@ export async function insertDelivery(tx: Queryable, d: NewDelivery): Promise<voi
 
 export type DeliveryState = 'pending' | 'delivered' | 'dead' | 'skipped';
 
-export interface StoredDelivery {
-  id: string;
-  partner: string;
-  sequence: number;
-  batchId: string;
-  kind: 'SNAPSHOT' | 'DELTA';
-  jti: string;
-  contentType: string;
-  body: Buffer;
-  digest: string;
+export interface StoredDelivery extends DeliveryDocument {
   state: DeliveryState;
   members: { account: string; as: CarriedMember['as'] }[];
 }
