@@ -46,7 +46,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
 
   program
     .command('demo')
-    .description('start the gateway on embedded defaults and send each shipped partner\'s sample document to it, signed with its development key')
+    .description('start the gateway on embedded defaults, send each shipped partner\'s sample document to it signed with its development key, and deliver the C-TPAT sample to each partner\'s reference inbox')
     .option('--dev-keys <dir>', 'partners\' development keys', 'config/dev-keys')
     .option('--fixtures <dir>', 'sample documents, fixtures/<format>/sample', 'fixtures')
     .action(async (options: { devKeys: string; fixtures: string }) => {
