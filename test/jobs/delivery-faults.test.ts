@@ -215,7 +215,7 @@ describe('outbound delivery under faults', () => {
     expect((await t.gw.gateway.db.query("select * from ctpat_recognitions where partner = 'JP'")).rows).toEqual([]);
   });
 
-  it('a retry budget of 2: two 503s make a dead letter, both attempts recorded', async () => {
+  it('a retry budget of 2: two 503s make a dead letter, both attempts recorded; a replay has a fresh budget', async () => {
     // The clock runs 3 s behind: a retry's backoff (1-2 s here) is due at once, without waiting.
     const t = await gatewayWith({ jp: jpEntry }, { DELIVERY_MAX_ATTEMPTS: '2' }, () => Date.now() - 3_000);
     closing.push(() => t.gw.close());
@@ -235,15 +235,37 @@ describe('outbound delivery under faults', () => {
     });
     expect(dead!.lastError).toMatch(/retry budget of 2 attempts/);
     const view = await t.view(dead!.id);
+    // The attempt that used up the budget is the one that made it dead, and says so.
     expect(view.attempts.map((a) => [a.outcome, a.status])).toEqual([
       ['retry', 503],
-      ['retry', 503],
+      ['dead', 503],
     ]);
+    expect(view.attempts[1]!.error).toMatch(/retry budget/);
     expect(seen).toHaveLength(2);
     expect(seen[1]!.jti).toBe(seen[0]!.jti);
     expect(seen[1]!.body.equals(seen[0]!.body)).toBe(true);
     const health = (await (await t.staff('/v1/deliveries')).json()) as { partners: { partner: string; deadLetters: { id: string }[] }[] };
     expect(health.partners.find((p) => p.partner === 'JP')!.deadLetters.map((d) => d.id)).toEqual([dead!.id]);
+
+    // Replayed by staff, it has the whole budget again: one more 503 is retried, not dead at once.
+    const jp = nock(JP_URL);
+    jp.post('/aeo/inbox').reply(function (_uri, body) {
+      see(body, this.req.headers);
+      return [503, '', { 'Retry-After': '0' }];
+    });
+    jp.post('/aeo/inbox').reply(202, async function (_uri, body) {
+      const { signature, bytes } = see(body, this.req.headers);
+      return jpReceipt(signature, bytes);
+    });
+    expect((await t.staff(`/v1/deliveries/${dead!.id}/replay`, { method: 'POST', body: JSON.stringify({ reason: 'Japan is back' }) })).status).toBe(200);
+    await until(async () => ((await t.view(dead!.id)).state === 'delivered' ? true : undefined));
+    expect((await t.view(dead!.id)).attempts.map((a) => [a.outcome, a.status])).toEqual([
+      ['retry', 503],
+      ['dead', 503],
+      ['retry', 503],
+      ['delivered', 202],
+    ]);
+    expect(new Set(seen.map((s) => s.jti)).size).toBe(1);
   });
 
   it("Japan's endpoint hangs past the timeout; the EU's document is delivered meanwhile", async () => {
