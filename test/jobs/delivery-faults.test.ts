@@ -3,11 +3,16 @@
  * playing Japan: a replayed dead letter goes again with the same bytes and jti and
  * unblocks what waits behind it; a `held` receipt is delivered but recognizes no one; a
  * retry budget ends in a dead letter; one partner's hanging endpoint does not delay
- * another; sequences stay gapless with several workers preparing at once.
+ * another; sequences stay gapless with several workers preparing at once, and a worker
+ * process killed mid-delivery leaves the same document (same jti and sequence) to the
+ * next one.
  */
-import { createHash, createPrivateKey, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash, createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CompactSign } from 'jose';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,7 +25,8 @@ import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
 import { openPostgres } from '../../src/store/postgres-db.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { readDocument } from '../../src/translate/read-document.ts';
-import { GATEWAY_ID, partnerKeys, startTestGateway } from '../support/gateway.ts';
+import { GATEWAY_ID, partnerKeys, REDIS_URL, startTestGateway } from '../support/gateway.ts';
+import { killHard, runMragw } from '../support/processes.ts';
 
 const members = readFileSync(new URL('../../fixtures/ctpat/sample/input.ndjson', import.meta.url), 'utf8');
 const formats = loadFormats();
@@ -324,4 +330,64 @@ describe('outbound delivery under faults', () => {
     const state = await t.gw.gateway.db.query<{ last: number }>("select last_sequence::int as last from outbound_state where partner = 'JP'");
     expect(state.rows[0]!.last).toBe(before + runs);
   });
+});
+
+describe('a worker killed mid-delivery', () => {
+  it('after a restart the same document (same jti and sequence) is delivered, and the next gets the next sequence', async () => {
+    // Japan's endpoint, a real server (nock does not cross processes): it holds the first request open and answers the rest.
+    const requests: Seen[] = [];
+    const held: ServerResponse[] = [];
+    const server = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const signature = String(req.headers['jws-signature']);
+        const body = Buffer.concat(chunks);
+        requests.push({ ...headerOf(signature), body, signature });
+        if (requests.length === 1) return void held.push(res);
+        void jpReceipt(signature, body).then((answer) => res.writeHead(202, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer)));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closing.push(() => new Promise((resolve) => server.close(resolve)));
+    closing.push(async () => held.forEach((r) => r.destroy()));
+    const { port } = server.address() as { port: number };
+
+    // Every process signs with the same key file.
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'mragw-faults-')), 'gateway-key.pem');
+    writeFileSync(keyFile, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    const t = await gatewayWith({ jp: { ...jpEntry, delivery: { url: `http://127.0.0.1:${port}/aeo/inbox` } } }, { JOB_LOCK_S: '2', SIGNING_KEY_FILE: keyFile }, undefined, false);
+    closing.push(() => t.gw.close());
+    const s = t.gw.settings;
+    const env = { SIGNING_KEY_FILE: keyFile, DATABASE_URL: s.DATABASE_URL!, PARTNERS_DIR: s.PARTNERS_DIR, DATA_DIR: t.gw.dataDir, GATEWAY_ID, REDIS_URL, QUEUE_PREFIX: t.gw.prefix, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent', SIGNING_KEY_MIN_AGE_DAYS: '0', JOB_LOCK_S: '2' };
+    const first = runMragw(['work'], env);
+    closing.push(() => killHard(first));
+    await t.importMembers(members);
+    await until(async () => (requests.length === 1 ? true : undefined)).catch((e: unknown) => {
+      throw new Error(`${String(e)}: ${first.stderr().slice(-3000)}`);
+    });
+    await killHard(first);
+    held.forEach((r) => r.destroy());
+    const [doc] = await t.deliveries('JP');
+    expect(doc).toMatchObject({ sequence: 1, state: 'pending' });
+
+    const second = runMragw(['work'], env);
+    closing.push(() => killHard(second));
+    await until(async () => ((await t.deliveries('JP'))[0]?.state === 'delivered' ? true : undefined), 20_000);
+    expect(requests).toHaveLength(2);
+    expect(requests[1]!.jti).toBe(requests[0]!.jti);
+    expect(requests[1]!.body.equals(requests[0]!.body)).toBe(true);
+    expect(readDocument(formats.get('jp-aeo')!, requests[1]!.body).batch.envelope?.sequence).toBe(1);
+
+    await t.importMembers(changedMembers());
+    const list = await until(async () => {
+      const all = await t.deliveries('JP');
+      return all.length === 2 && all.every((d) => d.state === 'delivered') ? all : undefined;
+    });
+    expect(list.map((d) => [d.sequence, d.kind])).toEqual([
+      [2, 'DELTA'],
+      [1, 'SNAPSHOT'],
+    ]);
+    expect(readDocument(formats.get('jp-aeo')!, requests.at(-1)!.body).batch.envelope?.sequence).toBe(2);
+  }, 40_000);
 });
