@@ -12,7 +12,7 @@ import type { AttemptOutcome } from '../deliver/post-document.ts';
 import { GatewayError } from '../errors.ts';
 import { deliverJob } from '../queue/jobs.ts';
 import type { Db, Queryable } from '../store/db.ts';
-import { breakerOpenUntil, deliveryById, headOfLine, markDead, markDelivered, noteFailure, noteSuccess, recordAttempt, saveCtpatRecognitions, type StoredDelivery } from '../store/deliveries.ts';
+import { attemptsSinceDead, breakerOpenUntil, deliveryById, headOfLine, markDead, markDelivered, noteFailure, noteSuccess, recordAttempt, saveCtpatRecognitions, type StoredDelivery } from '../store/deliveries.ts';
 import { addToOutbox } from '../store/outbox.ts';
 
 export interface DeliverPolicy {
@@ -70,11 +70,16 @@ export async function deliverDocument(deps: DeliverDeps, deliveryId: string): Pr
   const outcome = await deps.attempt(document);
   deps.counted?.(document.partner, outcome.kind);
   const settled = await deps.db.transaction(async (tx): Promise<DeliverOutcome | { retryAt: number; error: string }> => {
-    const attempts = await recordAttempt(tx, document.id, {
-      outcome: outcome.kind,
+    // The budget counts attempts since the last dead letter: a replayed document has a whole budget again.
+    const attempts = (await attemptsSinceDead(tx, document.id)) + 1;
+    const budgetSpent = outcome.kind === 'retry' && attempts >= deps.policy.maxAttempts;
+    const error = outcome.kind === 'delivered' ? undefined : budgetSpent ? `retry budget of ${deps.policy.maxAttempts} attempts used up; last: ${outcome.error}` : outcome.error;
+    // The attempt that used up the budget is the one that made the document dead, and is recorded so.
+    await recordAttempt(tx, document.id, {
+      outcome: budgetSpent ? 'dead' : outcome.kind,
       status: outcome.status,
       durationMs: outcome.durationMs,
-      error: outcome.kind === 'delivered' ? undefined : outcome.error,
+      error,
       receipt: outcome.kind === 'delivered' ? outcome.receipt : undefined,
     });
     if (outcome.kind === 'delivered') {
@@ -85,9 +90,8 @@ export async function deliverDocument(deps: DeliverDeps, deliveryId: string): Pr
       await queueNext(tx, document.partner);
       return { done: 'delivered' };
     }
-    if (outcome.kind === 'dead' || attempts >= deps.policy.maxAttempts) {
-      const why = outcome.kind === 'dead' ? outcome.error : `retry budget of ${deps.policy.maxAttempts} attempts used up; last: ${outcome.error}`;
-      await markDead(tx, document.id, why);
+    if (outcome.kind === 'dead' || budgetSpent) {
+      await markDead(tx, document.id, error!);
       if (outcome.kind === 'retry') await noteFailure(tx, document.partner, new Date(deps.clock()), deps.policy.breakerThreshold, deps.policy.breakerOpenMs);
       return { done: 'dead' };
     }

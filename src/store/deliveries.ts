@@ -117,6 +117,19 @@ export async function recordAttempt(tx: Queryable, deliveryId: string, attempt: 
   return rows[0]!.n;
 }
 
+/**
+ * Attempts since the document was last dead-lettered: a staff replay starts a fresh
+ * retry budget (the attempt that made it dead is recorded as outcome `dead`).
+ */
+export async function attemptsSinceDead(q: Queryable, deliveryId: string): Promise<number> {
+  const { rows } = await q.query<{ n: number }>(
+    `select count(*)::int as n from delivery_attempts where delivery_id = $1
+       and id > coalesce((select max(id) from delivery_attempts where delivery_id = $1 and outcome = 'dead'), 0)`,
+    [deliveryId],
+  );
+  return rows[0]!.n;
+}
+
 /** A verified receipt came back. */
 export async function markDelivered(tx: Queryable, id: string, receipt: { receipt: string; exchangeId: string; disposition: 'accepted' | 'held' | 'stale'; heldReason?: string | undefined }): Promise<void> {
   await tx.query("update deliveries set state = 'delivered', delivered_at = now(), receipt = $2, partner_exchange_id = $3, disposition = $4, held_reason = $5, last_error = null where id = $1", [
