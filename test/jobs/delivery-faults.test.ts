@@ -7,13 +7,11 @@
  * process killed mid-delivery leaves the same document (same jti and sequence) to the
  * next one.
  */
-import { createHash, createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CompactSign } from 'jose';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.ts';
@@ -25,6 +23,7 @@ import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
 import { openPostgres } from '../../src/store/postgres-db.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { readDocument } from '../../src/translate/read-document.ts';
+import { freePort, headerOf, jpReceipt, until } from '../support/delivery.ts';
 import { GATEWAY_ID, partnerKeys, REDIS_URL, startTestGateway } from '../support/gateway.ts';
 import { killHard, runMragw } from '../support/processes.ts';
 
@@ -36,36 +35,9 @@ const JP_URL = 'https://customs.jp.example';
 const jpEntry = { id: 'JP', name: 'Japan', programme: 'JP-AEO', format: 'jp-aeo', mra: { outboundBusinessTypes: ['EXPORTER'] }, keys: { algorithms: ['ES256'], jwks: { keys: [(({ d, ...pub }) => ({ ...pub, alg: 'ES256', use: 'sig' }))(partnerKeys.JP.privateJwk)] } }, delivery: { url: `${JP_URL}/aeo/inbox` } };
 const euEntry = (port: number) => ({ id: 'EU', name: 'European Union', programme: 'EU-AEO', format: 'eu-aeo', keys: { algorithms: ['ES256'], jwks: euVectors.partner.keys.jwks }, delivery: { url: `http://127.0.0.1:${port}/mra/inbox` } });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
-async function until<T>(probe: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
-/** The protected header of a request nock saw. */
-const headerOf = (signature: string) => JSON.parse(Buffer.from(signature.split('.')[0]!, 'base64url').toString('utf8')) as { jti: string; iat: number };
 
-/** A receipt as Japan would sign it, answering the request nock saw. */
-async function jpReceipt(signatureHeader: string, body: Buffer, disposition = 'accepted', heldReason?: string): Promise<{ exchangeId: string; receipt: string }> {
-  const exchangeId = randomUUID();
-  const jwk = partnerKeys.JP.privateJwk;
-  const { envelope } = readDocument(formats.get('jp-aeo')!, body).batch;
-  const claims = { iss: 'JP', aud: GATEWAY_ID, iat: Math.floor(Date.now() / 1000), jti: randomUUID(), exchangeId, requestJti: headerOf(signatureHeader).jti, batchId: envelope?.batchId, digest: `sha-256=${createHash('sha256').update(body).digest('base64')}`, receivedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), kind: envelope?.kind, sequence: envelope?.sequence, recordCount: envelope?.count, disposition, ...(heldReason && { heldReason }) };
-  const receipt = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader({ alg: 'ES256', kid: jwk.kid, typ: 'mra-receipt+jwt' }).sign(createPrivateKey({ key: jwk, format: 'jwk' }));
-  return { exchangeId, receipt };
-}
 
 interface Seen {
   jti: string;

@@ -6,10 +6,8 @@
  * endpoint for the failures: a 400 is a dead letter that holds later documents back
  * until staff replay or skip it; a 503 is retried with the same bytes and jti.
  */
-import { createHash, createPrivateKey, randomUUID } from 'node:crypto';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { CompactSign } from 'jose';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayDirectory } from '../../src/deliver/gateway-directory.ts';
@@ -18,19 +16,13 @@ import { PartnerEntry } from '../../src/registry/partner.ts';
 import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { readDocument } from '../../src/translate/read-document.ts';
+import { freePort, jpReceipt, until } from '../support/delivery.ts';
 import { GATEWAY_ID, partnerKeys, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { runCli } from '../support/run-cli.ts';
 
 const members = readFileSync(new URL('../../fixtures/ctpat/sample/input.ndjson', import.meta.url), 'utf8');
 const formats = loadFormats();
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * The EU records a document carries, key and consent, in order. Read from the XML: the
@@ -40,26 +32,7 @@ async function freePort(): Promise<number> {
 const euRecords = (xml: Buffer) =>
   [...xml.toString('utf8').matchAll(/<AuthorisationNumber>([^<]+)<\/AuthorisationNumber>[\s\S]*?<ConsentToExchange[^>]*>(true|false)<\/ConsentToExchange>/g)].map((m) => [m[1], m[2] === 'true']);
 
-async function until<T>(probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
-/** A receipt as Japan would sign it, answering the request nock saw. */
-async function jpReceipt(signatureHeader: string, body: Buffer, disposition = 'accepted'): Promise<{ exchangeId: string; receipt: string }> {
-  const header = JSON.parse(Buffer.from(signatureHeader.split('.')[0]!, 'base64url').toString('utf8')) as { jti: string };
-  const exchangeId = randomUUID();
-  const jwk = partnerKeys.JP.privateJwk;
-  const { envelope } = readDocument(formats.get('jp-aeo')!, body).batch;
-  const claims = { iss: 'JP', aud: GATEWAY_ID, iat: Math.floor(Date.now() / 1000), jti: randomUUID(), exchangeId, requestJti: header.jti, batchId: envelope?.batchId, digest: `sha-256=${createHash('sha256').update(body).digest('base64')}`, receivedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), kind: envelope?.kind, sequence: envelope?.sequence, recordCount: envelope?.count, disposition };
-  const receipt = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims))).setProtectedHeader({ alg: 'ES256', kid: jwk.kid, typ: 'mra-receipt+jwt' }).sign(createPrivateKey({ key: jwk, format: 'jwk' }));
-  return { exchangeId, receipt };
-}
 
 describe('outbound delivery', () => {
   let gw: TestGateway;
