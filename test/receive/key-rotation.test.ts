@@ -14,12 +14,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config.ts';
 import { signRequest } from '../../src/sign/request-signature.ts';
 import { startGateway } from '../../src/server/gateway.ts';
+import { removeRelocatedCluster } from '../../src/store/embedded-postgres.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, REDIS_URL, writePartners } from '../support/gateway.ts';
 
 const prefix = `{mragw-test-${randomBytes(5).toString('hex')}}`;
 
 describe('key rotation', () => {
+  let data: string | undefined;
   afterAll(async () => {
+    // As root the embedded cluster may live outside DATA_DIR (/var/lib/mragw): remove it too.
+    if (data) removeRelocatedCluster(data);
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -27,7 +31,7 @@ describe('key rotation', () => {
   });
 
   it('keeps every receipt verifiable against /.well-known/jwks.json, before and after', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'mragw-rotation-'));
+    data = mkdtempSync(join(tmpdir(), 'mragw-rotation-'));
     const keysDir = join(data, 'gateway-keys');
     mkdirSync(keysDir);
     writePartners(join(data, 'partners'));

@@ -3,6 +3,7 @@
  * vectors' and whose clock is injected at their `now` (PROTOCOL §9): each valid one is
  * accepted, each invalid one refused with its slug and a 401 or 4xx as §3 says.
  */
+import { removeRelocatedCluster } from '../../src/store/embedded-postgres.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -27,8 +28,9 @@ const statusOf = (slug: string) => (slug === 'valid' ? [200, 202] : slug === 'pa
 describe('the test vectors over HTTP', () => {
   let gateway: RunningGateway;
   const prefix = `{mragw-test-${randomBytes(5).toString('hex')}}`;
+  let data: string;
   beforeAll(async () => {
-    const data = mkdtempSync(join(tmpdir(), 'mragw-vectors-'));
+    data = mkdtempSync(join(tmpdir(), 'mragw-vectors-'));
     mkdirSync(join(data, 'partners'));
     for (const p of [partnerFile.partner, partnerFile.otherPartner]) {
       writeFileSync(join(data, 'partners', `${p.id}.yaml`), JSON.stringify({ id: p.id, name: p.id, programme: `${p.id}-AEO`, format: p.format, keys: p.keys }));
@@ -38,6 +40,7 @@ describe('the test vectors over HTTP', () => {
   });
   afterAll(async () => {
     await gateway?.close();
+    removeRelocatedCluster(data);
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);

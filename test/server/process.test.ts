@@ -5,16 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/sign/request-signature.ts';
+import { removeRelocatedCluster } from '../../src/store/embedded-postgres.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, REDIS_URL, writePartners } from '../support/gateway.ts';
 import { killHard, runMragw, type MragwProcess } from '../support/processes.ts';
 
 const started: MragwProcess[] = [];
+const dataDirs: string[] = [];
 afterAll(async () => {
   await Promise.all(started.map(killHard));
+  // As root the embedded cluster may live outside DATA_DIR (/var/lib/mragw): remove it too.
+  for (const dir of dataDirs) removeRelocatedCluster(dir);
 });
 
 function embeddedEnv(): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'mragw-proc-'));
+  dataDirs.push(dir);
   writePartners(join(dir, 'partners'));
   return { DATA_DIR: dir, PARTNERS_DIR: join(dir, 'partners'), GATEWAY_ID, REDIS_URL, QUEUE_PREFIX: `{mragw-test-${randomBytes(5).toString('hex')}}`, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent' };
 }
