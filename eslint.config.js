@@ -17,6 +17,8 @@ export default tseslint.config(
     },
   },
   // Tool configurations that must be CommonJS (.dependency-cruiser.cjs).
+  // The pages' browser modules.
+  { files: ['web/**/*.js'], languageOptions: { sourceType: 'module', globals: { window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', crypto: 'readonly', sessionStorage: 'readonly', console: 'readonly', URL: 'readonly', Blob: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', atob: 'readonly', btoa: 'readonly', HTMLElement: 'readonly', setTimeout: 'readonly', URLSearchParams: 'readonly', navigator: 'readonly', Event: 'readonly', KeyboardEvent: 'readonly' } } },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   {
     // Only the store speaks SQL: routes, jobs, the CLI and tools call its repositories (tests may query to assert).

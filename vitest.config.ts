@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Tiers (`npm test -- --project unit` and so on); `npm test` runs all three.
+// Tiers (`npm test -- --project unit` and so on); `npm test` runs all four.
 // - unit: pure code, no services (a connection attempt fails the test);
 // - http: a whole gateway over real HTTP, on real Redis and PostgreSQL;
 // - integration: the store, the queue and whole processes on real Redis and PostgreSQL.
@@ -12,6 +12,8 @@ const http = [
   'test/cli/inbox-command.test.ts',
   'test/staff/ctpat-import.test.ts',
 ];
+// - browser: the pages in Debian's Chromium, against a whole gateway.
+const browser = ['test/browser/**/*.test.ts'];
 const integration = ['test/jobs/**/*.test.ts', 'test/store/*.test.ts', 'test/server/**/*.test.ts', 'test/receive/crash.test.ts'];
 
 export default defineConfig({
@@ -19,9 +21,10 @@ export default defineConfig({
     setupFiles: ['test/setup/no-console.ts'],
     testTimeout: 20_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...http, ...integration], setupFiles: ['test/setup/no-services.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...http, ...integration, ...browser], setupFiles: ['test/setup/no-services.ts'] } },
       { extends: true, test: { name: 'http', include: http } },
       { extends: true, test: { name: 'integration', include: integration } },
+      { extends: true, test: { name: 'browser', include: browser, testTimeout: 60_000 } },
     ],
   },
 });

@@ -30,6 +30,7 @@ import { StaffAuth } from '../staff/staff-auth.ts';
 import { deliveryRouter } from '../receive/delivery-routes.ts';
 import { staffRouter } from '../receive/staff-routes.ts';
 import { statusRouter } from '../receive/status-routes.ts';
+import { webPagesRouter } from '../receive/web-pages.ts';
 import { statusLookup } from '../status/status-lookup.ts';
 import type { Db } from '../store/db.ts';
 import { instanceId } from '../store/instance.ts';
@@ -202,6 +203,7 @@ async function startOpened(
         metrics,
         log,
         routers: [
+          webPagesRouter(),
           statusRouter({
             gatewayId,
             basePath: settings.PUBLIC_BASE_PATH,
