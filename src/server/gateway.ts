@@ -12,6 +12,7 @@ import { GatewayError } from '../errors.ts';
 import { acceptExchange } from '../intake/accept-exchange.ts';
 import { receiptSigner } from '../intake/receipt.ts';
 import { GatewayKeys } from '../keys/gateway-keys.ts';
+import { BoardQueues } from '../queue/board.ts';
 import { OutboxRelay } from '../queue/outbox-relay.ts';
 import { nextSnapshotAt } from '../queue/schedules.ts';
 import { Workers } from '../queue/workers.ts';
@@ -22,6 +23,7 @@ import { resolveRedis } from '../queue/embedded-redis.ts';
 import { connectRedis, producerOptions } from '../queue/redis.ts';
 import { createApp } from '../receive/app.ts';
 import { callerIdentifier } from '../receive/callers.ts';
+import { consoleRouter } from '../receive/console-routes.ts';
 import { toProblem } from '../receive/problem.ts';
 import { PreauthBudget } from '../receive/read-body.ts';
 import { RateLimits } from '../receive/rate-limits.ts';
@@ -183,6 +185,8 @@ async function startOpened(
   const intake = { db, formats, gatewayId, receipts: receiptSigner(keys, gatewayId, nowSeconds) };
   let server: Server | undefined;
   let metricsServer: Server | undefined;
+  const boardQueues = new BoardQueues(redisEndpoint.url, prefix);
+  opened.push(() => boardQueues.close());
   if (roles.api) {
     const app = createApp(
       {
@@ -203,6 +207,8 @@ async function startOpened(
         metrics,
         log,
         routers: [
+          // Before the pages: /console/queues (Bull Board) carries its own Content-Security-Policy.
+          consoleRouter({ staff, dataDir: settings.DATA_DIR, basePath: settings.PUBLIC_BASE_PATH, queues: () => boardQueues.adapters(registry.partners().map((p) => p.id)), now: clock }),
           webPagesRouter(),
           statusRouter({
             gatewayId,
@@ -257,6 +263,7 @@ async function startOpened(
       (closing ??= (async () => {
         registry.stop();
         await Promise.all([server && closeServer(server), metricsServer && closeServer(metricsServer)]);
+        await boardQueues.close();
         await relay.stop();
         await workers?.close();
         producer.disconnect();
