@@ -1,0 +1,131 @@
+/** Partners: each partner's health (sequences, held batches, deliveries), its dead letters with Replay and Skip. */
+import { call } from '../api.js';
+import { h, replace, text, when } from '../dom.js';
+import { pagedTable } from '../../shared/table.js';
+import { badge, lister } from './common.js';
+
+/** @typedef {import('../main.js').Context} Context */
+
+/** @param {Context} ctx */
+export async function partnersView(ctx) {
+  const dead = h('section', { 'aria-labelledby': 'dead-title', class: 'dead-letters' });
+  /** @type {any[]} */
+  const partners = [];
+  const page = lister('/v1/partners', 'partners', {});
+  const table = await pagedTable({
+    caption: 'Partners',
+    csvName: 'partners',
+    onError: ctx.fail,
+    empty: 'No partner in the registry.',
+    fetchPage: async (cursor) => {
+      const answer = await page(cursor);
+      partners.push(...answer.rows);
+      drawDeadLetters(ctx, partners, dead);
+      return answer;
+    },
+    columns: [
+      { header: 'Partner', value: (p) => p.id },
+      { header: 'Name', value: (p) => p.name },
+      { header: 'Programme', value: (p) => p.programme },
+      { header: 'Status', value: (p) => p.status, cell: (p) => badge(p.status) },
+      { header: 'In: sequence', value: (p) => p.inbound?.lastSequence },
+      { header: 'In: snapshot base', value: (p) => p.inbound?.snapshotBase },
+      { header: 'Held batches', value: (p) => p.inbound?.heldBatches },
+      { header: 'Last received', value: (p) => p.inbound?.lastReceivedAt, cell: (p) => when(p.inbound?.lastReceivedAt) },
+      { header: 'Out: sequence', value: (p) => p.outbound?.lastSequence },
+      { header: 'Pending', value: (p) => p.outbound?.pending },
+      { header: 'Dead letters', value: (p) => p.outbound?.deadLetters?.length },
+      { header: 'Last delivered', value: (p) => p.outbound?.lastDelivered, cell: (p) => (p.outbound ? when(p.outbound.lastDelivered?.at ?? p.outbound.lastDelivered) : '—') },
+      { header: 'Breaker open until', value: (p) => p.outbound?.breakerOpenUntil, cell: (p) => (p.outbound?.breakerOpenUntil ? when(p.outbound.breakerOpenUntil) : '—') },
+      { header: 'Open discrepancies', value: (p) => p.openDiscrepancies },
+      { header: 'Keys (kid, last used)', value: (p) => (p.keys ?? []).map((/** @type {any} */ k) => `${k.kid} ${k.alg} ${k.lastUsedAt ?? 'never'}`).join('; '), className: 'mono' },
+    ],
+  });
+  replace(
+    ctx.main,
+    ctx.heading('Partners'),
+    ctx.admin ? null : h('p', { class: 'hint' }, 'Replay and Skip are for admins; the gateway refuses them for other roles.'),
+    table,
+    dead,
+  );
+}
+
+/**
+ * The dead letters of the loaded partners, each with a reason and its two actions.
+ * @param {Context} ctx
+ * @param {any[]} partners
+ * @param {HTMLElement} into
+ */
+function drawDeadLetters(ctx, partners, into) {
+  const letters = partners.flatMap((p) => (p.outbound?.deadLetters ?? []).map((/** @type {any} */ d) => ({ ...d, partner: p.id })));
+  replace(into, h('h3', { id: 'dead-title' }, `Dead letters (${letters.length})`));
+  if (letters.length === 0) {
+    into.append(h('p', { class: 'hint' }, 'No dead letter: every outbound document was delivered or is on its way.'));
+    return;
+  }
+  const rows = letters.map((d) => {
+    const state = h('span', { class: 'state state-dead', 'data-delivery': d.id }, 'dead');
+    const reason = /** @type {HTMLInputElement} */ (h('input', { name: 'reason', required: true, maxlength: 2000, 'aria-label': `Reason for delivery ${d.sequence} to ${d.partner}`, placeholder: 'Reason (required)' }));
+    const problem = h('p', { class: 'action-problem', role: 'alert' });
+    /** @param {'replay' | 'skip'} action */
+    const act = (action) => async () => {
+      problem.textContent = '';
+      if (reason.value.trim() === '') {
+        problem.textContent = 'A reason is required: say why, for the audit log.';
+        reason.focus();
+        return;
+      }
+      try {
+        await call(`/v1/deliveries/${encodeURIComponent(d.id)}/${action}`, { method: 'POST', body: { reason: reason.value.trim() } });
+        ctx.tell(action === 'replay' ? `Delivery ${d.sequence} to ${d.partner} replayed: it goes again with the same bytes.` : `Delivery ${d.sequence} to ${d.partner} skipped: a fresh SNAPSHOT takes its sequence.`);
+        for (const b of form.querySelectorAll('button')) b.disabled = true;
+        await follow(d.id, state);
+      } catch (error) {
+        problem.textContent = error instanceof Error ? error.message : String(error);
+        ctx.fail(error);
+      }
+    };
+    const form = h(
+      'form',
+      { 'aria-label': `Dead letter ${d.sequence} to ${d.partner}`, onsubmit: (event) => event.preventDefault() },
+      reason,
+      h('button', { type: 'button', class: 'primary', onclick: act('replay') }, 'Replay'),
+      h('button', { type: 'button', class: 'danger', onclick: act('skip') }, 'Skip'),
+      problem,
+    );
+    return h('tr', {}, h('td', {}, d.partner), h('td', {}, String(d.sequence)), h('td', { class: 'mono' }, d.id), h('td', {}, text(d.lastError)), h('td', {}, state), h('td', {}, form));
+  });
+  into.append(
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        {},
+        h('caption', {}, 'Dead letters: documents the partner refused until the retry budget ran out'),
+        h('thead', {}, h('tr', {}, ['Partner', 'Sequence', 'Delivery', 'Last error', 'State', 'Action'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, rows),
+      ),
+    ),
+  );
+}
+
+/**
+ * Follows a delivery's state for a while after an action (pending, then delivered or dead again).
+ * @param {string} id
+ * @param {HTMLElement} state
+ */
+async function follow(id, state) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      const view = await call(`/v1/deliveries/${encodeURIComponent(id)}`);
+      state.textContent = String(view.state);
+      state.className = `state state-${view.state}`;
+      if (view.state !== 'pending') return;
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
