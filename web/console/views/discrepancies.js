@@ -1,7 +1,7 @@
 /** Discrepancies: the queue, one discrepancy's evidence side by side with its MID construction, and the decision. */
 import { call } from '../api.js';
 import { append, h, replace, text, when } from '../dom.js';
-import { pagedTable } from '../../shared/table.js';
+import { pagedTable } from '../shared.js';
 import { badge, facts, filterForm, lister, summary } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */

@@ -1,7 +1,7 @@
 /** Partners: each partner's health (sequences, held batches, deliveries), its dead letters with Replay and Skip. */
 import { call } from '../api.js';
 import { h, replace, text, when } from '../dom.js';
-import { pagedTable } from '../../shared/table.js';
+import { pagedTable } from '../shared.js';
 import { badge, lister } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */
@@ -24,21 +24,26 @@ export async function partnersView(ctx) {
       return answer;
     },
     columns: [
-      { header: 'Partner', value: (p) => p.id },
-      { header: 'Name', value: (p) => p.name },
-      { header: 'Programme', value: (p) => p.programme },
+      { header: 'Partner', value: (p) => `${p.id} ${p.name ?? ''}`.trim(), cell: (p) => h('span', {}, h('strong', {}, text(p.id)), ` ${p.name ?? ''}`) },
+      { header: 'Programme', value: (p) => `${p.programme ?? ''} (${p.format ?? ''})` },
       { header: 'Status', value: (p) => p.status, cell: (p) => badge(p.status) },
-      { header: 'In: sequence', value: (p) => p.inbound?.lastSequence },
-      { header: 'In: snapshot base', value: (p) => p.inbound?.snapshotBase },
+      {
+        header: 'Inbound',
+        value: (p) => `sequence ${p.inbound?.lastSequence ?? '-'}; snapshot base ${p.inbound?.snapshotBase ?? '-'}; last received ${p.inbound?.lastReceivedAt ?? '-'}`,
+        cell: (p) => lines([`sequence ${text(p.inbound?.lastSequence)} · base ${text(p.inbound?.snapshotBase)}`, `received ${when(p.inbound?.lastReceivedAt)}`]),
+      },
       { header: 'Held batches', value: (p) => p.inbound?.heldBatches },
-      { header: 'Last received', value: (p) => p.inbound?.lastReceivedAt, cell: (p) => when(p.inbound?.lastReceivedAt) },
-      { header: 'Out: sequence', value: (p) => p.outbound?.lastSequence },
-      { header: 'Pending', value: (p) => p.outbound?.pending },
-      { header: 'Dead letters', value: (p) => p.outbound?.deadLetters?.length },
-      { header: 'Last delivered', value: (p) => p.outbound?.lastDelivered, cell: (p) => (p.outbound ? when(p.outbound.lastDelivered?.at ?? p.outbound.lastDelivered) : '—') },
-      { header: 'Breaker open until', value: (p) => p.outbound?.breakerOpenUntil, cell: (p) => (p.outbound?.breakerOpenUntil ? when(p.outbound.breakerOpenUntil) : '—') },
+      {
+        header: 'Outbound',
+        value: (p) => (p.outbound ? `sequence ${p.outbound.lastSequence}; last delivered ${p.outbound.lastDelivered ?? '-'}; pending ${p.outbound.pending}; breaker open until ${p.outbound.breakerOpenUntil ?? '-'}` : 'no deliveries'),
+        cell: (p) =>
+          p.outbound
+            ? lines([`sequence ${text(p.outbound.lastSequence)} · delivered up to ${text(p.outbound.lastDelivered)}`, `pending ${text(p.outbound.pending)}${p.outbound.breakerOpenUntil ? ` · breaker open until ${when(p.outbound.breakerOpenUntil)}` : ''}`])
+            : h('span', { class: 'hint' }, 'no deliveries'),
+      },
+      { header: 'Dead letters', value: (p) => p.outbound?.deadLetters?.length ?? '', cell: (p) => (p.outbound?.deadLetters?.length ? h('span', { class: 'state state-dead' }, `${p.outbound.deadLetters.length} dead`) : text(p.outbound ? 0 : null)) },
       { header: 'Open discrepancies', value: (p) => p.openDiscrepancies },
-      { header: 'Keys (kid, last used)', value: (p) => (p.keys ?? []).map((/** @type {any} */ k) => `${k.kid} ${k.alg} ${k.lastUsedAt ?? 'never'}`).join('; '), className: 'mono' },
+      { header: 'Keys (kid, alg, last used)', value: (p) => (p.keys ?? []).map((/** @type {any} */ k) => `${k.kid} ${k.alg} ${k.lastUsedAt ?? 'never'}`).join('; '), cell: (p) => lines((p.keys ?? []).map((/** @type {any} */ k) => `${k.kid} ${k.alg} · ${k.lastUsedAt ? when(k.lastUsedAt) : 'never used'}`), 'mono') },
     ],
   });
   replace(
@@ -48,6 +53,16 @@ export async function partnersView(ctx) {
     table,
     dead,
   );
+}
+
+/**
+ * Short lines in one cell.
+ * @param {string[]} texts
+ * @param {string} [className]
+ * @returns {HTMLElement}
+ */
+function lines(texts, className) {
+  return h('span', { class: `lines ${className ?? ''}` }, texts.map((t) => h('span', {}, t)));
 }
 
 /**
@@ -93,7 +108,7 @@ function drawDeadLetters(ctx, partners, into) {
       h('button', { type: 'button', class: 'danger', onclick: act('skip') }, 'Skip'),
       problem,
     );
-    return h('tr', {}, h('td', {}, d.partner), h('td', {}, String(d.sequence)), h('td', { class: 'mono' }, d.id), h('td', {}, text(d.lastError)), h('td', {}, state), h('td', {}, form));
+    return h('tr', {}, h('td', {}, d.partner), h('td', {}, String(d.sequence)), h('td', { class: 'mono' }, d.id), h('td', {}, text(d.lastError ?? d.error)), h('td', {}, state), h('td', {}, form));
   });
   into.append(
     h(

@@ -1,0 +1,130 @@
+/**
+ * The staff console in Chromium against a whole gateway that trusts the development
+ * issuer: a reviewer decides a discrepancy and finds the decision in the audit log; a
+ * reviewer is refused replaying a dead letter; an admin replays it and sees it delivered.
+ * Any error the page throws or logs fails the test.
+ */
+import { readFileSync } from 'node:fs';
+import nock from 'nock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
+import { launchChromium, openPage, screenshot } from '../support/browser.ts';
+import { jpReceipt, until } from '../support/delivery.ts';
+import { euBatch, sendAndWait } from '../support/eu-operators.ts';
+import { partnerKeys, startTestGateway, type TestGateway } from '../support/gateway.ts';
+
+const members = readFileSync(new URL('../../fixtures/ctpat/sample/input.ndjson', import.meta.url), 'utf8');
+const JP_URL = 'https://customs.jp.example';
+const jpEntry = {
+  id: 'JP',
+  name: 'Japan',
+  programme: 'JP-AEO',
+  format: 'jp-aeo',
+  mra: { outboundBusinessTypes: ['EXPORTER'] },
+  keys: { algorithms: ['ES256'], jwks: { keys: [(({ d: _d, ...pub }) => ({ ...pub, alg: 'ES256', use: 'sig' }))(partnerKeys.JP.privateJwk)] } },
+  delivery: { url: `${JP_URL}/aeo/inbox` },
+};
+
+let gw: TestGateway;
+let browser: Browser;
+let adminToken: string;
+let deadId: string;
+/** Japan refuses every document until told otherwise. */
+let japanAccepts = false;
+
+const asAdmin = async (path: string, init: RequestInit = {}) => fetch(`${gw.url}${path}`, { ...init, headers: { Authorization: `Bearer ${adminToken}`, ...init.headers } });
+const deliveryState = async (id: string) => ((await (await asAdmin(`/v1/deliveries/${id}`)).json()) as { state: string }).state;
+
+beforeAll(async () => {
+  [gw, browser] = await Promise.all([startTestGateway({ store: 'PostgreSQL', env: { MRAGW_DEV_STAFF: '1' }, partners: { jp: jpEntry } }), launchChromium()]);
+  adminToken = await mintDevStaffToken(gw.dataDir, { subject: 'admin.alvarez', roles: ['admin'], ttlSeconds: 3600 });
+  nock(JP_URL)
+    .persist()
+    .post('/aeo/inbox')
+    .reply(async function (_uri, body) {
+      if (!japanAccepts) return [400, { type: 'urn:mra:problem:document-invalid', title: 'Document invalid', status: 400, detail: 'line 3: unknown element' }];
+      return [202, await jpReceipt(String(this.req.headers['jws-signature']), Buffer.from(body as string))];
+    });
+  // A MID that does not match the operator's name and address: a discrepancy to decide.
+  await sendAndWait(gw, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [{ n: 1 }, { n: 2, mids: ['DEWRONG99HAM'] }] }));
+  // Members sent to Japan, who refuses the document: a dead letter.
+  const imported = await asAdmin('/v1/ctpat/members', { method: 'POST', body: members, headers: { 'Content-Type': 'application/x-ndjson' } });
+  expect(imported.status).toBe(200);
+  deadId = await until(async () => {
+    const { deliveries } = (await (await asAdmin('/v1/partners/JP/deliveries')).json()) as { deliveries: { id: string; state: string }[] };
+    return deliveries.find((d) => d.state === 'dead')?.id;
+  });
+}, 90_000);
+afterAll(async () => {
+  nock.cleanAll();
+  await browser?.close();
+  await gw?.close();
+});
+
+/** Opens the console and signs in through the development sign-in. */
+async function signIn(subject: string, role: string): Promise<{ page: Page; errors: string[] }> {
+  const opened = await openPage(browser);
+  await opened.page.goto(`${gw.url}/console/`);
+  await opened.page.getByLabel('Subject').fill(subject);
+  await opened.page.getByLabel('Role').selectOption(role);
+  await opened.page.getByRole('button', { name: 'Development sign-in' }).click();
+  await opened.page.getByRole('heading', { name: 'Discrepancies', level: 2 }).waitFor();
+  expect(opened.page.url()).not.toContain('ey'); // the token is never in the URL
+  return opened;
+}
+
+describe('the staff console', () => {
+  it('a reviewer opens a discrepancy, sees the evidence side by side, decides it with a reason and finds it in the audit log', async () => {
+    const { page, errors } = await signIn('officer.jones', 'reviewer');
+    const row = page.getByRole('row').filter({ hasText: 'mid-mismatch' }).first();
+    await row.getByRole('link').click();
+    await page.getByRole('heading', { name: /^Discrepancy \d+: mid-mismatch$/ }).waitFor();
+    await page.getByRole('heading', { name: 'MID construction' }).waitFor();
+    await expect.poll(() => page.locator('.mid-table tr.differs').count()).toBeGreaterThan(0);
+    await screenshot(page, 'console-discrepancy');
+
+    // A decision without a reason is not sent.
+    await page.getByRole('button', { name: 'Record decision' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toMatch(/reason is required/i);
+    await page.getByLabel('accepted').check();
+    await page.getByLabel(/^Reason/).fill('MID registered before the address change');
+    await page.getByRole('button', { name: 'Record decision' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/accepted by officer\.jones/);
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    const entry = page.getByRole('row').filter({ hasText: 'discrepancy-accepted' });
+    await entry.first().waitFor();
+    expect(await entry.first().textContent()).toContain('MID registered before the address change');
+    expect(await entry.first().textContent()).toContain('officer.jones');
+    expect(errors).toEqual([]);
+  });
+
+  it('a reviewer is refused replaying a dead letter: the page shows the 403 and the letter stays dead', async () => {
+    const { page, errors } = await signIn('officer.jones', 'reviewer');
+    await page.getByRole('link', { name: 'Partners' }).click();
+    const letter = page.getByRole('form', { name: /^Dead letter 1 to JP$/ });
+    await letter.getByPlaceholder('Reason (required)').fill('Japan fixed its parser');
+    await letter.getByRole('button', { name: 'Replay' }).click();
+    await expect.poll(() => page.locator('#problem').textContent()).toMatch(/Forbidden \(403\).*admin/);
+    expect(await letter.getByRole('alert').textContent()).toMatch(/403/);
+    expect(await deliveryState(deadId)).toBe('dead');
+    // The page's own fetch of a refused action is logged by Chromium as a failed resource; nothing else may be.
+    expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
+  });
+
+  it('an admin replays the dead letter from the Partners view and sees it delivered', async () => {
+    const { page, errors } = await signIn('admin.alvarez', 'admin');
+    await page.getByRole('link', { name: 'Partners' }).click();
+    await page.getByRole('heading', { name: 'Dead letters (1)' }).waitFor();
+    await screenshot(page, 'console-partners');
+    japanAccepts = true;
+    const letter = page.getByRole('form', { name: /^Dead letter 1 to JP$/ });
+    await letter.getByPlaceholder('Reason (required)').fill('Japan fixed its parser');
+    await letter.getByRole('button', { name: 'Replay' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/replayed/);
+    await expect.poll(() => page.locator(`[data-delivery="${deadId}"]`).textContent(), { timeout: 30_000 }).toBe('delivered');
+    expect(await deliveryState(deadId)).toBe('delivered');
+    expect(errors).toEqual([]);
+  });
+});
