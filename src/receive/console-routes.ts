@@ -108,7 +108,7 @@ export function consoleRouter(deps: ConsoleRouteDeps): Router {
 
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(boardPath);
-  const board = createBullBoard({ queues: [], serverAdapter, options: { uiConfig: { boardTitle: 'mra-gateway queues', hideDocsLink: true, miscLinks: [{ text: 'Staff console', url: `${deps.basePath}/console/` }] } } });
+  const board = createBullBoard({ queues: [], serverAdapter, options: { uiConfig: { boardTitle: 'mra-gateway', hideDocsLink: true, miscLinks: [{ text: 'Staff console', url: `${deps.basePath}/console/` }] } } });
   (serverAdapter.getRouter() as express.Express).disable('x-powered-by');
   let shown: readonly BoardQueueAdapter[] = [];
 
