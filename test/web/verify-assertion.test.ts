@@ -3,7 +3,7 @@
  * globalThis.crypto.subtle is the WebCrypto the browser runs it with. Assertions are
  * made with jose, as the gateway makes them; each kind of forgery is refused with its code.
  */
-import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 // The module is a plain browser ES module with JSDoc types, checked by web/tsconfig.json;
