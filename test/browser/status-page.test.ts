@@ -112,6 +112,18 @@ describe('the public status page', () => {
     expect(pageErrors(errors)).toEqual([]);
   });
 
+  it('does not vouch for an answer whose subject differs from what its assertion says', async () => {
+    const { page, errors } = await open();
+    const assertion = await anonymousAssertion(euKey(recognized));
+    const { iss: _iss, iat: _iat, exp: _exp, ...signed } = JSON.parse(Buffer.from(assertion.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    await page.route('**/v1/status/**', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ subject: { ...signed, status: 'revoked' }, assertion }) }));
+    const text = await lookUp(page, 'eu-aeo', euKey(recognized));
+    expect(text).toContain('Signature NOT verified.');
+    expect(text).toContain('does not say what the status below shows');
+    expect(text).not.toContain('verified in your browser');
+    expect(pageErrors(errors)).toEqual([]);
+  });
+
   it('says how long to wait after too many look-ups (429 Retry-After)', async () => {
     const { page, errors } = await open();
     await page.route('**/v1/status/**', (route) =>

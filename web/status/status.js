@@ -14,7 +14,7 @@ import { isoTime, STATUS_TYP, verifyAssertion } from '../shared/verify-assertion
 
 /** @typedef {import('../shared/verify-assertion.js').Verification} Verification */
 /** @typedef {import('../shared/verify-assertion.js').Jwks} Jwks */
-/** @typedef {{ authority?: unknown, state?: unknown, since?: unknown, record?: unknown }} Recognition */
+/** @typedef {{ authority?: unknown, state?: unknown, since?: unknown, record?: unknown, benefits?: unknown }} Recognition */
 
 const root = apiRoot();
 
@@ -172,14 +172,14 @@ function verdict(verification, mismatch) {
     const exp = verification.claims['exp'];
     return h(
       'div',
-      { class: 'verdict verdict-ok', role: 'status' },
+      { class: 'verdict verdict-ok' },
       h('p', { class: 'verdict-title' }, h('span', { class: 'verdict-mark', 'aria-hidden': 'true' }, '✓'), ' Signature verified in your browser against the gateway\'s published key ', h('code', {}, verification.kid), '.'),
       h('p', {}, `Signed with ${verification.alg}; valid until ${typeof exp === 'number' ? isoTime(exp) : '?'}.`),
     );
   }
   return h(
     'div',
-    { class: 'verdict verdict-bad', role: 'status' },
+    { class: 'verdict verdict-bad' },
     h('p', { class: 'verdict-title' }, h('span', { class: 'verdict-mark', 'aria-hidden': 'true' }, '✗'), ' Signature NOT verified.'),
     h('p', {}, verification.ok ? (mismatch ?? '') : `${reasonTitle[verification.code]}: ${verification.message}`),
   );
@@ -251,12 +251,14 @@ function fact(term, value) {
 function recognitionsTable(recognitions) {
   const rows = /** @type {Recognition[]} */ (Array.isArray(recognitions) ? recognitions.filter(isObject) : []);
   if (rows.length === 0) return h('p', { class: 'no-recognitions' }, 'No recognitions.');
+  // A partner's own or staff's assertion, pasted here, also names each record and its benefits.
   const withRecord = rows.some((r) => r.record !== undefined);
+  const withBenefits = rows.some((r) => r.benefits !== undefined);
   return h(
     'table',
     { class: 'recognitions' },
     h('caption', {}, 'Recognitions'),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Authority'), withRecord && h('th', { scope: 'col' }, 'Record'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col' }, 'Since'))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Authority'), withRecord && h('th', { scope: 'col' }, 'Record'), h('th', { scope: 'col' }, 'State'), h('th', { scope: 'col' }, 'Since'), withBenefits && h('th', { scope: 'col' }, 'Benefits'))),
     h(
       'tbody',
       {},
@@ -268,6 +270,7 @@ function recognitionsTable(recognitions) {
           withRecord && h('td', {}, h('code', {}, text(r.record))),
           h('td', {}, h('span', { class: `badge badge-${badgeClass(r.state)}` }, text(r.state))),
           h('td', {}, text(r.since)),
+          withBenefits && h('td', {}, Array.isArray(r.benefits) ? r.benefits.map(text).join(', ') || 'none' : text(r.benefits)),
         ),
       ),
     ),
