@@ -32,7 +32,7 @@ const db = await openStore({ DATABASE_URL: process.env['BENCH_DATABASE_URL'], DA
 const id = randomUUID();
 await insertExchange(db, {
   id, partner: 'EU', requestJti: 'bench', batchId: 'EU-BENCH-1', sequence: 1, kind: 'SNAPSHOT', format: 'eu-aeo', contentType: 'application/xml', digest: 'x', body,
-  signatureHeader: 'x', receivedAt: new Date(), disposition: 'accepted', heldReason: undefined, state: 'received', counts: { records, created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: 0 }, rejections: [], receipt: 'x', receiptKid: 'x',
+  signatureHeader: 'x', signingKid: 'x', receivedAt: new Date(), disposition: 'accepted', heldReason: undefined, state: 'received', counts: { records, created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: 0 }, rejections: [], receipt: 'x', receiptKid: 'x',
 });
 // The longest gap between ticks of a 10 ms timer: how long the event loop was blocked.
 let blockedSeconds = 0;

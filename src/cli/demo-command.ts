@@ -189,7 +189,7 @@ interface DeliveryRow {
  * inbox, the members a format cannot carry, and one U.S. member's status. Returns failures.
  */
 async function deliverMembers(gateway: RunningGateway, settings: Settings, fixturesDir: string, jwks: { keys: PublicJwk[] }, say: (line: string) => void): Promise<number> {
-  const token = await mintDevStaffToken(settings.DATA_DIR, { subject: 'demo.officer', roles: ['staff'], ttlSeconds: 600 });
+  const token = await mintDevStaffToken(settings.DATA_DIR, { subject: 'demo.officer', roles: ['admin'], ttlSeconds: 600 });
   const staff = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
     const response = await fetch(`${gateway.url}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...init.headers } });
     if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${await response.text()}`);

@@ -159,7 +159,7 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
     .command('staff-token')
     .description('mint a development staff token (for a gateway started with MRAGW_DEV_STAFF=1 on a loopback address)')
     .requiredOption('--sub <name>', 'who you are (recorded with every decision)')
-    .option('--role <role...>', 'staff, feed-reader', ['staff'])
+    .option('--role <role...>', 'reviewer, admin, feed-reader', ['reviewer'])
     .option('--ttl <seconds>', 'lifetime, at most a day', positiveInteger, 3600)
     .action(async (options: { sub: string; role: string[]; ttl: number }) => {
       status = await staffTokenCommand({ dataDir: settings().DATA_DIR, subject: options.sub, roles: options.role, ttlSeconds: options.ttl }, io);
@@ -169,9 +169,9 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   const staffOptions = (c: Command) => c.option('--url <url>', "the gateway's base URL", 'http://127.0.0.1:8080').option('--token <jwt>', 'staff bearer token');
   const send = (options: { url: string; token?: string }, method: 'GET' | 'POST', path: string, body?: Parameters<typeof staffRequest>[0]['body'], summary?: (answer: unknown) => string) =>
     staffRequest({ url: options.url, token: options.token ?? io.env['MRAGW_STAFF_TOKEN'], method, path, ...(body && { body }), ...(summary && { summary }) }, io);
-  staffOptions(staff.command('discrepancies').description('list discrepancies').option('--state <state>', 'open, accepted, overridden, dismissed or all', 'open').option('--after <id>', 'cursor', '0')).action(
-    async (o: { url: string; token?: string; state: string; after: string }) => {
-      status = await send(o, 'GET', `/v1/discrepancies?state=${encodeURIComponent(o.state)}&after=${encodeURIComponent(o.after)}`);
+  staffOptions(staff.command('discrepancies').description('list discrepancies').option('--state <state>', 'open, accepted, overridden, dismissed or all', 'open').option('--cursor <cursor>', 'the `next` of the previous page')).action(
+    async (o: { url: string; token?: string; state: string; cursor?: string }) => {
+      status = await send(o, 'GET', `/v1/discrepancies?state=${encodeURIComponent(o.state)}${o.cursor === undefined ? '' : `&cursor=${encodeURIComponent(o.cursor)}`}`);
     },
   );
   staffOptions(

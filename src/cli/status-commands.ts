@@ -98,9 +98,9 @@ export async function verifyStatusCommand(options: { jwks: string; assertion?: s
   return exitCodes.ok;
 }
 
-/** `mragw staff-token --sub NAME [--role …]`: a development staff token from DATA_DIR's dev issuer (role `staff` when none is given). */
+/** `mragw staff-token --sub NAME [--role …]`: a development staff token from DATA_DIR's dev issuer (role `reviewer` when none is given). */
 export async function staffTokenCommand(options: { dataDir: string; subject: string; roles: string[]; ttlSeconds: number }, io: CommandIo): Promise<number> {
-  const roles = options.roles.length === 0 ? ['staff'] : options.roles;
+  const roles = options.roles.length === 0 ? ['reviewer'] : options.roles;
   let token: string;
   try {
     token = await mintDevStaffToken(options.dataDir, { subject: options.subject, roles, ttlSeconds: options.ttlSeconds });

@@ -196,6 +196,9 @@ export interface MidExplanation {
   given: string;
   /** One plain sentence per part that differs. */
   differences: string[];
+  /** The parts of the construction, and the given MID cut into the same parts, so that a reader can mark the one that differs. */
+  expectedParts?: MidParts;
+  givenParts?: MidParts;
 }
 
 /** Compares a registered MID with the construction and names each part that differs. */
@@ -205,7 +208,7 @@ export function explainMid(given: string, source: MidSource): MidExplanation {
     return { matches: false, given, differences: [`the MID cannot be constructed: ${parts.error}`] };
   }
   const expected = (parts.country + parts.name + parts.number + parts.city).slice(0, MAX_MID_LENGTH);
-  if (given === expected) return { matches: true, expected, given, differences: [] };
+  if (given === expected) return { matches: true, expected, given, differences: [], expectedParts: parts, givenParts: parts };
 
   const differences: string[] = [];
   const givenCountry = given.slice(0, 2);
@@ -220,7 +223,7 @@ export function explainMid(given: string, source: MidSource): MidExplanation {
     if (split[part] !== parts[part]) differences.push(sentence(part, parts[part], split[part]));
   }
   if (differences.length === 0) differences.push(`the MID differs from the constructed ${expected}`);
-  return { matches: false, expected, given, differences };
+  return { matches: false, expected, given, differences, expectedParts: parts, givenParts: { country: givenCountry, ...split } };
 }
 
 function sentence(part: string, expected: string, given: string): string {

@@ -29,6 +29,8 @@ export interface IntakeDeps {
 export interface VerifiedDocument {
   partner: Partner;
   requestJti: string;
+  /** The partner's key that signed the request (`kid`). */
+  signingKid: string;
   body: Buffer;
   signatureHeader: string;
   contentType: string;
@@ -102,6 +104,7 @@ export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): P
       digest,
       body: doc.body,
       signatureHeader: doc.signatureHeader,
+      signingKid: doc.signingKid,
       receivedAt: doc.receivedAt,
       disposition: decision.disposition,
       heldReason: decision.heldReason,

@@ -7,7 +7,7 @@
 import type { Request } from 'express';
 import { errorTable, GatewayError } from '../errors.ts';
 import type { PartnerDirectory } from '../registry/partner.ts';
-import type { StaffAuth, StaffRole } from '../staff/staff-auth.ts';
+import { rolesFor, type StaffAuth, type StaffRole } from '../staff/staff-auth.ts';
 import type { Caller } from '../status/lookup.ts';
 import { verifyRequest } from '../verify/index.ts';
 import type { RateLimits } from './rate-limits.ts';
@@ -56,7 +56,7 @@ export interface CallerDeps {
 /**
  * Who asks where anyone may ask (the status endpoint): no credential is anonymous; a
  * JWS-Signature is verified per §2 (a GET: no body) and counts against the partner's
- * own request limit; a bearer token must be staff's with the `staff` role. A credential
+ * own request limit; a bearer token must be staff's with a reading role (reviewer or admin). A credential
  * that fails is counted as a pre-authentication failure of the client address, which
  * past PREAUTH_FAILURES_PER_MINUTE is refused before any check.
  */
@@ -70,7 +70,7 @@ export function callerIdentifier(deps: CallerDeps): (req: Request) => Promise<Ca
     if (!before.allowed) throw new GatewayError('rate-limited', 'too many refused requests from this address; try again later', { retryAfterSeconds: before.retryAfterSeconds });
     try {
       if (signature !== undefined && authorization !== undefined) throw new GatewayError('unauthorized', 'send a JWS-Signature or a staff bearer token, not both');
-      if (authorization !== undefined) return { kind: 'staff', subject: (await staffCaller(deps.staff, authorization, ['staff'])).subject };
+      if (authorization !== undefined) return { kind: 'staff', subject: (await staffCaller(deps.staff, authorization, rolesFor.read)).subject };
       return await partnerCaller(deps, req);
     } catch (error) {
       if (error instanceof GatewayError && errorTable[error.code].status === 401) await deps.limits.hit('preauth-failures', address, deps.preauthFailuresPerMinute);

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { GatewayError, issuesOf } from '../errors.ts';
 import { deliverJob } from '../queue/jobs.ts';
 import type { Registry } from '../registry/registry.ts';
-import type { StaffAuth } from '../staff/staff-auth.ts';
+import { rolesFor, type StaffAuth } from '../staff/staff-auth.ts';
 import { queueOutbound } from '../staff/outbound.ts';
 import { recordAudit } from '../store/audit-log.ts';
 import type { Db } from '../store/db.ts';
@@ -36,11 +36,11 @@ const Limit = z.object({ limit: z.coerce.number().int().min(1).max(1000).default
 
 export function deliveryRouter(deps: DeliveryRouteDeps): Router {
   const router = Router();
-  const staffOnly = (req: Request) => staffCaller(deps.staff, req.get('Authorization'), ['staff']);
+  const staffOnly = (req: Request) => staffCaller(deps.staff, req.get('Authorization'), rolesFor.read);
   /** An action's caller, authenticated before its body is read, and the reason it gives (for the audit log). */
   const action = [
     async (req: Request, res: Response, next: NextFunction) => {
-      res.locals['staff'] = await staffOnly(req);
+      res.locals['staff'] = await staffCaller(deps.staff, req.get('Authorization'), rolesFor.administer);
       next();
     },
     express.json({ limit: '16kb' }),

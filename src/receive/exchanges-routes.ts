@@ -68,7 +68,7 @@ export function exchangesRouter(ctx: EdgeContext): Router {
     const limit = await ctx.limits.hit('partner', partner.id, partner.limits.requestsPerMinute);
     if (!limit.allowed) return sendProblem(res, 'rate-limited', `more than ${partner.limits.requestsPerMinute} requests this minute`, { retryAfterSeconds: limit.retryAfterSeconds });
 
-    const outcome = await ctx.accept({ partner, requestJti: verdict.header.jti, body, signatureHeader: req.get('JWS-Signature')!, contentType: req.get('Content-Type')!, receivedAt });
+    const outcome = await ctx.accept({ partner, requestJti: verdict.header.jti, signingKid: verdict.header.kid, body, signatureHeader: req.get('JWS-Signature')!, contentType: req.get('Content-Type')!, receivedAt });
     ctx.metrics.exchanges.inc({ partner: partner.id, outcome: outcome.outcome === 'accepted' ? outcome.disposition : outcome.outcome });
     switch (outcome.outcome) {
       case 'accepted':
@@ -85,7 +85,9 @@ export function exchangesRouter(ctx: EdgeContext): Router {
     }
   });
 
-  router.get('/v1/exchanges/:exchangeId', async (req, res) => {
+  router.get('/v1/exchanges/:exchangeId', async (req, res, next) => {
+    // Staff read exchanges with their bearer token (staff-views-routes.ts); partners sign.
+    if (req.get('JWS-Signature') === undefined && req.get('Authorization') !== undefined) return next('route');
     if (await tooManyRefusals(req, res)) return;
     const verdict = await verifyRequest(requestHead(req, ctx.basePath, false), new Uint8Array(0), verifyContext());
     if (!verdict.ok) {

@@ -17,12 +17,12 @@ import { recordAudit } from '../store/audit-log.ts';
 import { feedAfter } from '../store/benefit-feed.ts';
 import { recentCtpatImports } from '../store/ctpat-imports.ts';
 import type { Db } from '../store/db.ts';
-import { decideDiscrepancy, discrepancyExists, listDiscrepancies } from '../store/discrepancies.ts';
+import { decideDiscrepancy, discrepancyExists } from '../store/discrepancies.ts';
 import { importCtpatMembers } from '../staff/ctpat-import.ts';
 import { queueOutbound } from '../staff/outbound.ts';
 import type { Format } from '../translate/format.ts';
 import { releaseHeldBatch } from '../staff/release.ts';
-import type { StaffAuth, StaffRole } from '../staff/staff-auth.ts';
+import { rolesFor, type StaffAuth, type StaffRole } from '../staff/staff-auth.ts';
 
 export interface StaffRouteDeps {
   db: Db;
@@ -37,7 +37,6 @@ export interface StaffRouteDeps {
 }
 
 const Decision = z.strictObject({ decision: z.enum(['accepted', 'overridden', 'dismissed']), reason: z.string().min(1).max(2000) });
-const StateFilter = z.enum(['open', 'accepted', 'overridden', 'dismissed', 'all']);
 const ImportsLimit = z.coerce.number().int().min(1).max(100);
 const Page = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
@@ -47,24 +46,13 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   /** The caller, if it holds one of `roles`; otherwise a GatewayError, answered by the edge's error handler. */
   const caller = (req: Request, roles: readonly StaffRole[]): Promise<StaffCaller> => staffCaller(deps.staff, req.get('Authorization'), roles);
 
-  router.get('/v1/discrepancies', async (req, res) => {
-    await caller(req, ['staff']);
-    const page = Page.safeParse(req.query);
-    const state = StateFilter.safeParse(typeof req.query['state'] === 'string' ? req.query['state'] : 'open');
-    if (!page.success || !state.success) {
-      const issues = [...(page.success ? [] : issuesOf(page.error)), ...(state.success ? [] : issuesOf(state.error))];
-      return sendProblem(res, 'bad-request', 'after and limit are whole numbers; state is open, accepted, overridden, dismissed or all', { issues });
-    }
-    res.json({ discrepancies: await listDiscrepancies(deps.db, { ...page.data, state: state.data }) });
-  });
-
   /** Authenticates before any body is read: an unauthenticated caller never gets a body buffered. */
   const only = (roles: readonly StaffRole[]) => async (req: Request, res: Response, next: NextFunction) => {
     res.locals['staff'] = await caller(req, roles);
     next();
   };
 
-  router.post('/v1/discrepancies/:id/decision', only(['staff']), express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/v1/discrepancies/:id/decision', only(rolesFor.decide), express.json({ limit: '16kb' }), async (req, res) => {
     const who = res.locals['staff'] as StaffCaller;
     const body = Decision.safeParse(req.body);
     if (!body.success) return sendProblem(res, 'bad-request', 'the body must be {"decision": "accepted" | "overridden" | "dismissed", "reason": "…"}', { issues: issuesOf(body.error) });
@@ -82,7 +70,7 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   });
 
   router.post('/v1/exchanges/:exchangeId/release', async (req, res) => {
-    const who = await caller(req, ['staff']);
+    const who = await caller(req, rolesFor.administer);
     const outcome = await releaseHeldBatch(deps.db, String(req.params['exchangeId']), who.subject);
     if (outcome.outcome === 'not-found') return sendProblem(res, 'not-found', 'no such exchange');
     if (outcome.outcome === 'refused') return sendProblem(res, 'conflict', outcome.detail);
@@ -91,7 +79,7 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   });
 
   router.get('/v1/benefits/changes', async (req, res) => {
-    await caller(req, ['staff', 'feed-reader']);
+    await caller(req, rolesFor.readFeed);
     const page = Page.safeParse(req.query);
     if (!page.success) return sendProblem(res, 'bad-request', 'after and limit must be whole numbers (limit at most 1000)', { issues: issuesOf(page.error) });
     const changes = await feedAfter(deps.db, page.data.after, page.data.limit);
@@ -99,11 +87,11 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   });
 
   router.get('/v1/registry/partners', async (req, res) => {
-    await caller(req, ['staff']);
+    await caller(req, rolesFor.read);
     res.json({ partners: deps.registry.partners() });
   });
 
-  router.post('/v1/ctpat/members', only(['staff']), express.raw({ type: () => true, limit: '256mb' }), async (req, res) => {
+  router.post('/v1/ctpat/members', only(rolesFor.administer), express.raw({ type: () => true, limit: '256mb' }), async (req, res) => {
     const who = res.locals['staff'] as StaffCaller;
     // A document fault is a GatewayError: the edge's error handler answers it as a 422 with its place.
     const imported = await importCtpatMembers(deps.db, deps.formats.get('ctpat')!, req.body as Buffer, who.subject, todayOf(deps.clock));
@@ -115,7 +103,7 @@ export function staffRouter(deps: StaffRouteDeps): Router {
 
   /** The latest imports with their counts, newest first (the lists of each stay in its row). */
   router.get('/v1/ctpat/imports', async (req, res) => {
-    await caller(req, ['staff']);
+    await caller(req, rolesFor.read);
     const limit = ImportsLimit.safeParse(req.query['limit'] ?? '20');
     if (!limit.success) return sendProblem(res, 'bad-request', 'limit must be a whole number from 1 to 100', { issues: issuesOf(limit.error) });
     res.json({ imports: await recentCtpatImports(deps.db, limit.data) });

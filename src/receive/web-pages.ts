@@ -37,6 +37,9 @@ export function webPagesRouter(pages: readonly string[] = ['status', 'console'])
     const bare = (url: string) => (url.split('?')[0] ?? '').endsWith(`/${page}`);
     router.use(`/${page}`, (req, res, next) => (bare(req.originalUrl) ? res.redirect(302, `${page}/`) : next()), serve(page));
   }
+  // `/shared/` mirrors `web/shared/` so that a page's `../shared/x.js` import names the same
+  // file over HTTP and on disk, where `tsc -p web/tsconfig.json` checks it. `/web-shared/` stays for links already made.
+  router.use('/shared', serve('shared'));
   router.use('/web-shared', serve('shared'));
   return router;
 }

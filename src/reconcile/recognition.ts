@@ -5,7 +5,7 @@
  */
 import type { Operator } from '../canonical/operator.ts';
 import type { Partner } from '../registry/partner.ts';
-import type { Recognition, WithdrawalReason } from './model.ts';
+import type { HeldOperator, Recognition, WithdrawalReason } from './model.ts';
 
 /** What recognitionOf decides for one record. */
 export interface RecognitionVerdict {
@@ -98,5 +98,41 @@ export function recognitionOf(
       return verdict('suspended', statusSince);
     case 'active':
       return verdict('recognized', statusSince);
+  }
+}
+
+/** Which rule of PROTOCOL §5 decided a held recognition: an id to filter by and a sentence for staff. */
+export interface RecognitionRule {
+  id: 'outside-scope' | 'mra-not-in-force' | 'consent-withdrawn' | 'omitted-by-snapshot' | 'status-revoked' | 'status-suspended' | 'status-applicant' | 'recognized';
+  text: string;
+}
+
+/**
+ * The rule behind a held recognition, read back from what decided it: the state, the
+ * withdrawal, the record's status and the partner's MRA. For out-of-scope it tells the
+ * scope rule from the in-force window by the registry as it is now.
+ */
+export function recognitionRule(held: Pick<HeldOperator, 'record' | 'recognition' | 'withdrawn'>, partner: Partner | undefined): RecognitionRule {
+  const { record, recognition } = held;
+  switch (recognition.state) {
+    case 'out-of-scope': {
+      if (partner !== undefined && !inScope(record, partner)) {
+        const what = [record.authorisation.type, record.authorisation.category].filter((x) => x !== undefined).join(' / ') || 'none given';
+        return { id: 'outside-scope', text: `§5 rule 1, out-of-scope: the authorisation (${what}) is outside the MRA's scope (${partner.mra.scope?.join(', ')})` };
+      }
+      return { id: 'mra-not-in-force', text: '§5 rule 1, out-of-scope: the MRA was not in force on the date that decided it' };
+    }
+    case 'withdrawn':
+      return held.withdrawn?.reason === 'consent'
+        ? { id: 'consent-withdrawn', text: `§5 rule 2, withdrawn: the operator withdrew its consent (since ${recognition.since})` }
+        : { id: 'omitted-by-snapshot', text: `§5 rule 2, withdrawn: a SNAPSHOT omitted the operator (asOf ${recognition.since})` };
+    case 'revoked':
+      return { id: 'status-revoked', text: '§5 rule 3, revoked: the partner reports the authorisation revoked' };
+    case 'suspended':
+      return record.status.code === 'applicant'
+        ? { id: 'status-applicant', text: '§5 rule 4, suspended: the record is an applicant, not yet certified' }
+        : { id: 'status-suspended', text: '§5 rule 4, suspended: the partner reports the authorisation suspended' };
+    case 'recognized':
+      return { id: 'recognized', text: '§5 rule 5, recognized: active, in scope, and the MRA in force' };
   }
 }

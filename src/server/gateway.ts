@@ -31,6 +31,7 @@ import { Registry } from '../registry/registry.ts';
 import { StaffAuth } from '../staff/staff-auth.ts';
 import { deliveryRouter } from '../receive/delivery-routes.ts';
 import { staffRouter } from '../receive/staff-routes.ts';
+import { staffViewsRouter } from '../receive/staff-views-routes.ts';
 import { statusRouter } from '../receive/status-routes.ts';
 import { webPagesRouter } from '../receive/web-pages.ts';
 import { statusLookup } from '../status/status-lookup.ts';
@@ -221,6 +222,7 @@ async function startOpened(
             nowSeconds,
           }),
           staffRouter({ db, registry, formats, staff, queued: kickRelay, clock }),
+          staffViewsRouter({ db, registry, staff }),
           deliveryRouter({ db, registry, staff, snapshotCron: settings.OUTBOUND_SNAPSHOT_CRON, nextSnapshotAt: (partnerId) => nextSnapshotAt(producer, prefix, partnerId), queued: kickRelay }),
         ],
       },

@@ -11,7 +11,7 @@ import { GatewayError } from '../errors.ts';
 import { privateJwkMembers } from '../registry/jwk-checks.ts';
 import { DEV_STAFF_AUDIENCE, DEV_STAFF_ISSUER, devIssuerJwks, isStaffRole, type StaffRole } from './dev-issuer.ts';
 
-export { staffRoles, type StaffRole } from './dev-issuer.ts';
+export { rolesFor, staffRoles, type StaffRole } from './dev-issuer.ts';
 
 /** Who a verified staff token names, and what it may do. */
 export interface StaffIdentity {
@@ -116,7 +116,7 @@ export class StaffAuth {
       throw joseRefusal(error, this.source === 'jwks-url');
     }
     const roles = rolesOf(payload);
-    if (roles.length === 0) throw refusal('staff-role-missing', 'the token carries neither the staff nor the feed-reader role');
+    if (roles.length === 0) throw refusal('staff-role-missing', 'the token carries none of the roles reviewer, admin, feed-reader');
     return { subject: String(payload.sub), roles };
   }
 }

@@ -41,14 +41,32 @@ export async function decidedDiscrepancies(q: Queryable, dedupeKeys: readonly st
   return new Set(rows.map((r) => r.dedupe_key));
 }
 
-/** A page of discrepancies in `state` (or all of them) with ids above `after`, in id order. */
-export async function listDiscrepancies(q: Queryable, page: { after: number; limit: number; state: DiscrepancyView['state'] | 'all' }): Promise<DiscrepancyView[]> {
+/** What discrepancies may be filtered by. */
+export interface DiscrepancyFilter {
+  state: DiscrepancyView['state'] | 'all';
+  partner?: string | undefined;
+  kind?: string | undefined;
+  mid?: string | undefined;
+}
+
+const VIEW_COLUMNS = `id::int as id, kind, partner, record_key as key, mid, detail, state, opened_exchange as "exchangeId", opened_at as "openedAt",
+  decided_by as "decidedBy", decided_at as "decidedAt", decision_reason as reason`;
+
+/** A page of discrepancies matching `filter`, with ids above `after`, in id order (oldest first: a work queue). */
+export async function listDiscrepancies(q: Queryable, page: DiscrepancyFilter & { after: number; limit: number }): Promise<DiscrepancyView[]> {
   const { rows } = await q.query<DiscrepancyView>(
-    `select id::int as id, kind, partner, record_key as key, mid, detail, state, opened_exchange as "exchangeId", opened_at as "openedAt", decided_by as "decidedBy", decided_at as "decidedAt", decision_reason as reason
-     from discrepancies where id > $1 and ($2 = 'all' or state = $2) order by id limit $3`,
-    [page.after, page.state, page.limit],
+    `select ${VIEW_COLUMNS} from discrepancies
+     where id > $1 and ($2 = 'all' or state = $2) and ($3::text is null or partner = $3) and ($4::text is null or kind = $4) and ($5::text is null or mid = $5)
+     order by id limit $6`,
+    [page.after, page.state, page.partner ?? null, page.kind ?? null, page.mid ?? null, page.limit],
   );
   return rows;
+}
+
+/** One discrepancy, if it exists. */
+export async function discrepancyById(q: Queryable, id: number): Promise<DiscrepancyView | undefined> {
+  const { rows } = await q.query<DiscrepancyView>(`select ${VIEW_COLUMNS} from discrepancies where id = $1`, [id]);
+  return rows[0];
 }
 
 /** Records staff's decision on discrepancy `id` if it is still open; false if it is not (decided before, or no such id). */

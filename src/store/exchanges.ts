@@ -25,6 +25,7 @@ export interface NewExchange {
   digest: string;
   body: Uint8Array;
   signatureHeader: string;
+  signingKid: string;
   receivedAt: Date;
   disposition: Disposition;
   heldReason: HeldReason | undefined;
@@ -84,11 +85,11 @@ export async function sequenceTaken(tx: Queryable, partner: string, sequence: nu
 export async function insertExchange(tx: Queryable, e: NewExchange): Promise<void> {
   await tx.query(
     `insert into exchanges (id, partner, request_jti, batch_id, sequence, kind, format, content_type, digest, body, signature_header,
-       received_at, disposition, held_reason, state, counts, rejections, receipt, receipt_kid)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+       received_at, disposition, held_reason, state, counts, rejections, receipt, receipt_kid, signing_kid)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
     [
       e.id, e.partner, e.requestJti, e.batchId, e.sequence, e.kind, e.format, e.contentType, e.digest, Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength),
-      e.signatureHeader, e.receivedAt, e.disposition, e.heldReason ?? null, e.state, JSON.stringify(e.counts), JSON.stringify(e.rejections), e.receipt, e.receiptKid,
+      e.signatureHeader, e.receivedAt, e.disposition, e.heldReason ?? null, e.state, JSON.stringify(e.counts), JSON.stringify(e.rejections), e.receipt, e.receiptKid, e.signingKid,
     ],
   );
 }
@@ -197,4 +198,92 @@ export async function markFailed(q: Queryable, id: string): Promise<void> {
 export async function countUnapplied(q: Queryable, ids: readonly string[]): Promise<number> {
   const { rows } = await q.query<{ n: number }>("select count(*)::int as n from exchanges where id = any($1::uuid[]) and state in ('received', 'processing')", [ids]);
   return rows[0]!.n;
+}
+
+/** An exchange as staff list it. */
+export interface ExchangeListItem {
+  exchangeId: string;
+  partner: string;
+  batchId: string;
+  sequence: number;
+  kind: 'SNAPSHOT' | 'DELTA';
+  state: ExchangeState;
+  disposition: Disposition;
+  heldReason: HeldReason | null;
+  receivedAt: Date;
+  counts: ExchangeCounts;
+}
+
+/** What staff may search exchanges by; `before` is the last item of the previous page (newest first). */
+export interface ExchangeSearch {
+  partner?: string | undefined;
+  state?: ExchangeState | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  before?: { receivedAt: Date; id: string } | undefined;
+  limit: number;
+}
+
+const LIST_COLUMNS = `id as "exchangeId", partner, batch_id as "batchId", sequence::int as sequence, kind, state, disposition, held_reason as "heldReason",
+  received_at as "receivedAt", counts`;
+
+/** Exchanges newest first, filtered by partner, state and a receivedAt window [from, to). */
+export async function searchExchanges(q: Queryable, search: ExchangeSearch): Promise<ExchangeListItem[]> {
+  const { rows } = await q.query<ExchangeListItem>(
+    `select ${LIST_COLUMNS} from exchanges
+     where ($1::text is null or partner = $1) and ($2::text is null or state = $2) and ($3::timestamptz is null or received_at >= $3) and ($4::timestamptz is null or received_at < $4)
+       and ($5::timestamptz is null or (received_at, id) < ($5, $6::uuid))
+     order by received_at desc, id desc limit $7`,
+    [search.partner ?? null, search.state ?? null, search.from ?? null, search.to ?? null, search.before?.receivedAt ?? null, search.before?.id ?? null, search.limit],
+  );
+  return rows;
+}
+
+/** An exchange as staff see it: the list item with its signature header, receipt, digest and rejections (never the body: see exchangeDocument). */
+export interface StaffExchangeView extends ExchangeListItem {
+  requestJti: string;
+  signatureHeader: string;
+  signingKid: string | null;
+  receipt: string;
+  digest: string;
+  contentType: string;
+  documentBytes: number;
+  rejections: unknown[];
+}
+
+export async function staffExchangeView(q: Queryable, id: string): Promise<StaffExchangeView | undefined> {
+  if (!isExchangeId(id)) return undefined;
+  const { rows } = await q.query<StaffExchangeView>(
+    `select ${LIST_COLUMNS}, request_jti as "requestJti", signature_header as "signatureHeader", signing_kid as "signingKid", receipt, digest, content_type as "contentType",
+       octet_length(body)::int as "documentBytes", rejections
+     from exchanges where id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** The raw document of an exchange, as received. */
+export async function exchangeDocument(q: Queryable, id: string): Promise<{ contentType: string; body: Buffer } | undefined> {
+  if (!isExchangeId(id)) return undefined;
+  const { rows } = await q.query<{ contentType: string; body: Buffer }>('select content_type as "contentType", body from exchanges where id = $1', [id]);
+  return rows[0];
+}
+
+/** When each of a partner's keys first and last signed a document it sent. */
+export async function keyUse(q: Queryable): Promise<{ partner: string; kid: string; firstUsedAt: Date; lastUsedAt: Date }[]> {
+  const { rows } = await q.query<{ partner: string; kid: string; firstUsedAt: Date; lastUsedAt: Date }>(
+    `select partner, signing_kid as kid, min(received_at) as "firstUsedAt", max(received_at) as "lastUsedAt" from exchanges where signing_kid is not null group by partner, signing_kid`,
+  );
+  return rows;
+}
+
+/** Each partner's inbound picture: its accepted run, how many batches wait held, when it last sent. */
+export async function inboundState(q: Queryable): Promise<Map<string, { lastSequence: number | null; snapshotBase: number | null; heldBatches: number; lastReceivedAt: Date | null }>> {
+  const { rows } = await q.query<{ partner: string; lastSequence: number | null; snapshotBase: number | null; heldBatches: number; lastReceivedAt: Date | null }>(
+    `select p.partner, s.run_end::int as "lastSequence", s.snapshot_base::int as "snapshotBase",
+       (select count(*)::int from exchanges e where e.partner = p.partner and e.state = 'held') as "heldBatches",
+       (select max(received_at) from exchanges e where e.partner = p.partner) as "lastReceivedAt"
+     from (select distinct partner from exchanges union select partner from partner_state) p left join partner_state s on s.partner = p.partner`,
+  );
+  return new Map(rows.map(({ partner, ...rest }) => [partner, rest]));
 }

@@ -173,3 +173,34 @@ export async function firstRecognized(q: Queryable): Promise<OperatorRef | undef
   const { rows } = await q.query<OperatorRef>("select partner, record_key as key from operators where recognition_state = 'recognized' order by partner, record_key limit 1");
   return rows[0];
 }
+
+/** What staff may look recognitions up by; `after` is the last item of the previous page (partner, key order). */
+export interface RecognitionSearch {
+  partner?: string | undefined;
+  state?: HeldOperator['recognition']['state'] | undefined;
+  mid?: string | undefined;
+  /** A record key, or an identifier value the operator is known by (EORI, corporate number, …). */
+  operator?: string | undefined;
+  after?: OperatorRef | undefined;
+  limit: number;
+}
+
+/** A held operator with the batch that decided its recognition. */
+export interface RecognitionRow {
+  held: HeldOperator;
+  batch: { exchangeId: string; batchId: string | null; sequence: number | null };
+}
+
+export async function searchRecognitions(q: Queryable, search: RecognitionSearch): Promise<RecognitionRow[]> {
+  const { rows } = await q.query<OperatorRow & { batch_id: string | null; batch_sequence: number | null }>(
+    `select o.partner, o.record_key, o.record, o.withdrawn_reason, o.withdrawn_since::text as withdrawn_since, o.recognition_state, o.recognition_since::text as recognition_since,
+       o.recognition_exchange, o.benefits, o.current_mids, o.last_exchange, o.last_sequence, e.batch_id, e.sequence::int as batch_sequence
+     from operators o left join exchanges e on e.id = o.recognition_exchange
+     where ($1::text is null or o.partner = $1) and ($2::text is null or o.recognition_state = $2) and ($3::text is null or o.current_mids @> array[$3::text])
+       and ($4::text is null or o.record_key = $4 or exists (select 1 from operator_identifiers i where i.value = $4 and i.partner = o.partner and i.record_key = o.record_key))
+       and ($5::text is null or (o.partner, o.record_key) > ($5, $6::text))
+     order by o.partner, o.record_key limit $7`,
+    [search.partner ?? null, search.state ?? null, search.mid ?? null, search.operator ?? null, search.after?.partner ?? null, search.after?.key ?? null, search.limit],
+  );
+  return rows.map((r) => ({ held: held(r), batch: { exchangeId: r.recognition_exchange, batchId: r.batch_id, sequence: r.batch_sequence } }));
+}

@@ -182,6 +182,8 @@ describe('explainMid', () => {
       expected: 'KRHANPRE1234GUM',
       given: 'KRHANPRE1234GUM',
       differences: [],
+      expectedParts: { country: 'KR', name: 'HANPRE', number: '1234', city: 'GUM' },
+      givenParts: { country: 'KR', name: 'HANPRE', number: '1234', city: 'GUM' },
     });
   });
 
@@ -197,7 +199,10 @@ describe('explainMid', () => {
     ['JPHANPRE1234SEO', ['country part is KR, the MID has JP', 'city part is GUM, the MID has SEO']],
     ['KRHANPRX1234SEO', ['name part is HANPRE, the MID has HANPRX', 'city part is GUM, the MID has SEO']],
   ])('%s', (given, differences) => {
-    expect(explainMid(given, hanil)).toEqual({ matches: false, expected: 'KRHANPRE1234GUM', given, differences });
+    const explained = explainMid(given, hanil);
+    expect(explained).toMatchObject({ matches: false, expected: 'KRHANPRE1234GUM', given, differences, expectedParts: { country: 'KR', name: 'HANPRE', number: '1234', city: 'GUM' } });
+    // The given MID is cut into the same parts, so that a reader can mark the one that differs.
+    expect(Object.values(explained.givenParts!).join('')).toBe(given);
   });
 
   it('says when the construction has no number but the MID does', () => {
@@ -247,7 +252,7 @@ describe('properties', () => {
       fc.property(source, (s) => {
         const mid = buildMid(s);
         if (mid === undefined) return;
-        expect(explainMid(mid, s)).toEqual({ matches: true, expected: mid, given: mid, differences: [] });
+        expect(explainMid(mid, s)).toMatchObject({ matches: true, expected: mid, given: mid, differences: [] });
         const changedCountry = (mid.startsWith('JP') ? 'DE' : 'JP') + mid.slice(2);
         expect(explainMid(changedCountry, s).differences).toHaveLength(1);
       }),

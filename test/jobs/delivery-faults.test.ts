@@ -50,7 +50,7 @@ type Listed = { id: string; sequence: number; kind: string; state: string; recor
 /** A gateway with delivering partners, a staff token and helpers. */
 async function gatewayWith(partners: Record<string, object>, env: Record<string, string> = {}, clock?: Clock, workers = true) {
   const gw = await startTestGateway({ store: 'PostgreSQL', env: { MRAGW_DEV_STAFF: '1', ...env }, partners, workers, ...(clock && { clock }) });
-  const token = await mintDevStaffToken(gw.dataDir, { subject: 'officer.ortiz', roles: ['staff'], ttlSeconds: 600 });
+  const token = await mintDevStaffToken(gw.dataDir, { subject: 'officer.ortiz', roles: ['admin'], ttlSeconds: 600 });
   const staff = (path: string, init: RequestInit = {}) => fetch(`${gw.url}${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, ...(init.body !== undefined && { 'Content-Type': 'application/json' }), ...init.headers } });
   return {
     gw,

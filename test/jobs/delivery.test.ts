@@ -62,7 +62,7 @@ describe('outbound delivery', () => {
         jp: { id: 'JP', name: 'Japan', programme: 'JP-AEO', format: 'jp-aeo', mra: { outboundBusinessTypes: ['EXPORTER'] }, keys: { algorithms: ['ES256'], jwks: { keys: [(({ d, ...pub }) => ({ ...pub, alg: 'ES256', use: 'sig' }))(partnerKeys.JP.privateJwk)] } }, delivery: { url: 'https://customs.jp.example/aeo/inbox' } },
       },
     });
-    token = await mintDevStaffToken(gw.dataDir, { subject: 'officer.ortiz', roles: ['staff'], ttlSeconds: 600 });
+    token = await mintDevStaffToken(gw.dataDir, { subject: 'officer.ortiz', roles: ['admin'], ttlSeconds: 600 });
     const euEntry = gw.gateway.registry.partner('EU')!;
     inbox = await startInbox({
       host: '127.0.0.1',

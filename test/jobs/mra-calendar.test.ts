@@ -50,7 +50,7 @@ const deps = () => ({ db: gw.gateway.db, partner: (id: string) => gw.gateway.reg
 
 beforeAll(async () => {
   gw = await startTestGateway({ store: 'PostgreSQL', clock, env: { MRAGW_DEV_STAFF: '1', MRA_CALENDAR_CRON: '7 1 * * *' } });
-  staffToken = await mintDevStaffToken(gw.dataDir, { subject: 'officer.jones', roles: ['staff'], ttlSeconds: 600 });
+  staffToken = await mintDevStaffToken(gw.dataDir, { subject: 'officer.jones', roles: ['admin'], ttlSeconds: 600 });
   await sendAndWait(gw, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [aeos, ...aeof, aeoc] }));
 }, 60_000);
 afterAll(async () => {

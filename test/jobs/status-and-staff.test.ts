@@ -30,7 +30,7 @@ const staffGet = (path: string, token = staffToken) => fetch(`${gw.url}${path}`,
 
 beforeAll(async () => {
   gw = await startTestGateway({ store: 'PostgreSQL', env: { MRAGW_DEV_STAFF: '1' } });
-  staffToken = await mintDevStaffToken(gw.dataDir, { subject: 'officer.jones', roles: ['staff'], ttlSeconds: 600 });
+  staffToken = await mintDevStaffToken(gw.dataDir, { subject: 'officer.jones', roles: ['admin'], ttlSeconds: 600 });
   feedToken = await mintDevStaffToken(gw.dataDir, { subject: 'targeting', roles: ['feed-reader'], ttlSeconds: 600 });
   await sendAndWait(gw, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [recognized, mismatched, noConsent] }));
 });

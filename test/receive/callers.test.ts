@@ -34,6 +34,6 @@ describe('bearerToken', () => {
 describe('staffCaller', () => {
   it('says the staff API is closed when no identity provider is configured', async () => {
     const closed = await StaffAuth.create({});
-    await expect(staffCaller(closed, 'Bearer a.b.c', ['staff'])).rejects.toMatchObject({ code: 'staff-api-closed' });
+    await expect(staffCaller(closed, 'Bearer a.b.c', ['reviewer'])).rejects.toMatchObject({ code: 'staff-api-closed' });
   });
 });

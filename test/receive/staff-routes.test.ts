@@ -9,7 +9,7 @@ let feedToken: string;
 
 beforeAll(async () => {
   gw = await startTestGateway({ store: 'PostgreSQL', env: { MRAGW_DEV_STAFF: '1' }, workers: false });
-  staffToken = await mintDevStaffToken(gw.dataDir, { subject: 'officer.jones', roles: ['staff'], ttlSeconds: 600 });
+  staffToken = await mintDevStaffToken(gw.dataDir, { subject: 'officer.jones', roles: ['admin'], ttlSeconds: 600 });
   feedToken = await mintDevStaffToken(gw.dataDir, { subject: 'targeting', roles: ['feed-reader'], ttlSeconds: 600 });
 }, 60_000);
 afterAll(async () => {
@@ -51,6 +51,6 @@ describe('staff routes', () => {
     expect(malformed.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
     const reader = await decide({ decision: 'accepted', reason: 'x' }, feedToken);
     expect(reader.status).toBe(403);
-    expect(((await reader.json()) as { type: string; detail: string })).toMatchObject({ type: 'urn:mra:problem:forbidden', detail: 'this needs the role staff' });
+    expect(((await reader.json()) as { type: string; detail: string })).toMatchObject({ type: 'urn:mra:problem:forbidden', detail: 'this needs the role reviewer or admin' });
   });
 });

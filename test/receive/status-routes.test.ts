@@ -131,7 +131,7 @@ describe('GET /v1/status/{scheme}/{id}', () => {
   });
 
   it('answers staff with a bearer token in full, also for subjects without consent', async () => {
-    const token = await mintDevStaffToken(dataDir, { subject: 'officer-1', roles: ['staff'], ttlSeconds: 600 });
+    const token = await mintDevStaffToken(dataDir, { subject: 'officer-1', roles: ['reviewer'], ttlSeconds: 600 });
     const response = await fetch(`${url}/v1/status/eori/de999`, { headers: { Authorization: `Bearer ${token}` } });
     expect(response.status).toBe(200);
     expect(((await response.json()) as { subject: Record<string, unknown> }).subject).toMatchObject({ sub: 'eori:DE999', name: 'Müller Logistik GmbH' });
@@ -159,7 +159,7 @@ describe('GET /v1/status/{scheme}/{id}', () => {
 
   it('refuses a bearer token when the staff API is closed', async () => {
     const closed = await harness.start({}, { staff: await StaffAuth.create({}) });
-    const token = await mintDevStaffToken(dataDir, { subject: 'officer-1', roles: ['staff'], ttlSeconds: 600 });
+    const token = await mintDevStaffToken(dataDir, { subject: 'officer-1', roles: ['reviewer'], ttlSeconds: 600 });
     await expectProblem(await fetch(`${closed}/v1/status/eori/DE999`, { headers: { Authorization: `Bearer ${token}` } }), 401, 'unauthorized');
   });
 
@@ -174,7 +174,7 @@ describe('GET /v1/status/{scheme}/{id}', () => {
 
     const signature = signRequest({ key: euKey.key, iss: 'EU', aud: GATEWAY_ID, method: 'GET', target: '/v1/status/eu-aeo/DEAEOF0000000001', body: new Uint8Array(0) });
     expect((await fetch(`${limited}/v1/status/eu-aeo/DEAEOF0000000001`, { headers: { 'JWS-Signature': signature } })).status).toBe(200);
-    const token = await mintDevStaffToken(dataDir, { subject: 'officer-1', roles: ['staff'], ttlSeconds: 600 });
+    const token = await mintDevStaffToken(dataDir, { subject: 'officer-1', roles: ['reviewer'], ttlSeconds: 600 });
     expect((await fetch(`${limited}/v1/status/eu-aeo/DEAEOF0000000001`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
   });
 

@@ -43,7 +43,7 @@ const writtenAt = async () => new Map((await gw.gateway.db.query<{ account: stri
 
 beforeAll(async () => {
   gw = await startTestGateway({ store: 'PostgreSQL', env: { MRAGW_DEV_STAFF: '1' } });
-  token = await mintDevStaffToken(gw.dataDir, { subject: 'officer.ruiz', roles: ['staff'], ttlSeconds: 600 });
+  token = await mintDevStaffToken(gw.dataDir, { subject: 'officer.ruiz', roles: ['admin'], ttlSeconds: 600 });
 });
 afterAll(async () => {
   await gw?.close();

@@ -32,15 +32,15 @@ describe('development staff issuer', () => {
   });
 
   it('mints tokens that a StaffAuth on the same DATA_DIR and a loopback HOST accepts', async () => {
-    const token = await mintDevStaffToken(dataDir, { subject: 'dev-officer', roles: ['staff', 'feed-reader'], ttlSeconds: 600 });
+    const token = await mintDevStaffToken(dataDir, { subject: 'dev-officer', roles: ['reviewer', 'feed-reader'], ttlSeconds: 600 });
     const claims = decodeJwt(token);
-    expect(claims).toMatchObject({ iss: DEV_STAFF_ISSUER, aud: DEV_STAFF_AUDIENCE, sub: 'dev-officer', roles: ['staff', 'feed-reader'] });
+    expect(claims).toMatchObject({ iss: DEV_STAFF_ISSUER, aud: DEV_STAFF_AUDIENCE, sub: 'dev-officer', roles: ['reviewer', 'feed-reader'] });
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(600);
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: 'ES256', kid: (await devIssuerJwks(dataDir)).keys[0]?.kid });
     for (const host of ['127.0.0.1', 'localhost', '::1']) expect(loadSettings({ MRAGW_DEV_STAFF: '1', HOST: host }).MRAGW_DEV_STAFF).toBe('1');
     const auth = await StaffAuth.create({ devIssuer: { dataDir } });
     expect(auth.source).toBe('dev-issuer');
-    expect(await auth.verify(token)).toEqual({ subject: 'dev-officer', roles: ['staff', 'feed-reader'] });
+    expect(await auth.verify(token)).toEqual({ subject: 'dev-officer', roles: ['reviewer', 'feed-reader'] });
   });
 
   it('is refused unless HOST is a loopback address (a settings rule)', () => {
@@ -57,7 +57,7 @@ describe('development staff issuer', () => {
       expect(loadSettings({ STAFF_JWKS: jwksFile, STAFF_ISSUER: 'https://idp.example/', STAFF_AUDIENCE: 'mragw', MRAGW_DEV_STAFF: '1', HOST: '0.0.0.0' }).STAFF_JWKS).toBe(jwksFile);
       const auth = await StaffAuth.create({ jwks: jwksFile, issuer: 'https://idp.example/', audience: 'mragw' });
       expect(auth.source).toBe('jwks-file');
-      const token = await mintDevStaffToken(dataDir, { subject: 'dev-officer', roles: ['staff'], ttlSeconds: 600 });
+      const token = await mintDevStaffToken(dataDir, { subject: 'dev-officer', roles: ['reviewer'], ttlSeconds: 600 });
       await expect(auth.verify(token)).rejects.toThrow(GatewayError);
     } finally {
       rmSync(other, { recursive: true, force: true });
@@ -68,9 +68,9 @@ describe('development staff issuer', () => {
     const other = mkdtempSync(join(tmpdir(), 'mragw-dev-staff-other-'));
     try {
       const auth = await StaffAuth.create({ devIssuer: { dataDir } });
-      const foreign = await mintDevStaffToken(other, { subject: 'x', roles: ['staff'], ttlSeconds: 600 });
+      const foreign = await mintDevStaffToken(other, { subject: 'x', roles: ['reviewer'], ttlSeconds: 600 });
       await expect(auth.verify(foreign)).rejects.toThrow(GatewayError);
-      const expired = await mintDevStaffToken(dataDir, { subject: 'x', roles: ['staff'], ttlSeconds: 60, nowSeconds: Math.floor(Date.now() / 1000) - 3600 });
+      const expired = await mintDevStaffToken(dataDir, { subject: 'x', roles: ['reviewer'], ttlSeconds: 60, nowSeconds: Math.floor(Date.now() / 1000) - 3600 });
       await expect(auth.verify(expired)).rejects.toThrow(/expired/);
     } finally {
       rmSync(other, { recursive: true, force: true });
@@ -78,11 +78,11 @@ describe('development staff issuer', () => {
   });
 
   it('mints nothing for an unknown role, no role, or a lifetime outside 1 s … 24 h', async () => {
-    await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: ['admin'], ttlSeconds: 60 })).rejects.toThrow(RangeError);
+    await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: ['superuser'], ttlSeconds: 60 })).rejects.toThrow(RangeError);
     await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: [], ttlSeconds: 60 })).rejects.toThrow(RangeError);
-    await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: ['staff'], ttlSeconds: 86_401 })).rejects.toThrow(RangeError);
-    await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: ['staff'], ttlSeconds: 0 })).rejects.toThrow(RangeError);
-    await expect(mintDevStaffToken(dataDir, { subject: '', roles: ['staff'], ttlSeconds: 60 })).rejects.toThrow(RangeError);
+    await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: ['reviewer'], ttlSeconds: 86_401 })).rejects.toThrow(RangeError);
+    await expect(mintDevStaffToken(dataDir, { subject: 'x', roles: ['reviewer'], ttlSeconds: 0 })).rejects.toThrow(RangeError);
+    await expect(mintDevStaffToken(dataDir, { subject: '', roles: ['reviewer'], ttlSeconds: 60 })).rejects.toThrow(RangeError);
   });
 });
 
@@ -97,10 +97,10 @@ describe('mragw staff-token', () => {
     const { io, out, err } = capture();
     expect(await staffTokenCommand({ dataDir, subject: 'cli-officer', roles: [], ttlSeconds: 3600 }, io)).toBe(0);
     const token = out().trim();
-    expect(decodeJwt(token)).toMatchObject({ sub: 'cli-officer', roles: ['staff'] });
+    expect(decodeJwt(token)).toMatchObject({ sub: 'cli-officer', roles: ['reviewer'] });
     expect(err()).toContain('MRAGW_DEV_STAFF=1');
     const auth = await StaffAuth.create({ devIssuer: { dataDir } });
-    expect(await auth.verify(token)).toEqual({ subject: 'cli-officer', roles: ['staff'] });
+    expect(await auth.verify(token)).toEqual({ subject: 'cli-officer', roles: ['reviewer'] });
   });
 
   it('exits 64 for an unknown role', async () => {

@@ -27,7 +27,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 /** A token as the identity provider would issue it, with these changes. */
 async function token(key: TestKey, claims: Record<string, unknown> = {}, header: { alg?: string; kid?: string | undefined } = {}): Promise<string> {
-  const payload: Record<string, unknown> = { iss: ISSUER, aud: AUDIENCE, sub: 'officer-7', iat: now(), exp: now() + 600, roles: ['staff'], ...claims };
+  const payload: Record<string, unknown> = { iss: ISSUER, aud: AUDIENCE, sub: 'officer-7', iat: now(), exp: now() + 600, roles: ['reviewer'], ...claims };
   for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
   const kid = 'kid' in header ? header.kid : key.kid;
   return new SignJWT(payload as JWTPayload).setProtectedHeader({ alg: header.alg ?? key.alg, ...(kid !== undefined && { kid }) }).sign(key.privateKey);
@@ -72,20 +72,20 @@ describe('StaffAuth with a local JWKS file', () => {
     expect(auth.enabled).toBe(true);
     expect(auth.source).toBe('jwks-file');
     for (const key of [es256, rs256, ed25519]) {
-      expect(await auth.verify(await token(key))).toEqual({ subject: 'officer-7', roles: ['staff'] });
+      expect(await auth.verify(await token(key))).toEqual({ subject: 'officer-7', roles: ['reviewer'] });
     }
   });
 
   it('reads roles from `roles` or a space-separated `scope`, ignoring other roles', async () => {
-    expect((await auth.verify(await token(es256, { roles: ['admin', 'feed-reader'] }))).roles).toEqual(['feed-reader']);
-    expect((await auth.verify(await token(es256, { roles: undefined, scope: 'openid staff feed-reader' }))).roles).toEqual(['staff', 'feed-reader']);
-    expect((await auth.verify(await token(es256, { roles: ['staff', 'staff'] }))).roles).toEqual(['staff']);
+    expect((await auth.verify(await token(es256, { roles: ['superuser', 'feed-reader'] }))).roles).toEqual(['feed-reader']);
+    expect((await auth.verify(await token(es256, { roles: undefined, scope: 'openid reviewer feed-reader' }))).roles).toEqual(['reviewer', 'feed-reader']);
+    expect((await auth.verify(await token(es256, { roles: ['reviewer', 'reviewer'] }))).roles).toEqual(['reviewer']);
   });
 
-  it('refuses a token without a staff or feed-reader role', async () => {
+  it('refuses a token without a reviewer, admin or feed-reader role', async () => {
     expect(await refusal(auth.verify(await token(es256, { roles: undefined })))).toBe('staff-role-missing');
-    expect(await refusal(auth.verify(await token(es256, { roles: ['admin'], scope: 'openid' })))).toBe('staff-role-missing');
-    expect(await refusal(auth.verify(await token(es256, { roles: 'staff' })))).toBe('staff-role-missing');
+    expect(await refusal(auth.verify(await token(es256, { roles: ['superuser'], scope: 'openid' })))).toBe('staff-role-missing');
+    expect(await refusal(auth.verify(await token(es256, { roles: 'reviewer' })))).toBe('staff-role-missing');
   });
 
   it('refuses another issuer or audience', async () => {
@@ -115,7 +115,7 @@ describe('StaffAuth with a local JWKS file', () => {
     expect(await refusal(auth.verify(await token(stranger)))).toBe('bearer-token-invalid');
     expect(await refusal(auth.verify(await token(es256, {}, { kid: 'nobody' })))).toBe('bearer-token-invalid');
     const [h, , s] = (await token(es256)).split('.');
-    const forged = Buffer.from(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'boss', exp: now() + 600, roles: ['staff'] })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ iss: ISSUER, aud: AUDIENCE, sub: 'boss', exp: now() + 600, roles: ['reviewer'] })).toString('base64url');
     expect(await refusal(auth.verify(`${h}.${forged}.${s}`))).toBe('bearer-token-invalid');
   });
 });
@@ -131,9 +131,9 @@ describe('StaffAuth with a remote JWKS', () => {
     const scope = nock('https://idp.cbp.example').get('/.well-known/jwks.json').reply(200, { keys: [es256.publicJwk] });
     const auth = await StaffAuth.create({ jwks: 'https://idp.cbp.example/.well-known/jwks.json', issuer: ISSUER, audience: AUDIENCE });
     expect(auth.source).toBe('jwks-url');
-    expect(await auth.verify(await token(es256))).toEqual({ subject: 'officer-7', roles: ['staff'] });
+    expect(await auth.verify(await token(es256))).toEqual({ subject: 'officer-7', roles: ['reviewer'] });
     // Cached: a second token needs no second fetch.
-    expect(await auth.verify(await token(es256, { sub: 'officer-8' }))).toEqual({ subject: 'officer-8', roles: ['staff'] });
+    expect(await auth.verify(await token(es256, { sub: 'officer-8' }))).toEqual({ subject: 'officer-8', roles: ['reviewer'] });
     expect(scope.isDone()).toBe(true);
   });
 

@@ -47,7 +47,7 @@ describe('mragw status', () => {
   });
 
   it('asks as staff with --token', async () => {
-    const token = await mintDevStaffToken(harness.dataDir, { subject: 'officer-1', roles: ['staff'], ttlSeconds: 600 });
+    const token = await mintDevStaffToken(harness.dataDir, { subject: 'officer-1', roles: ['reviewer'], ttlSeconds: 600 });
     const { io, out } = capture();
     expect(await statusCommand({ scheme: 'eori', id: 'DE999', url, token, aud: GATEWAY_ID }, io)).toBe(0);
     expect((JSON.parse(out()) as { subject: Record<string, unknown> }).subject).toHaveProperty('name');

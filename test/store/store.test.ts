@@ -8,7 +8,7 @@ import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 
 const exchange = (patch: Partial<NewExchange> = {}): NewExchange => ({
   id: randomUUID(), partner: 'EU', requestJti: `jti-${randomUUID()}`, batchId: `B-${randomUUID()}`, sequence: 1, kind: 'SNAPSHOT', format: 'eu-aeo',
-  contentType: 'application/xml', digest: 'sha-256=abc', body: Buffer.from('<x/>'), signatureHeader: 'h..s', receivedAt: new Date(), disposition: 'accepted',
+  contentType: 'application/xml', digest: 'sha-256=abc', body: Buffer.from('<x/>'), signatureHeader: 'h..s', signingKid: 'k1', receivedAt: new Date(), disposition: 'accepted',
   heldReason: undefined, state: 'received', counts: { records: 0, created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: 0 }, rejections: [], receipt: 'r', receiptKid: 'k',
   ...patch,
 });
