@@ -17,7 +17,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { z } from 'zod';
 import { issuesOf } from '../errors.ts';
 import type { BoardQueueAdapter } from '../queue/board.ts';
-import { mintDevStaffToken, staffRoles } from '../staff/dev-issuer.ts';
+import { mintDevStaffToken, rolesFor, staffRoles } from '../staff/dev-issuer.ts';
 import type { StaffAuth, StaffRole } from '../staff/staff-auth.ts';
 import { staffCaller } from './callers.ts';
 import { sendProblem } from './problem.ts';
@@ -36,7 +36,7 @@ export interface ConsoleRouteDeps {
 }
 
 /** The roles that may open the queue board (replay, retry and clean jobs there). */
-const boardRoles: readonly StaffRole[] = ['staff'];
+const boardRoles: readonly StaffRole[] = rolesFor.administer;
 
 /** How long a board session lasts. */
 export const sessionSeconds = 15 * 60;

@@ -14,7 +14,10 @@ import { jpReceipt, until } from '../support/delivery.ts';
 import { euBatch, sendAndWait } from '../support/eu-operators.ts';
 import { partnerKeys, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
-const members = readFileSync(new URL('../../fixtures/ctpat/sample/input.ndjson', import.meta.url), 'utf8');
+/** The C-TPAT sample, and a foreign manufacturer holding the MID a partner's record wrongly gives. */
+const members = `${readFileSync(new URL('../../fixtures/ctpat/sample/input.ndjson', import.meta.url), 'utf8').trimEnd()}
+${JSON.stringify({ accountNumber: 'CT-0099001', businessType: 'FOREIGN_MANUFACTURER', legalName: 'Wronger Praezision GmbH', address: { street: '99 Kaiserkai', city: 'Hamburg', postalCode: '20457', country: 'DE' }, status: 'CERTIFIED_VALIDATED', statusDate: '2024-02-01', certifiedOn: '2019-05-06', consentToShare: true, identifiers: { mids: ['DEWRONG99HAM'], scac: null } })}
+`;
 const JP_URL = 'https://customs.jp.example';
 const jpEntry = {
   id: 'JP',
@@ -65,6 +68,8 @@ afterAll(async () => {
 /** Opens the console and signs in through the development sign-in. */
 async function signIn(subject: string, role: string): Promise<{ page: Page; errors: string[] }> {
   const opened = await openPage(browser);
+  // A step that cannot happen fails with its locator, well before the test's own timeout.
+  opened.page.setDefaultTimeout(15_000);
   await opened.page.goto(`${gw.url}/console/`);
   await opened.page.getByLabel('Subject').fill(subject);
   await opened.page.getByLabel('Role').selectOption(role);
@@ -82,6 +87,9 @@ describe('the staff console', () => {
     await page.getByRole('heading', { name: /^Discrepancy \d+: mid-mismatch$/ }).waitFor();
     await page.getByRole('heading', { name: 'MID construction' }).waitFor();
     await expect.poll(() => page.locator('.mid-table tr.differs').count()).toBeGreaterThan(0);
+    expect(await page.getByRole('region', { name: 'C-TPAT members' }).textContent()).toContain('CT-0099001');
+    // The picture starts at the discrepancy's heading: its facts, the decision, the MID construction and the evidence.
+    await page.evaluate(() => window.scrollTo(0, (document.querySelector('main h2')?.getBoundingClientRect().top ?? 0) + window.scrollY - 8));
     await screenshot(page, 'console-discrepancy');
 
     // A decision without a reason is not sent.

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
-const ADMIN = 'staff';
-const REVIEWER = 'feed-reader';
+const ADMIN = 'admin';
+const REVIEWER = 'reviewer';
 
 let dev: TestGateway;
 let closed: TestGateway;

@@ -3,7 +3,7 @@
  * out, and every refusal (application/problem+json) as an ApiError with its title,
  * status and detail for the page to show.
  */
-import { apiRoot } from './shared.js';
+import { apiRoot } from '../shared/api-root.js';
 
 const root = apiRoot();
 const tokenKey = 'mragw-console-token';

@@ -1,6 +1,6 @@
 /** The audit log: who did what to which subject, and why; newest first. */
 import { h, replace, text, when } from '../dom.js';
-import { pagedTable } from '../shared.js';
+import { pagedTable } from '../../shared/table.js';
 import { filterForm, lister } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */

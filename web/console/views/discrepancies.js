@@ -1,7 +1,7 @@
 /** Discrepancies: the queue, one discrepancy's evidence side by side with its MID construction, and the decision. */
 import { call } from '../api.js';
 import { append, h, replace, text, when } from '../dom.js';
-import { pagedTable } from '../shared.js';
+import { pagedTable } from '../../shared/table.js';
 import { badge, facts, filterForm, lister, summary } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */
@@ -59,27 +59,31 @@ export async function discrepancyView(ctx, id) {
   const decision = h('section', { 'aria-labelledby': 'decision-title' });
   replace(
     ctx.main,
-    h('p', {}, h('a', { href: '#/discrepancies' }, '← Back to the queue')),
+    h('p', { class: 'back' }, h('a', { href: '#/discrepancies' }, '← Back to the queue')),
     ctx.heading(`Discrepancy ${d.id}: ${d.kind}`),
     h(
       'div',
       { class: 'layout-2' },
-      summary([
-        ['Partner', text(d.partner)],
-        ['Operator key', text(d.key)],
-        ['MID', text(d.mid)],
-        ['State', badge(d.state)],
-        ['Opened', when(d.openedAt)],
-        ['Exchange', d.exchangeId ? h('a', { href: `#/exchanges/${encodeURIComponent(d.exchangeId)}` }, d.exchangeId) : '—'],
-        ['Detail', text(d.detail)],
-      ]),
-      decision,
+      h(
+        'div',
+        {},
+        summary([
+          ['Partner / key', `${text(d.partner)} ${text(d.key)}`],
+          ['MID', h('span', { class: 'mono' }, text(d.mid))],
+          ['State', badge(d.state)],
+          ['Opened', when(d.openedAt)],
+          ['Exchange', d.exchangeId ? h('a', { href: `#/exchanges/${encodeURIComponent(d.exchangeId)}`, class: 'mono' }, d.exchangeId) : '—'],
+        ]),
+        decision,
+      ),
+      // The MID construction says what the detail says about a MID, part by part; other kinds show their detail.
+      evidence.mid ? midConstruction(evidence.mid) : h('section', { 'aria-label': 'Detail' }, h('h3', {}, 'Detail'), facts(d.detail ?? null)),
     ),
-    h('h3', { id: 'evidence-title' }, 'Evidence'),
+    h('h3', { id: 'evidence-title' }, 'Evidence side by side'),
     h(
       'div',
       { class: 'evidence', role: 'group', 'aria-labelledby': 'evidence-title' },
-      h('section', { 'aria-label': 'Partner record' }, h('h3', {}, `Partner record (${text(d.partner)} ${text(d.key)})`), facts(evidence.record ?? null)),
+      h('section', { 'aria-label': 'Partner record' }, h('h3', {}, `Partner record: ${text(d.partner)} ${text(d.key)}`), facts(evidence.record ?? null)),
       h(
         'section',
         { 'aria-label': 'Other operators' },
@@ -89,26 +93,21 @@ export async function discrepancyView(ctx, id) {
       h(
         'section',
         { 'aria-label': 'C-TPAT members' },
-        h('h3', {}, 'C-TPAT members'),
+        h('h3', {}, 'C-TPAT members holding this MID'),
         (evidence.ctpatMembers ?? []).length === 0 ? h('p', { class: 'none' }, 'none') : (evidence.ctpatMembers ?? []).map((/** @type {any} */ m) => [h('h4', {}, `Account ${text(m.account)} · ${text(m.status)}`), facts(m.record)]),
       ),
     ),
-    midConstruction(evidence.mid ?? null),
   );
   drawDecision(ctx, d, decision);
 }
 
 /**
  * The MID as the partner gave it against the MID its record constructs, part by part, the differing parts marked.
- * @param {any} mid
+ * @param {any} mid an explanation: given, expected, matches, differences, givenParts, expectedParts
  * @returns {HTMLElement}
  */
 function midConstruction(mid) {
   const section = h('section', { 'aria-labelledby': 'mid-title' }, h('h3', { id: 'mid-title' }, 'MID construction'));
-  if (!mid) {
-    section.append(h('p', { class: 'hint' }, 'This discrepancy is not about a MID.'));
-    return section;
-  }
   const parts = ['country', 'name', 'number', 'city'];
   const rows = parts.map((part) => {
     const expected = mid.expectedParts?.[part];
@@ -162,6 +161,8 @@ function drawDecision(ctx, d, into) {
       'form',
       {
         'aria-labelledby': 'decision-title',
+        // The page says what is missing itself, in its alert, rather than the browser's tooltip.
+        novalidate: true,
         onsubmit: (event) => {
           event.preventDefault();
           const picked = /** @type {HTMLInputElement | null} */ (form.querySelector('input[name="decision"]:checked'));

@@ -1,7 +1,7 @@
 /** Exchanges: the batches partners sent, filtered by partner, state and date; one exchange with its signature, receipt and raw document. */
 import { call } from '../api.js';
 import { h, replace, text, when } from '../dom.js';
-import { pagedTable } from '../shared.js';
+import { pagedTable } from '../../shared/table.js';
 import { badge, filterForm, lister, summary } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */

@@ -1,7 +1,7 @@
 /** Partners: each partner's health (sequences, held batches, deliveries), its dead letters with Replay and Skip. */
 import { call } from '../api.js';
 import { h, replace, text, when } from '../dom.js';
-import { pagedTable } from '../shared.js';
+import { pagedTable } from '../../shared/table.js';
 import { badge, lister } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */

@@ -1,6 +1,6 @@
 /** Recognitions: who is recognized under which partner, with the rule (PROTOCOL §5) that decided it and the batch it came from. */
 import { h, replace, text } from '../dom.js';
-import { pagedTable } from '../shared.js';
+import { pagedTable } from '../../shared/table.js';
 import { badge, filterForm, lister } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */
