@@ -30,7 +30,7 @@ export async function exchangesView(ctx) {
           { header: 'Disposition', value: (x) => x.disposition },
           { header: 'Held because', value: (x) => x.heldReason },
           { header: 'Received', value: (x) => x.receivedAt, cell: (x) => when(x.receivedAt) },
-          { header: 'Counts', value: (x) => x.counts },
+          { header: 'Counts', value: (x) => x.counts, cell: (x) => counts(x.counts) },
         ],
       }),
     );
@@ -68,7 +68,7 @@ export async function exchangeView(ctx, id) {
       ['State', badge(x.state)],
       ['Disposition', `${text(x.disposition)}${x.heldReason ? ` — held: ${x.heldReason}` : ''}`],
       ['Received', when(x.receivedAt)],
-      ['Counts', text(x.counts)],
+      ['Counts', counts(x.counts)],
       ['Digest', h('span', { class: 'mono' }, text(x.digest))],
       ['Content type', text(x.contentType)],
     ]),
@@ -110,4 +110,15 @@ async function showDocument(ctx, id, into) {
   } catch (error) {
     ctx.fail(error);
   }
+}
+
+/**
+ * A batch's counts as words (`records 2 · created 2`), the zero ones left out.
+ * @param {unknown} value
+ * @returns {string}
+ */
+function counts(value) {
+  if (value === null || typeof value !== 'object') return text(value);
+  const shown = Object.entries(value).filter(([, n]) => n !== 0);
+  return shown.length === 0 ? 'none' : shown.map(([k, n]) => `${k} ${n}`).join(' · ');
 }

@@ -31,7 +31,7 @@ export async function recognitionsView(ctx) {
             value: (r) => (r.batch ? `${r.batch.batchId} #${r.batch.sequence}` : ''),
             cell: (r) => (r.batch?.exchangeId ? h('a', { href: `#/exchanges/${encodeURIComponent(r.batch.exchangeId)}` }, `${text(r.batch.batchId)} #${text(r.batch.sequence)}`) : '—'),
           },
-          { header: 'Benefits', value: (r) => (r.benefits ?? []).join(' ') },
+          { header: 'Benefits', value: (r) => (r.benefits ?? []).map((/** @type {any} */ b) => (typeof b === 'string' ? b : `${b.benefit} (${b.mid}, since ${b.since})`)).join('; ') },
           { header: 'MIDs', value: (r) => (r.mids ?? []).join(' '), className: 'mono' },
         ],
       }),
