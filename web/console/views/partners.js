@@ -79,7 +79,7 @@ function drawDeadLetters(ctx, partners, into) {
     return;
   }
   const rows = letters.map((d) => {
-    const state = h('span', { class: 'state state-dead', 'data-delivery': d.id }, 'dead');
+    const state = h('span', { class: 'state state-dead', 'data-delivery': d.id, role: 'status' }, 'dead');
     const reason = /** @type {HTMLInputElement} */ (h('input', { name: 'reason', required: true, maxlength: 2000, 'aria-label': `Reason for delivery ${d.sequence} to ${d.partner}`, placeholder: 'Reason (required)' }));
     const problem = h('p', { class: 'action-problem', role: 'alert' });
     /** @param {'replay' | 'skip'} action */
@@ -94,6 +94,9 @@ function drawDeadLetters(ctx, partners, into) {
         await call(`/v1/deliveries/${encodeURIComponent(d.id)}/${action}`, { method: 'POST', body: { reason: reason.value.trim() } });
         ctx.tell(action === 'replay' ? `Delivery ${d.sequence} to ${d.partner} replayed: it goes again with the same bytes.` : `Delivery ${d.sequence} to ${d.partner} skipped: a fresh SNAPSHOT takes its sequence.`);
         for (const b of form.querySelectorAll('button')) b.disabled = true;
+        // The pressed button is now disabled: focus moves to the letter's state, which follows the delivery.
+        state.setAttribute('tabindex', '-1');
+        state.focus();
         await follow(d.id, state);
       } catch (error) {
         problem.textContent = error instanceof Error ? error.message : String(error);
