@@ -15,7 +15,7 @@ import { gatewayDirectory } from '../deliver/gateway-directory.ts';
 import { startInbox } from '../deliver/inbox.ts';
 import { mintDevStaffToken } from '../staff/dev-issuer.ts';
 import type { Settings } from '../config.ts';
-import { bodyDigest } from '../intake/accept-exchange.ts';
+import { bodyDigest } from '../intake/receipt.ts';
 import { RECEIPT_TYP } from '../intake/receipt.ts';
 import { verifyGatewaySigned } from '../keys/gateway-keys.ts';
 import type { PublicJwk } from '../registry/partner.ts';

@@ -184,8 +184,8 @@ export async function run(argv: readonly string[], io: CommandIo): Promise<numbe
   ).action(async (id: string, o: { url: string; token?: string; decision: string; reason: string }) => {
     status = await send(o, 'POST', `/v1/discrepancies/${encodeURIComponent(id)}/decision`, { json: { decision: o.decision, reason: o.reason } });
   });
-  staffOptions(staff.command('release').description('release a batch held for a gap or a jump').argument('<exchangeId>')).action(async (exchangeId: string, o: { url: string; token?: string }) => {
-    status = await send(o, 'POST', `/v1/exchanges/${encodeURIComponent(exchangeId)}/release`);
+  staffOptions(staff.command('release').description('release a batch held for a gap or a jump').argument('<exchangeId>').option('--reason <text>', 'why (kept in the audit log)')).action(async (exchangeId: string, o: { url: string; token?: string; reason?: string }) => {
+    status = await send(o, 'POST', `/v1/exchanges/${encodeURIComponent(exchangeId)}/release`, o.reason === undefined ? undefined : { json: { reason: o.reason } });
   });
   staffOptions(staff.command('feed').description('the benefit change feed after a cursor').option('--after <id>', 'cursor', '0')).action(async (o: { url: string; token?: string; after: string }) => {
     status = await send(o, 'GET', `/v1/benefits/changes?after=${encodeURIComponent(o.after)}`);

@@ -6,7 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calculateJwkThumbprint } from 'jose';
-import { bodyDigest } from '../intake/accept-exchange.ts';
+import { bodyDigest } from '../intake/receipt.ts';
 import { RECEIPT_TYP } from '../intake/receipt.ts';
 import { verifyGatewaySigned } from '../keys/gateway-keys.ts';
 import type { PublicJwk } from '../registry/partner.ts';

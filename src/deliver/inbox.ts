@@ -17,7 +17,7 @@ import type { Partner, PartnerDirectory } from '../registry/partner.ts';
 import type { Format } from '../translate/format.ts';
 import { readDocument } from '../translate/read-document.ts';
 import { createSignatureCheck, verifyHead } from '../verify/index.ts';
-import { bodyDigest } from './digest.ts';
+import { bodyDigest } from '../intake/receipt.ts';
 import { InboxLedger } from './inbox-ledger.ts';
 
 /** The partner's key that signs receipts. */

@@ -15,7 +15,7 @@ import { secondsOf, type Clock } from '../clock.ts';
 import type { Partner } from '../registry/partner.ts';
 import { partnerUrlProblem } from '../registry/partner-url.ts';
 import { signRequest, type SigningKey } from '../sign/request-signature.ts';
-import { bodyDigest } from './digest.ts';
+import { bodyDigest } from '../intake/receipt.ts';
 import { discard, readCapped, retryAfterSeconds } from './http-answer.ts';
 import { verifyPartnerReceipt, type PartnerKeyLookup } from './partner-receipt.ts';
 

@@ -5,7 +5,7 @@
  * receipt signed, and the raw body, signature header, receipt and queue jobs stored.
  * Only after the commit does the caller answer 202.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DocumentInvalidError, type RecordIssue } from '../errors.ts';
 import type { Partner } from '../registry/partner.ts';
 import type { Db, Queryable } from '../store/db.ts';
@@ -16,7 +16,7 @@ import { rememberSigningKey } from '../store/signing-keys.ts';
 import type { Format } from '../translate/format.ts';
 import { readDocument } from '../translate/read-document.ts';
 import { applyJob } from '../queue/jobs.ts';
-import type { ReceiptSigner } from './receipt.ts';
+import { bodyDigest, type ReceiptSigner } from './receipt.ts';
 import { decideSequence } from './sequence.ts';
 
 export interface IntakeDeps {
@@ -42,11 +42,6 @@ export type AcceptOutcome =
   | { outcome: 'repeat'; exchangeId: string; receipt: string }
   | { outcome: 'conflict'; slug: 'jti-conflict' | 'duplicate-batch'; detail: string }
   | { outcome: 'invalid'; error: DocumentInvalidError };
-
-/** `sha-256=` and the standard base64 (with padding) of the body's SHA-256 (PROTOCOL §4). */
-export function bodyDigest(body: Uint8Array): string {
-  return `sha-256=${createHash('sha256').update(body).digest('base64')}`;
-}
 
 /** Accepts one verified document; resolves once everything it answers with is committed. */
 export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): Promise<AcceptOutcome> {

@@ -1,9 +1,14 @@
 /** Receipts (PROTOCOL §4): compact JWS, typ `mra-receipt+jwt`, signed with the gateway's current key. */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import type { PublicJwk } from '../registry/partner.ts';
 
 export const RECEIPT_TYP = 'mra-receipt+jwt';
+
+/** The body digest a receipt carries: `sha-256=` + standard base64 (with padding) of the body's SHA-256, the same on both ends of an exchange. */
+export function bodyDigest(body: Uint8Array): string {
+  return `sha-256=${createHash('sha256').update(body).digest('base64')}`;
+}
 
 export interface ReceiptClaims {
   aud: string;

@@ -40,11 +40,14 @@ export interface DeliverDeps {
   random?(): number;
 }
 
-/** Try again at this time (an earlier document first, the breaker open, or a retry's backoff). */
+/**
+ * Try again after this many milliseconds (the breaker open, or a retry's backoff). A delay,
+ * not an instant: the gateway's clock may be injected, and the queue waits in real time.
+ */
 export class DeliverLater extends Error {
   override name = 'DeliverLater';
   constructor(
-    readonly at: number,
+    readonly delayMs: number,
     reason: string,
   ) {
     super(reason);
@@ -65,11 +68,11 @@ export async function deliverDocument(deps: DeliverDeps, deliveryId: string): Pr
     return { done: head.state === 'dead' ? 'behind-dead-letter' : 'behind-earlier-document' };
   }
   const openUntil = await breakerOpenUntil(deps.db, document.partner, new Date(deps.clock()));
-  if (openUntil) throw new DeliverLater(openUntil.getTime(), `the circuit breaker for ${document.partner} is open`);
+  if (openUntil) throw new DeliverLater(openUntil.getTime() - deps.clock(), `the circuit breaker for ${document.partner} is open`);
 
   const outcome = await deps.attempt(document);
   deps.counted?.(document.partner, outcome.kind);
-  const settled = await deps.db.transaction(async (tx): Promise<DeliverOutcome | { retryAt: number; error: string }> => {
+  const settled = await deps.db.transaction(async (tx): Promise<DeliverOutcome | { retryInMs: number; error: string }> => {
     // The budget counts attempts since the last dead letter: a replayed document has a whole budget again.
     const attempts = (await attemptsSinceDead(tx, document.id)) + 1;
     const budgetSpent = outcome.kind === 'retry' && attempts >= deps.policy.maxAttempts;
@@ -96,10 +99,10 @@ export async function deliverDocument(deps: DeliverDeps, deliveryId: string): Pr
       return { done: 'dead' };
     }
     await noteFailure(tx, document.partner, new Date(deps.clock()), deps.policy.breakerThreshold, deps.policy.breakerOpenMs);
-    return { retryAt: deps.clock() + retryDelayMs(deps.policy, attempts, outcome.retryAfterSeconds, deps.random ?? Math.random), error: outcome.error };
+    return { retryInMs: retryDelayMs(deps.policy, attempts, outcome.retryAfterSeconds, deps.random ?? Math.random), error: outcome.error };
   });
   // Thrown once the attempt is committed: the record of a failed attempt must not roll back with it.
-  if ('retryAt' in settled) throw new DeliverLater(settled.retryAt, settled.error);
+  if ('retryInMs' in settled) throw new DeliverLater(settled.retryInMs, settled.error);
   return settled;
 }
 

@@ -7,10 +7,11 @@
  * back whole and its sequence number is not used: sequences have no gaps, across
  * retries, restarts and several workers.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { todayOf, type Clock } from '../clock.ts';
 import { planDocument } from '../deliver/plan-document.ts';
 import { GatewayError } from '../errors.ts';
+import { bodyDigest } from '../intake/receipt.ts';
 import { deliverJob } from '../queue/jobs.ts';
 import type { Partner } from '../registry/partner.ts';
 import { signRequest, type SigningKey } from '../sign/request-signature.ts';
@@ -94,7 +95,7 @@ export async function prepareOutbound(deps: PrepareDeps, partnerId: string, opti
       jti,
       contentType: format.mediaType,
       body,
-      digest: `sha-256=${createHash('sha256').update(body).digest('base64')}`,
+      digest: bodyDigest(body),
       signatureHeader,
       recordCount: plan.document.carried.length,
       members: plan.document.carried,

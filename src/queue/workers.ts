@@ -117,7 +117,7 @@ export class Workers {
           return await handler(this.deps, job);
         } catch (error) {
           // Waiting (an earlier batch or document first, a breaker open, a retry's backoff) is not a failed attempt.
-          const at = error instanceof EarlierBatchPending ? Date.now() + 2_000 : error instanceof DeliverLater ? error.at : undefined;
+          const at = error instanceof EarlierBatchPending ? Date.now() + 2_000 : error instanceof DeliverLater ? Date.now() + Math.max(0, error.delayMs) : undefined;
           if (at === undefined || token === undefined) throw forBullmq(error);
           await job.moveToDelayed(at, token);
           throw new DelayedError();

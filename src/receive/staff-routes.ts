@@ -37,6 +37,7 @@ export interface StaffRouteDeps {
 }
 
 const Decision = z.strictObject({ decision: z.enum(['accepted', 'overridden', 'dismissed']), reason: z.string().min(1).max(2000) });
+export const ReleaseBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() });
 const ImportsLimit = z.coerce.number().int().min(1).max(100);
 const Page = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
@@ -69,9 +70,12 @@ export function staffRouter(deps: StaffRouteDeps): Router {
     res.json({ id, state: body.data.decision, decidedBy: who.subject });
   });
 
-  router.post('/v1/exchanges/:exchangeId/release', async (req, res) => {
-    const who = await caller(req, rolesFor.administer);
-    const outcome = await releaseHeldBatch(deps.db, String(req.params['exchangeId']), who.subject);
+  /** The body may say why (`{"reason": "…"}`, kept in the audit log); an empty body is a release without a reason. */
+  router.post('/v1/exchanges/:exchangeId/release', only(rolesFor.administer), express.json({ limit: '16kb' }), async (req, res) => {
+    const who = res.locals['staff'] as StaffCaller;
+    const body = ReleaseBody.safeParse(req.body ?? {});
+    if (!body.success) return sendProblem(res, 'bad-request', 'the body, when sent, must be {"reason": "…"}', { issues: issuesOf(body.error) });
+    const outcome = await releaseHeldBatch(deps.db, String(req.params['exchangeId']), who.subject, body.data.reason);
     if (outcome.outcome === 'not-found') return sendProblem(res, 'not-found', 'no such exchange');
     if (outcome.outcome === 'refused') return sendProblem(res, 'conflict', outcome.detail);
     deps.queued();

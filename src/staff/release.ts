@@ -10,7 +10,7 @@ import { lockPartnerState, savePartnerState } from '../store/partner-state.ts';
 export type ReleaseOutcome = { outcome: 'released' } | { outcome: 'not-found' } | { outcome: 'refused'; detail: string };
 
 /** Releases exchange `id` if it is held for a gap or a jump: it and the held DELTAs that follow it are queued in order. */
-export async function releaseHeldBatch(db: Db, id: string, actor: string): Promise<ReleaseOutcome> {
+export async function releaseHeldBatch(db: Db, id: string, actor: string, reason?: string): Promise<ReleaseOutcome> {
   const partner = await exchangePartner(db, id);
   if (!partner) return { outcome: 'not-found' };
   return db.transaction(async (tx) => {
@@ -26,7 +26,7 @@ export async function releaseHeldBatch(db: Db, id: string, actor: string): Promi
     const applied = [batch, ...decision.release];
     await setExchangeState(tx, applied.map((h) => h.id), 'received');
     for (const h of applied) await addToOutbox(tx, applyJob(partner, h.id, h.sequence));
-    await recordAudit(tx, { actor, action: 'release-held-batch', subject: `exchange:${id}`, detail: { partner, sequence: batch.sequence, heldReason: batch.heldReason, alsoReleased: decision.release.map((h) => h.sequence) } });
+    await recordAudit(tx, { actor, action: 'release-held-batch', subject: `exchange:${id}`, detail: { partner, sequence: batch.sequence, heldReason: batch.heldReason, alsoReleased: decision.release.map((h) => h.sequence), reason: reason ?? null } });
     return { outcome: 'released' };
   });
 }

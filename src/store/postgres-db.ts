@@ -7,11 +7,36 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', '57P01', '57P03', '08006', '08001']);
 
+/** Whether `error` means the connection to the server is gone (not a fault of the statement). */
+function connectionLost(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  if (code !== undefined && CONNECTION_ERRORS.has(code)) return true;
+  return error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
+}
+
 function unavailable(error: unknown): never {
+  if (!connectionLost(error)) throw error;
   const code = (error as { code?: string }).code;
-  if (code !== undefined && CONNECTION_ERRORS.has(code)) throw new StoreUnavailableError(`the store is unreachable (${code})`, { cause: error });
-  if (error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message)) throw new StoreUnavailableError('the store is unreachable', { cause: error });
-  throw error;
+  throw new StoreUnavailableError(code === undefined ? 'the store is unreachable' : `the store is unreachable (${code})`, { cause: error });
+}
+
+/** A pool client for one query or transaction. */
+async function checkOut(pool: pg.Pool): Promise<{ client: pg.PoolClient; release(error: unknown): void }> {
+  const client = await pool.connect().catch((error: unknown) => {
+    throw new StoreUnavailableError('the store is unreachable', { cause: error });
+  });
+  // While checked out the pool does not listen to the client: a server that goes away then
+  // would raise an 'error' nobody handles, which ends the process. The query's own failure reports it.
+  const ignore = () => {};
+  client.on('error', ignore);
+  return {
+    client,
+    release(error) {
+      client.off('error', ignore);
+      // A client whose connection is lost is destroyed, not handed to the next caller.
+      client.release(connectionLost(error) ? (error as Error) : undefined);
+    },
+  };
 }
 
 /** Opens a pool on `connection`; `afterClose` runs once the pool has ended (the embedded server's stop). */
@@ -23,21 +48,20 @@ export function openPostgres(connection: pg.PoolConfig, kind: Db['kind'], afterC
     kind,
     async query(sql, params) {
       // Connecting apart from querying: a connection that cannot be had is "unavailable" whatever its error code.
-      const client = await pool.connect().catch((error: unknown) => {
-        throw new StoreUnavailableError('the store is unreachable', { cause: error });
-      });
+      const { client, release } = await checkOut(pool);
+      let failure: unknown;
       try {
         return await client.query(sql, params as unknown[]);
       } catch (error) {
+        failure = error;
         return unavailable(error);
       } finally {
-        client.release();
+        release(failure);
       }
     },
     async transaction(fn) {
-      const client = await pool.connect().catch((error: unknown) => {
-        throw new StoreUnavailableError('the store is unreachable', { cause: error });
-      });
+      const { client, release } = await checkOut(pool);
+      let failure: unknown;
       try {
         await client.query('BEGIN');
         const tx: Queryable = { query: (sql, params) => client.query(sql, params as unknown[]) };
@@ -45,10 +69,11 @@ export function openPostgres(connection: pg.PoolConfig, kind: Db['kind'], afterC
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        failure = error;
         await client.query('ROLLBACK').catch(() => {});
         return unavailable(error);
       } finally {
-        client.release();
+        release(failure);
       }
     },
     close: async () => {

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { inboxCommand } from '../../src/cli/inbox-command.ts';
-import { bodyDigest } from '../../src/deliver/digest.ts';
+import { bodyDigest } from '../../src/intake/receipt.ts';
 import { gatewaySigningKey } from '../../src/deliver/gateway-signing-key.ts';
 import { postDocument } from '../../src/deliver/post-document.ts';
 import { describeKey } from '../../src/keys/key-file.ts';

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compactVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyDigest } from '../../src/deliver/digest.ts';
+import { bodyDigest } from '../../src/intake/receipt.ts';
 import { gatewayDirectory } from '../../src/deliver/gateway-directory.ts';
 import { gatewaySigningKey } from '../../src/deliver/gateway-signing-key.ts';
 import { startInbox, type InboxDocument } from '../../src/deliver/inbox.ts';

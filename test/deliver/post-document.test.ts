@@ -6,7 +6,7 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { CompactSign } from 'jose';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bodyDigest } from '../../src/deliver/digest.ts';
+import { bodyDigest } from '../../src/intake/receipt.ts';
 import { gatewaySigningKey } from '../../src/deliver/gateway-signing-key.ts';
 import { postDocument, type OutboundDocument, type PostDeps } from '../../src/deliver/post-document.ts';
 import { describeKey } from '../../src/keys/key-file.ts';

@@ -50,7 +50,8 @@ describe('the delivery circuit breaker', () => {
     now += 30_000;
     const later = await deliverDocument(deps, id).catch((error: unknown) => error);
     expect(later).toBeInstanceOf(DeliverLater);
-    expect((later as DeliverLater).at).toBe(Date.parse('2026-11-30T10:01:00Z'));
+    // It opened at 10:00:00 for a minute; it is now 10:00:30.
+    expect((later as DeliverLater).delayMs).toBe(30_000);
     expect(attempts).toBe(3);
 
     // Closed again: the next attempt is made, delivers, and resets the count.

@@ -110,8 +110,10 @@ describe('the staff API', () => {
 
   it('releases a batch held for a gap: it is applied at once', async () => {
     const held = await sendAndWait(gw, euBatch({ batchId: 'D5', sequence: 5, kind: 'DELTA', operators: [{ ...recognized, status: 'SUSPENDED', effective: '2026-05-05' }] }), 'held');
-    const release = await fetch(`${gw.url}/v1/exchanges/${held.exchangeId}/release`, { method: 'POST', headers: { Authorization: `Bearer ${staffToken}` } });
+    const release = await fetch(`${gw.url}/v1/exchanges/${held.exchangeId}/release`, { method: 'POST', headers: { Authorization: `Bearer ${staffToken}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ reason: 'the EU confirmed 2–4 were never sent' }) });
     expect(release.status).toBe(200);
+    const { rows: audit } = await gw.gateway.db.query<{ actor: string; subject: string; detail: { reason: string } }>("select actor, subject, detail from audit_log where action = 'release-held-batch'");
+    expect(audit).toEqual([{ actor: 'officer.jones', subject: `exchange:${held.exchangeId}`, detail: expect.objectContaining({ reason: 'the EU confirmed 2–4 were never sent', sequence: 5 }) }]);
     const deadline = Date.now() + 15_000;
     let state = '';
     while (Date.now() < deadline && state !== 'applied') {

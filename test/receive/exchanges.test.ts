@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyDigest } from '../../src/intake/accept-exchange.ts';
+import { bodyDigest } from '../../src/intake/receipt.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 const uniq = () => randomUUID().slice(0, 8);

@@ -1,14 +1,18 @@
 /**
  * Browser tests drive Debian's Chromium (`apt-get install chromium`; `.ci/services`
  * installs it when missing) with playwright-core, which brings no browser of its own.
- * CHROMIUM_PATH points elsewhere. Screenshots go to docs/screenshots/, where the README
- * shows them.
+ * CHROMIUM_PATH points elsewhere. Screenshots are always taken; with UPDATE_SCREENSHOTS=1
+ * they replace the README's pictures in docs/screenshots/ (otherwise they go to a
+ * temporary folder, so that a test run leaves the checkout as it was).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-export const screenshotsDir = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+export const screenshotsDir =
+  process.env['UPDATE_SCREENSHOTS'] === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : `${mkdtempSync(join(tmpdir(), 'mragw-screenshots-'))}/`;
 
 /** A headless Chromium; close it in afterAll. */
 export function launchChromium(): Promise<Browser> {
@@ -31,7 +35,7 @@ export async function openPage(browser: Browser): Promise<{ page: Page; errors: 
   return { page, errors };
 }
 
-/** Saves a screenshot as docs/screenshots/<name>.png (the README's pictures). */
+/** Saves a screenshot as <screenshotsDir>/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotsDir, { recursive: true });
   await page.screenshot({ path: `${screenshotsDir}${name}.png`, fullPage: false });
