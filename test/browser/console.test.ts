@@ -99,7 +99,7 @@ describe('the staff console', () => {
     await page.getByLabel('accepted').check();
     await page.getByLabel(/^Reason/).fill('MID registered before the address change');
     await page.getByRole('button', { name: 'Record decision' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/accepted by officer\.jones/);
+    await expect.poll(() => page.locator('#notice').textContent()).toMatch(/accepted by officer\.jones/);
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     const entry = page.getByRole('row').filter({ hasText: 'discrepancy-accepted' });
@@ -131,7 +131,7 @@ describe('the staff console', () => {
     const letter = page.getByRole('form', { name: /^Dead letter 1 to JP$/ });
     await letter.getByPlaceholder('Reason (required)').fill('Japan fixed its parser');
     await letter.getByRole('button', { name: 'Replay' }).click();
-    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/replayed/);
+    await expect.poll(() => page.locator('#notice').textContent()).toMatch(/replayed/);
     await expect.poll(() => page.locator(`[data-delivery="${deadId}"]`).textContent(), { timeout: 30_000 }).toBe('delivered');
     expect(await deliveryState(deadId)).toBe('delivered');
     expect(errors).toEqual([]);
@@ -144,13 +144,11 @@ describe('the staff console', () => {
     await page.getByRole('heading', { name: /^Exchange / }).waitFor();
     await page.getByRole('button', { name: 'Show the raw document' }).click();
     expect(await page.getByLabel('Raw document').textContent()).toContain('<AEOExchangeBatch');
-    if (process.env['CONSOLE_SHOTS']) await page.screenshot({ path: `${process.env['CONSOLE_SHOTS']}/exchange.png` });
 
     await page.getByRole('link', { name: 'Recognitions' }).click();
     const recognized = page.getByRole('row').filter({ hasText: 'DEAEOS00000001' });
     await recognized.waitFor();
     expect(await recognized.textContent()).toMatch(/recognized/);
-    if (process.env['CONSOLE_SHOTS']) await page.screenshot({ path: `${process.env['CONSOLE_SHOTS']}/recognitions.png` });
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV: Recognitions' }).click()]);
     expect(download.suggestedFilename()).toBe('recognitions.csv');
     const csv = readFileSync((await download.path())!, 'utf8');
@@ -161,7 +159,6 @@ describe('the staff console', () => {
     await page.getByRole('button', { name: 'Queues' }).click();
     await page.waitForURL(/\/console\/queues\/?$/);
     await page.getByText('deliver-JP').first().waitFor();
-    if (process.env['CONSOLE_SHOTS']) await page.screenshot({ path: `${process.env['CONSOLE_SHOTS']}/queues.png` });
     // Bull Board's page asks for a Google web font, which its Content-Security-Policy refuses; nothing else may fail.
     expect(errors.filter((e) => !/fonts\.googleapis\.com/.test(e))).toEqual([]);
   });
