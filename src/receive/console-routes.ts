@@ -69,6 +69,7 @@ const boardSecurityPolicy = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** The console's server routes: /console/dev-token, /console/session and the queue board at /console/queues. */
 export function consoleRouter(deps: ConsoleRouteDeps): Router {
   const router = Router();
   const sessionKey = randomBytes(32);

@@ -86,6 +86,8 @@ describe('the staff console', () => {
     await row.getByRole('link').click();
     await page.getByRole('heading', { name: /^Discrepancy \d+: mid-mismatch$/ }).waitFor();
     await page.getByRole('heading', { name: 'MID construction' }).waitFor();
+    // Focus moves to the new view's heading (a string, evaluated in the page: this project's types have no DOM).
+    expect(await page.evaluate('document.activeElement?.textContent')).toMatch(/^Discrepancy \d+: mid-mismatch$/);
     await expect.poll(() => page.locator('.mid-table tr.differs').count()).toBeGreaterThan(0);
     expect(await page.getByRole('region', { name: 'C-TPAT members' }).textContent()).toContain('CT-0099001');
     // The picture starts at the discrepancy's heading: its facts, the decision, the MID construction and the evidence.
