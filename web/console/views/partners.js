@@ -1,6 +1,7 @@
 /** Partners: each partner's health (sequences, held batches, deliveries), its dead letters with Replay and Skip. */
 import { call } from '../api.js';
 import { h, replace, text, when } from '../dom.js';
+import { downloadCsv, toCsv } from '../../shared/csv.js';
 import { pagedTable } from '../../shared/table.js';
 import { badge, lister } from './common.js';
 
@@ -113,7 +114,9 @@ function drawDeadLetters(ctx, partners, into) {
     );
     return h('tr', {}, h('td', {}, d.partner), h('td', {}, String(d.sequence)), h('td', { class: 'mono' }, d.id), h('td', {}, text(d.lastError ?? d.error)), h('td', {}, state), h('td', {}, form));
   });
+  const csv = () => downloadCsv('dead-letters.csv', toCsv(['Partner', 'Sequence', 'Delivery', 'Last error'], letters.map((d) => [d.partner, d.sequence, d.id, d.lastError ?? d.error])));
   into.append(
+    h('div', { class: 'toolbar' }, h('span', { class: 'count' }, `${letters.length} dead`), h('button', { type: 'button', onclick: csv, 'aria-label': 'Download CSV: Dead letters' }, 'Download CSV')),
     h(
       'div',
       { class: 'table-wrap' },
