@@ -18,6 +18,11 @@ export function currentRequestId(): string | undefined {
   return requestScope.getStore();
 }
 
+/** Runs `fn` outside any request's context: background work a request merely starts (the outbox relay) logs as itself. */
+export function outsideRequest<T>(fn: () => T): T {
+  return requestScope.exit(fn);
+}
+
 export function createApp(ctx: EdgeContext, options: { trustProxy?: string | undefined } = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');

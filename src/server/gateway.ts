@@ -21,7 +21,7 @@ import { postDocument } from '../deliver/post-document.ts';
 import { defaultPolicy } from '../jobs/deliver-document.ts';
 import { resolveRedis } from '../queue/embedded-redis.ts';
 import { connectRedis, producerOptions } from '../queue/redis.ts';
-import { createApp } from '../receive/app.ts';
+import { createApp, outsideRequest } from '../receive/app.ts';
 import { callerIdentifier } from '../receive/callers.ts';
 import { toProblem } from '../receive/problem.ts';
 import { PreauthBudget } from '../receive/read-body.ts';
@@ -182,7 +182,8 @@ async function startOpened(
     });
   }
 
-  const kickRelay = roles.workers ? () => relay.kick() : () => {};
+  // The relay's drain outlives the request that kicked it: its lines carry no request id.
+  const kickRelay = roles.workers ? () => outsideRequest(() => relay.kick()) : () => {};
   const limits = new RateLimits(producer, log, prefix, clock);
   const nowSeconds = () => secondsOf(clock);
   const gatewayId = settings.GATEWAY_ID;
