@@ -219,11 +219,6 @@ export class Workers {
     scheduleRetention(queue, this.deps.retentionDays !== undefined).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'the retention scheduler could not be set; it is set at the next start'));
   }
 
-  /** Runs retention once now (staff, tests); resolves when the job is queued. */
-  async retentionNow(jobId: string): Promise<void> {
-    await this.retentionQueue?.add('retention' satisfies JobName, {}, { jobId, removeOnComplete: { count: 100 }, removeOnFail: { age: 7 * 24 * 3600 } });
-  }
-
   /** Reports each job that ends, completed or failed for good, to `jobFinished`. */
   private observe(queue: string, worker: Worker): void {
     const report = this.deps.jobFinished;
