@@ -10,6 +10,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRetention } from '../../src/jobs/retention.ts';
 import { verifyGatewaySigned } from '../../src/keys/verify-signed.ts';
+import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
 import type { PublicJwk } from '../../src/registry/partner.ts';
 import { fixedClock } from '../support/clock.ts';
 import { euBatch, sendAndWait } from '../support/eu-operators.ts';
@@ -21,6 +22,7 @@ let now = start;
 const clock = () => now;
 
 let gw: TestGateway;
+let staffToken: string;
 /** Exchange ids: applied 40 and 20 days ago, applied today, and one held (a gap), received 50 days ago. */
 const ids = { old: '', middle: '', fresh: '', held: '' };
 const receipts: Record<string, string> = {};
@@ -39,7 +41,8 @@ const audits = async () => (await gw.gateway.db.query<{ actor: string; action: s
 const deps = (days: number | undefined, chunkSize?: number) => ({ db: gw.gateway.db, clock, days, ...(chunkSize !== undefined && { chunkSize }) });
 
 beforeAll(async () => {
-  gw = await startTestGateway({ store: 'PostgreSQL', clock, env: { RETENTION_DAYS: '30' } });
+  gw = await startTestGateway({ store: 'PostgreSQL', clock, env: { RETENTION_DAYS: '30', MRAGW_DEV_STAFF: '1' } });
+  staffToken = await mintDevStaffToken(gw.dataDir, { subject: 'reviewer.lee', roles: ['reviewer'], ttlSeconds: 600 });
   const op = (n: number) => ({ n, type: 'AEOS' as const });
   for (const [name, sequence] of [['old', 1], ['middle', 2], ['fresh', 3]] as const) {
     const answer = await sendAndWait(gw, euBatch({ batchId: `R${sequence}`, sequence, kind: sequence === 1 ? 'SNAPSHOT' : 'DELTA', operators: [op(sequence)] }));
@@ -77,6 +80,13 @@ describe('retention', () => {
     const after = await row(ids.old);
     expect(after.body).toBeNull();
     expect(after.document_removed_at?.getTime()).toBe(start);
+    // Staff see that it was removed, and when; the document itself is gone.
+    const staffGet = (path: string) => fetch(`${gw.url}${path}`, { headers: { Authorization: `Bearer ${staffToken}` } });
+    expect(await (await staffGet(`/v1/exchanges/${ids.old}`)).json()).toMatchObject({ documentBytes: 0, documentRemovedAt: new Date(start).toISOString(), receipt: before.receipt });
+    const gone = await staffGet(`/v1/exchanges/${ids.old}/document`);
+    expect(gone.status).toBe(404);
+    expect(((await gone.json()) as { detail: string }).detail).toMatch(/removed by retention/);
+    expect((await staffGet(`/v1/exchanges/${ids.middle}/document`)).status).toBe(200);
     expect({ digest: after.digest, signature: after.signature_header, receipt: after.receipt, state: after.state }).toEqual({ digest: before.digest, signature: before.signature_header, receipt: before.receipt, state: 'applied' });
     // Newer, and never applied (however old), keep theirs.
     for (const id of [ids.middle, ids.fresh, ids.held]) expect((await row(id)).body).not.toBeNull();
