@@ -1,0 +1,156 @@
+/**
+ * The API description at /openapi.json (issue 9): an OpenAPI 3.1 document built from the
+ * zod schemas the routes validate with. It names every route the running app has and
+ * nothing else, every example in it passes its schema, and every error is problem+json.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { openApiDocument } from '../../src/receive/openapi/document.ts';
+import { operations, type Operation } from '../../src/receive/openapi/operations.ts';
+import { listRoutes } from '../../src/receive/openapi/routes.ts';
+import { ExchangeReadBack, Health, Jwks, Problem, Readiness, ReceiptAnswer } from '../../src/receive/openapi/schemas.ts';
+import { loadFormats } from '../../src/translate/load-mappings.ts';
+import { readDocument } from '../../src/translate/read-document.ts';
+import { GATEWAY_ID, startTestGateway, type TestGateway } from '../support/gateway.ts';
+
+type Doc = { openapi: string; servers: { url: string }[]; paths: Record<string, Record<string, { security: object[]; responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
+
+/** Routes that are API: the people's pages (/status/, /console/, /shared/) are not. */
+const isApi = (route: string) => /^(get|post|put|patch|delete) (\/v1\/|\/\.well-known\/|\/healthz$|\/readyz$|\/openapi\.json$)/.test(route);
+
+/** `method path` of every operation a document describes. */
+const documented = (doc: Doc) => Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`)).sort();
+
+/** What differs between the app's routes and a document: routes it lacks, and operations with no route. */
+function drift(routes: readonly string[], doc: Doc): { undocumented: string[]; unrouted: string[] } {
+  const described = documented(doc);
+  const api = routes.filter(isApi);
+  return { undocumented: api.filter((r) => !described.includes(r)), unrouted: described.filter((d) => !api.includes(d)) };
+}
+
+const formats = loadFormats();
+
+/** Every example of `op` that its schema refuses, as `operationId where: why`. */
+function badExamples(op: Operation): string[] {
+  const bad: string[] = [];
+  const check = (where: string, schema: z.ZodType, example: unknown) => {
+    const parsed = schema.safeParse(example);
+    if (!parsed.success) bad.push(`${op.operationId} ${where}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+  };
+  for (const [name, p] of Object.entries(op.params ?? {})) check(`path parameter ${name}`, p.schema, p.example);
+  if (op.query) check('query', op.query.schema, op.query.example);
+  if (op.body?.kind === 'json') check('body', op.body.schema, op.body.example);
+  if (op.body?.kind === 'document') {
+    const format = formats.get(op.body.exampleFormat);
+    if (format === undefined) bad.push(`${op.operationId} body: no format ${op.body.exampleFormat}`);
+    else {
+      try {
+        const { rejectedCount } = readDocument(format, op.body.example);
+        if (rejectedCount > 0) bad.push(`${op.operationId} body: ${rejectedCount} record(s) rejected`);
+      } catch (error) {
+        bad.push(`${op.operationId} body: ${(error as Error).message}`);
+      }
+    }
+  }
+  for (const [status, answer] of Object.entries(op.answers)) {
+    if (answer.body?.schema && answer.body.example !== undefined) check(`${status} answer`, answer.body.schema, answer.body.example);
+  }
+  return bad;
+}
+
+let gw: TestGateway;
+let doc: Doc;
+beforeAll(async () => {
+  gw = await startTestGateway({ store: 'PostgreSQL', workers: false });
+}, 60_000);
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe('GET /openapi.json', () => {
+  it('serves an OpenAPI 3.1 document, the one the catalogue builds, with the base path as its server', async () => {
+    const response = await fetch(`${gw.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    doc = (await response.json()) as Doc;
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.servers).toEqual([{ url: gw.settings.PUBLIC_BASE_PATH || '/' }]);
+    expect(doc).toEqual(openApiDocument({ basePath: gw.settings.PUBLIC_BASE_PATH }));
+    expect(openApiDocument({ basePath: '/mra' })).toMatchObject({ servers: [{ url: '/mra' }] });
+  });
+
+  it('describes every route of the running app, and no route it does not have', () => {
+    const routes = listRoutes(gw.gateway.app!);
+    // The walk reaches the nested routers: the status, staff and delivery routes are there.
+    expect(routes).toEqual(expect.arrayContaining(['get /healthz', 'post /v1/exchanges', 'get /v1/status/{scheme}/{id}', 'post /v1/deliveries/{id}/skip', 'get /v1/audit']));
+    expect(drift(routes, doc)).toEqual({ undocumented: [], unrouted: [] });
+  });
+
+  it('fails when an operation is left out of the catalogue, or names a route the app lacks', () => {
+    const routes = listRoutes(gw.gateway.app!);
+    const without = openApiDocument({ basePath: '' }, operations.filter((op) => op.operationId !== 'status')) as Doc;
+    expect(drift(routes, without)).toEqual({ undocumented: ['get /v1/status/{scheme}/{id}'], unrouted: [] });
+    const invented = openApiDocument({ basePath: '' }, [...operations, { ...operations[0]!, path: '/v1/nowhere' }]) as Doc;
+    expect(drift(routes, invented)).toEqual({ undocumented: [], unrouted: ['get /v1/nowhere'] });
+  });
+
+  it('has examples for every body and query, each valid against the zod schema the route parses with', () => {
+    for (const op of operations) {
+      if (op.body) expect(op.body.example, `${op.operationId} body example`).toBeDefined();
+      if (op.query) expect(Object.keys(op.query.example).length, `${op.operationId} query example`).toBeGreaterThan(0);
+    }
+    expect(operations.flatMap(badExamples)).toEqual([]);
+  });
+
+  it('refuses a wrong example', () => {
+    const decide = operations.find((op) => op.operationId === 'decideDiscrepancy')!;
+    expect(badExamples({ ...decide, body: { kind: 'json', schema: (decide.body as { schema: z.ZodType }).schema, example: { decision: 'maybe', reason: 'x' } } })).toHaveLength(1);
+    const list = operations.find((op) => op.operationId === 'listExchanges')!;
+    expect(badExamples({ ...list, query: { schema: list.query!.schema, example: { limit: '5000' } } })).toHaveLength(1);
+    const send = operations.find((op) => op.operationId === 'sendDocument')!;
+    expect(badExamples({ ...send, body: { ...(send.body as Extract<Operation['body'], { kind: 'document' }>), example: '<AEOExchangeBatch' } })).toHaveLength(1);
+  });
+
+  it('answers every error with problem+json, and every operation that takes a credential says what an invalid one gets', () => {
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const where = `${method} ${path}`;
+        expect(Object.keys(op.responses).some((s) => s.startsWith('2')), `${where} has a 2xx answer`).toBe(true);
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (status.startsWith('4')) expect(response.content, `${where} ${status}`).toEqual({ 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } });
+        }
+        if (op.security.some((s) => Object.keys(s).length > 0)) expect(op.responses['401'], `${where} 401`).toBeDefined();
+      }
+    }
+  });
+
+  it("lists the media types of the partners' formats for a document", () => {
+    const send = operations.find((op) => op.operationId === 'sendDocument')!.body as { mediaTypes: readonly string[] };
+    const partnerFormats = [...formats.values()].filter((f) => f.id !== 'ctpat').map((f) => f.mediaType);
+    expect([...send.mediaTypes].sort()).toEqual([...new Set(partnerFormats)].sort());
+  });
+});
+
+describe('the answers match their schemas', () => {
+  const expectValid = (schema: z.ZodType, body: unknown) => expect(schema.safeParse(body).error?.issues ?? []).toEqual([]);
+
+  it('health, readiness, keys and a problem', async () => {
+    expectValid(Health, await (await fetch(`${gw.url}/healthz`)).json());
+    expectValid(Readiness, await (await fetch(`${gw.url}/readyz`)).json());
+    expectValid(Jwks, await (await fetch(`${gw.url}/.well-known/jwks.json`)).json());
+    const missing = await fetch(`${gw.url}/v1/exchanges`, { method: 'POST', body: 'x' });
+    expect(missing.status).toBe(401);
+    expectValid(Problem, await missing.json());
+  });
+
+  it("the example document, sent as a partner: a receipt answer, then the exchange's read-back", async () => {
+    const send = operations.find((op) => op.operationId === 'sendDocument')!.body as { example: string };
+    const accepted = await gw.request({ body: send.example.replace('receiver="US-CBP"', `receiver="${GATEWAY_ID}"`) });
+    expect(accepted.status).toBe(202);
+    const receipt = (await accepted.json()) as { exchangeId: string };
+    expectValid(ReceiptAnswer, receipt);
+    const readBack = await gw.request({ method: 'GET', path: `/v1/exchanges/${receipt.exchangeId}` });
+    expect(readBack.status).toBe(200);
+    expectValid(ExchangeReadBack, await readBack.json());
+  });
+});
