@@ -11,6 +11,7 @@ import { openApiDocument } from '../../src/receive/openapi/document.ts';
 import { operations, type Operation } from '../../src/receive/openapi/operations.ts';
 import { listRoutes } from '../../src/receive/openapi/routes.ts';
 import { ExchangeReadBack, Health, Jwks, Problem, Readiness, ReceiptAnswer } from '../../src/receive/openapi/schemas.ts';
+import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { readDocument } from '../../src/translate/read-document.ts';
 import { GATEWAY_ID, startTestGateway, type TestGateway } from '../support/gateway.ts';
@@ -85,8 +86,11 @@ function badExamples(op: Operation): string[] {
 
 let gw: TestGateway;
 let doc: Doc;
+let adminToken: string;
 beforeAll(async () => {
-  gw = await startTestGateway({ store: 'PostgreSQL', workers: false });
+  gw = await startTestGateway({ store: 'PostgreSQL', env: { MRAGW_DEV_STAFF: '1' }, workers: false });
+  adminToken = await mintDevStaffToken(gw.dataDir, { subject: 'officer.jones', roles: ['admin'], ttlSeconds: 600 });
+  doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as Doc;
 }, 60_000);
 afterAll(async () => {
   await gw?.close();
@@ -97,7 +101,7 @@ describe('GET /openapi.json', () => {
     const response = await fetch(`${gw.url}/openapi.json`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    doc = (await response.json()) as Doc;
+    expect(await response.json()).toEqual(doc);
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.servers).toEqual([{ url: gw.settings.PUBLIC_BASE_PATH || '/' }]);
     expect(doc).toEqual(openApiDocument({ basePath: gw.settings.PUBLIC_BASE_PATH }));
@@ -196,5 +200,22 @@ describe('the answers match their schemas', () => {
     const readBack = await gw.request({ method: 'GET', path: `/v1/exchanges/${receipt.exchangeId}` });
     expect(readBack.status).toBe(200);
     expectValid(ExchangeReadBack, await readBack.json());
+    const staffRead = await fetch(`${gw.url}/v1/exchanges/${receipt.exchangeId}`, { headers: { Authorization: `Bearer ${adminToken}` } });
+    expect(staffRead.status).toBe(200);
+    expectValid(operations.find((op) => op.operationId === 'readExchange')!.answers[200]!.body!.schema!, await staffRead.json());
+  });
+
+  it('every GET without path parameters, called as its caller would, answers as its 200 says', async () => {
+    const gets = operations.filter((op) => op.method === 'get' && op.params === undefined);
+    expect(gets.length).toBeGreaterThanOrEqual(10);
+    for (const op of gets) {
+      const asStaff = op.access.some((a) => a.kind === 'staff') && !op.access.some((a) => a.kind === 'anonymous');
+      const response = await fetch(`${gw.url}${op.path}`, asStaff ? { headers: { Authorization: `Bearer ${adminToken}` } } : {});
+      expect(response.status, op.operationId).toBe(200);
+      const body = op.answers[200]!.body!;
+      expect(response.headers.get('content-type'), op.operationId).toMatch(new RegExp(`^${body.mediaType.replace('+', '\\+')}`));
+      const parsed = body.schema!.safeParse(await response.json());
+      expect(parsed.error?.issues ?? [], op.operationId).toEqual([]);
+    }
   });
 });

@@ -11,6 +11,7 @@ import { DeliveriesQuery, Reason } from '../delivery-routes.ts';
 import { Decision, FeedQuery, ImportsLimit } from '../staff-routes.ts';
 import { AuditQuery, DiscrepancyQuery, ExchangeQuery, PartnerQuery, RecognitionQuery } from '../staff-views-routes.ts';
 import {
+  ExchangeListItem,
   ExchangeReadBack,
   Health,
   itemWith,
@@ -270,7 +271,7 @@ export const operations: readonly Operation[] = [
     method: 'get', path: '/v1/exchanges', operationId: 'listExchanges', tag: 'staff', access: [staff(rolesFor.read)],
     summary: 'Exchanges received, newest first, filterable by partner, state and time.',
     query: { schema: ExchangeQuery, example: { partner: 'EU', state: 'held', from: '2026-11-01', to: '2026-11-30T00:00:00Z', limit: '20' } },
-    answers: { 200: ok('A page of exchanges.', pageOf('exchanges', itemWith({ exchangeId: z.uuid(), partner: z.string() }))) },
+    answers: { 200: ok('A page of exchanges.', pageOf('exchanges', ExchangeListItem)) },
     problems: { 400: 'A query parameter or the cursor is invalid (`bad-request`).', ...staffRefusals, ...storeDown },
   },
   {

@@ -60,12 +60,24 @@ export const ExchangeReadBack = z.strictObject({
   rejections: z.array(ProblemItem.extend({ index: z.number().int().min(0), field: z.string().optional() })).describe('One item per fault of each rejected record.'),
 });
 
-/** What staff read of one exchange: the partner's read-back's members and how it came. */
-export const StaffExchangeView = z.looseObject({
+/** An exchange in the staff list. */
+export const ExchangeListItem = z.strictObject({
   exchangeId: z.uuid(),
   partner: z.string(),
+  batchId: z.string(),
+  sequence: z.number().int().min(1),
+  kind: z.enum(['SNAPSHOT', 'DELTA']),
+  state: ExchangeReadBack.shape.state,
+  disposition: z.enum(['accepted', 'held', 'stale']),
+  heldReason: z.enum(['sequence-gap', 'no-snapshot-yet', 'sequence-jump']).nullable(),
+  receivedAt: z.iso.datetime(),
+  counts,
+});
+
+/** What staff read of one exchange: the list's members and how it came. */
+export const StaffExchangeView = ExchangeListItem.extend({
   requestJti: z.string(),
-  signatureHeader: z.string(),
+  signatureHeader: z.string().describe('The JWS-Signature header as received.'),
   signingKid: z.string().nullable(),
   receipt: compactJws,
   digest: z.string(),
