@@ -200,6 +200,12 @@ describe('the answers match their schemas', () => {
     const readBack = await gw.request({ method: 'GET', path: `/v1/exchanges/${receipt.exchangeId}` });
     expect(readBack.status).toBe(200);
     expectValid(ExchangeReadBack, await readBack.json());
+    // With a rejected record, the read-back's rejections too.
+    const faulty = send.example.replace('receiver="US-CBP"', `receiver="${GATEWAY_ID}"`).replace('batchId="EU-US-20261127-01" sequence="42"', 'batchId="EU-US-20261127-02" sequence="43"').replace('NL987654321', 'not an EORI');
+    const partly = (await (await gw.request({ body: faulty })).json()) as { exchangeId: string };
+    const withRejection = (await (await gw.request({ method: 'GET', path: `/v1/exchanges/${partly.exchangeId}` })).json()) as { rejections: unknown[] };
+    expect(withRejection.rejections).toHaveLength(1);
+    expectValid(ExchangeReadBack, withRejection);
     const staffRead = await fetch(`${gw.url}/v1/exchanges/${receipt.exchangeId}`, { headers: { Authorization: `Bearer ${adminToken}` } });
     expect(staffRead.status).toBe(200);
     expectValid(operations.find((op) => op.operationId === 'readExchange')!.answers[200]!.body!.schema!, await staffRead.json());

@@ -171,7 +171,7 @@ export const operations: readonly Operation[] = [
       200: ok('The exchange: the partner\'s read-back, or for staff the staff view.', z.union([ExchangeReadBack, StaffExchangeView]), {
         exchangeId, batchId: 'EU-US-20261127-01', sequence: 42, kind: 'SNAPSHOT', state: 'applied',
         counts: { records: 3, created: 2, changed: 0, unchanged: 0, withdrawn: 0, rejected: 1 },
-        rejections: [{ index: 2, key: 'NLAEOC0000777', pointer: '/AEOExchangeBatch/Operator[3]/TIN', field: 'TIN', code: 'invalid-identifier', message: 'not an EORI' }],
+        rejections: [{ index: 2, key: 'NLAEOC0000777', pointer: '/AEOExchangeBatch/Operator[3]/TIN', code: 'invalid-identifier', message: 'not an EORI' }],
       }),
     },
     problems: { ...signedRefusals, ...staffRefusals, 401: `${signedRefusals[401]} For staff: no valid bearer token.`, 403: `${signedRefusals[403]} For staff: ${staffRefusals[403]}`, 404: 'No such exchange, or another partner\'s (`not-found`).', ...storeDown },

@@ -57,7 +57,7 @@ export const ExchangeReadBack = z.strictObject({
   kind: z.enum(['SNAPSHOT', 'DELTA']),
   state: z.enum(['received', 'processing', 'applied', 'held', 'stale', 'failed']),
   counts,
-  rejections: z.array(ProblemItem.extend({ index: z.number().int().min(0), field: z.string().optional() })).describe('One item per fault of each rejected record.'),
+  rejections: z.array(ProblemItem.extend({ index: z.number().int().min(0) }).strict()).describe('One item per fault of each rejected record.'),
 });
 
 /** An exchange in the staff list. */
