@@ -1,5 +1,5 @@
 /**
- * The express application: health, the gateway's JWKS and the exchange routes under
+ * The express application: health, the gateway's JWKS, the API description and the exchange routes under
  * PUBLIC_BASE_PATH, one problem+json for every error, one log line per request.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -8,6 +8,7 @@ import express, { type Request, type Response } from 'express';
 import { ping } from '../store/health.ts';
 import type { EdgeContext } from './context.ts';
 import { exchangesRouter } from './exchanges-routes.ts';
+import { openApiDocument } from './openapi/document.ts';
 import { answerErrors, sendProblem } from './problem.ts';
 
 /** The request being handled, for the logger's mixin (server/logger.ts): each request runs in its own async context. */
@@ -58,6 +59,9 @@ export function createApp(ctx: EdgeContext, options: { trustProxy?: string | und
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(await ctx.jwks());
   });
+  // Built once: the description follows the code, not the request.
+  const description = JSON.stringify(openApiDocument({ basePath: ctx.basePath }));
+  api.get('/openapi.json', (_req, res) => void res.type('application/json').send(description));
   api.use(exchangesRouter(ctx));
   for (const router of ctx.routers) api.use(router);
   api.use((_req, res) => sendProblem(res, 'not-found', 'no such resource'));

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { Express } from 'express';
 import { secondsOf, systemClock, todayOf, type Clock } from '../clock.ts';
 import { isLoopback, type Settings } from '../config.ts';
 import { GatewayError } from '../errors.ts';
@@ -55,6 +56,8 @@ export interface RunningGateway {
   db: Db;
   registry: Registry;
   relay: OutboxRelay;
+  /** The express application (when the API runs), so that tests can list its routes. */
+  app: Express | undefined;
   /** Stops everything in order; resolves when all is closed. */
   close(): Promise<void>;
 }
@@ -190,9 +193,10 @@ async function startOpened(
   const gatewayId = settings.GATEWAY_ID;
   const intake = { db, formats, gatewayId, receipts: receiptSigner(keys, gatewayId, nowSeconds) };
   let server: Server | undefined;
+  let app: Express | undefined;
   let metricsServer: Server | undefined;
   if (roles.api) {
-    const app = createApp(
+    app = createApp(
       {
         gatewayId,
         basePath: settings.PUBLIC_BASE_PATH,
@@ -270,6 +274,7 @@ async function startOpened(
     db,
     registry,
     relay,
+    app,
     close: () =>
       (closing ??= (async () => {
         registry.stop();
