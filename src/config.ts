@@ -67,6 +67,10 @@ const settingsFields = z.object({
     .regex(/^\S+( \S+){4,5}$/, 'a cron pattern of five or six fields, such as 5 0 * * *')
     .default('5 0 * * *')
     .describe('when the daily MRA calendar runs (cron, UTC): it ends the recognitions and benefits of MRAs past `inForceUntil` or not yet in force, and of scopes narrowed in the registry'),
+  RETENTION_DAYS: positive
+    .max(36_500, 'at most 36500 days (a hundred years); unset keeps documents for ever')
+    .optional()
+    .describe('raw documents of exchanges applied more than this many days ago are removed daily (03:30 UTC); digest, signature header and receipt stay; unset: kept for ever'),
   STAFF_JWKS: z
     .string()
     .min(1)

@@ -29,11 +29,15 @@ export interface MraCalendarPayload {
   partner: string;
 }
 
+/** The retention run carries nothing: the worker's RETENTION_DAYS and clock decide what is due. */
+export type RetentionPayload = Record<string, never>;
+
 export interface JobPayloads {
   'apply-batch': ApplyBatchPayload;
   'prepare-outbound': PrepareOutboundPayload;
   'deliver-document': DeliverDocumentPayload;
   'mra-calendar': MraCalendarPayload;
+  retention: RetentionPayload;
 }
 export type JobName = keyof JobPayloads;
 
@@ -80,4 +84,13 @@ export const calendarSchedulerId = (partner: string) => `mra-calendar-${partner}
 export function calendarJobId(partner: Pick<Partner, 'id' | 'mra'>): string {
   const digest = createHash('sha256').update(JSON.stringify(partner.mra)).digest('hex').slice(0, 16);
   return `calendar-${partner.id}-${digest}`;
+}
+
+/** The retention job's queue (one for the whole gateway) and its daily scheduler. */
+export const RETENTION_QUEUE = 'retention';
+export const RETENTION_SCHEDULER_ID = 'retention-daily';
+
+/** Every queue of the catalogue for these partners: what the queue-depth gauge counts. */
+export function queueNames(partnerIds: readonly string[]): string[] {
+  return [...partnerIds.flatMap((p) => [applyQueue(p), outboundQueue(p), deliverQueue(p)]), CALENDAR_QUEUE, RETENTION_QUEUE];
 }

@@ -3,8 +3,9 @@
  * its batches, preparing its outbound documents, delivering them), one job at a time per
  * queue, so a partner's work goes in order and one partner's backlog or outage never
  * holds up another's; and one for the MRA calendar, which runs daily on a job scheduler
- * and at once when a partner's MRA entry changes. Every job of the catalogue has its
- * handler here, or the build fails.
+ * and at once when a partner's MRA entry changes; and one for retention, daily when
+ * RETENTION_DAYS is set. Every job of the catalogue has its handler here, or the build
+ * fails. Each job that ends (completed, or failed for good) reports its latency.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -15,6 +16,7 @@ import { applyBatch, EarlierBatchPending, type ApplyDeps } from '../jobs/apply-b
 import { deliverDocument, DeliverLater, type DeliverDeps } from '../jobs/deliver-document.ts';
 import { runMraCalendar } from '../jobs/mra-calendar.ts';
 import { prepareOutbound, type PrepareDeps } from '../jobs/prepare-outbound.ts';
+import { runRetention } from '../jobs/retention.ts';
 import { markFailed } from '../store/exchanges.ts';
 import {
   applyQueue,
@@ -23,6 +25,7 @@ import {
   calendarSchedulerId,
   deliverQueue,
   outboundQueue,
+  RETENTION_QUEUE,
   type ApplyBatchPayload,
   type DeliverDocumentPayload,
   type JobName,
@@ -30,14 +33,19 @@ import {
   type PrepareOutboundPayload,
 } from './jobs.ts';
 import { connectRedis, workerOptions } from './redis.ts';
+import { scheduleRetention } from './schedules.ts';
 
 export interface WorkerDeps {
   apply: Omit<ApplyDeps, 'progress'>;
   /** Outbound delivery; a worker set without it takes no outbound jobs. */
   prepare?: PrepareDeps;
   deliver?: DeliverDeps;
-  /** The clock of the MRA calendar (default: the system's). */
+  /** The clock of the MRA calendar and of retention (default: the system's). */
   clock?: Clock;
+  /** RETENTION_DAYS: applied documents older than this are removed; undefined keeps them for ever. */
+  retentionDays?: number | undefined;
+  /** Told of each job that ends: its queue, outcome, and seconds since it was created (or due, for a delayed or scheduled job). */
+  jobFinished?(queue: string, outcome: 'completed' | 'failed', seconds: number): void;
 }
 
 const outboundOnly = (name: string) => new GatewayError('batch-inapplicable', `this worker set does not take ${name} jobs`);
@@ -54,7 +62,13 @@ const handlers: Record<JobName, (deps: WorkerDeps, job: Job) => Promise<unknown>
     if (!deps.deliver) throw outboundOnly('deliver-document');
     return deliverDocument(deps.deliver, (job.data as DeliverDocumentPayload).deliveryId);
   },
+  retention: (deps) => runRetention({ db: deps.apply.db, clock: deps.clock ?? systemClock, days: deps.retentionDays }),
 };
+
+/** Seconds from when a job was due (created, plus the delay it was added with) to when it ended. */
+function latencySeconds(job: Job): number {
+  return Math.max(0, ((job.finishedOn ?? Date.now()) - (job.timestamp + (job.opts.delay ?? 0))) / 1000);
+}
 
 /** Options of every calendar job: a few tries (the store may be briefly away), failures kept a week for staff. */
 const CALENDAR_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential' as const, delay: 5_000 }, removeOnComplete: { count: 1_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
@@ -69,6 +83,7 @@ export class Workers {
   private readonly workers = new Map<string, Worker>();
   private readonly connection: Redis;
   private calendar: { queue: Queue; cron: string; scheduled: Set<string> } | undefined;
+  private retentionQueue: Queue | undefined;
 
   constructor(
     redisUrl: string,
@@ -126,6 +141,7 @@ export class Workers {
       // A dead worker's job is taken over once its lock lapses; a live one renews it at half-time.
       { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
     );
+    this.observe(name, worker);
     worker.on('failed', (job, error) => {
       const final = job !== undefined && (error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
       this.log[final ? 'error' : 'info']({ queue: name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, final ? 'job failed for good' : 'job will be tried again');
@@ -155,6 +171,7 @@ export class Workers {
       },
       { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
     );
+    this.observe(CALENDAR_QUEUE, worker);
     worker.on('failed', (job, error) => this.log.error({ queue: CALENDAR_QUEUE, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'MRA calendar run failed'));
     worker.on('error', (error) => this.log.warn({ queue: CALENDAR_QUEUE, err: error.message }, 'worker error'));
     this.workers.set(CALENDAR_QUEUE, worker);
@@ -173,6 +190,45 @@ export class Workers {
     if (partners.length === 0) return;
     const jobs = partners.map((p) => ({ name: 'mra-calendar' satisfies JobName, data: { partner: p.id } satisfies MraCalendarPayload, opts: { ...CALENDAR_JOB_OPTIONS, jobId: calendarJobId(p) } }));
     await calendar.queue.addBulk(jobs).catch((error: unknown) => this.log.warn({ partners: partners.map((p) => p.id), err: (error as Error).message }, 'MRA calendar could not be queued; the daily run will catch up'));
+  }
+
+  /**
+   * Starts retention: its worker, and the daily scheduler when RETENTION_DAYS is set (it
+   * is removed when unset). A scheduler that cannot be set now is set at the next start.
+   */
+  startRetention(): void {
+    if (this.workers.has(RETENTION_QUEUE)) return;
+    const queue = new Queue(RETENTION_QUEUE, { connection: this.connection, prefix: this.prefix });
+    queue.on('error', (error) => this.log.warn({ queue: RETENTION_QUEUE, err: error.message }, 'retention queue error'));
+    this.retentionQueue = queue;
+    const worker = new Worker(
+      RETENTION_QUEUE,
+      async (job) => {
+        const handler = handlers[job.name as JobName];
+        if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+        const outcome = await handler(this.deps, job).catch((error: unknown) => Promise.reject(forBullmq(error)));
+        this.log.info({ job: job.id, outcome }, 'retention run');
+        return outcome;
+      },
+      { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
+    );
+    this.observe(RETENTION_QUEUE, worker);
+    worker.on('failed', (job, error) => this.log.error({ queue: RETENTION_QUEUE, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'retention run failed'));
+    worker.on('error', (error) => this.log.warn({ queue: RETENTION_QUEUE, err: error.message }, 'worker error'));
+    this.workers.set(RETENTION_QUEUE, worker);
+    scheduleRetention(queue, this.deps.retentionDays !== undefined).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'the retention scheduler could not be set; it is set at the next start'));
+  }
+
+  /** Reports each job that ends, completed or failed for good, to `jobFinished`. */
+  private observe(queue: string, worker: Worker): void {
+    const report = this.deps.jobFinished;
+    if (!report) return;
+    worker.on('completed', (job) => report(queue, 'completed', latencySeconds(job)));
+    worker.on('failed', (job, error) => {
+      if (job === undefined) return;
+      const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (final) report(queue, 'failed', latencySeconds(job));
+    });
   }
 
   /** Upserts the partner's daily calendar scheduler, once per process. */
@@ -198,7 +254,7 @@ export class Workers {
     // Redis unreachable: nothing to finish cleanly, so no grace to wait out.
     const grace = this.connection.status === 'ready' ? graceMs : 0;
     const closed = await within(Promise.all(workers.map((w) => w.close())), grace);
-    await within(this.calendar?.queue.close() ?? Promise.resolve(), grace === 0 ? 1_000 : grace);
+    await within(Promise.all([this.calendar?.queue.close(), this.retentionQueue?.close()]), grace === 0 ? 1_000 : grace);
     this.connection.disconnect();
     if (!closed) await within(Promise.all(workers.map((w) => w.close(true).catch(() => {}))), 1_000);
   }

@@ -1,13 +1,28 @@
 /**
- * The express application: health, the gateway's JWKS and the exchange routes under
+ * The express application: health, the gateway's JWKS, the API description and the exchange routes under
  * PUBLIC_BASE_PATH, one problem+json for every error, one log line per request.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response } from 'express';
 import { ping } from '../store/health.ts';
 import type { EdgeContext } from './context.ts';
 import { exchangesRouter } from './exchanges-routes.ts';
+import { openApiDocument } from './openapi/document.ts';
 import { answerErrors, sendProblem } from './problem.ts';
+
+/** The request being handled, for the logger's mixin (server/logger.ts): each request runs in its own async context. */
+const requestScope = new AsyncLocalStorage<string>();
+
+/** The `X-Request-Id` of the request whose handling is running now, if any. */
+export function currentRequestId(): string | undefined {
+  return requestScope.getStore();
+}
+
+/** Runs `fn` outside any request's context: background work a request merely starts (the outbox relay) logs as itself. */
+export function outsideRequest<T>(fn: () => T): T {
+  return requestScope.exit(fn);
+}
 
 export function createApp(ctx: EdgeContext, options: { trustProxy?: string | undefined } = {}): express.Express {
   const app = express();
@@ -22,9 +37,11 @@ export function createApp(ctx: EdgeContext, options: { trustProxy?: string | und
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       ctx.metrics.requests.inc({ method: req.method, route, status: String(res.statusCode) });
-      ctx.log.info({ requestId, method: req.method, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, ip: req.ip }, 'request');
+      // Emitted outside the request's context (by the socket), so the line names it itself.
+      requestScope.run(requestId, () => ctx.log.info({ method: req.method, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, ip: req.ip }, 'request'));
     });
-    next();
+    // Everything the rest of the chain does, awaited or emitted, logs with this request's id.
+    requestScope.run(requestId, next);
   });
 
   const api = express.Router();
@@ -42,6 +59,9 @@ export function createApp(ctx: EdgeContext, options: { trustProxy?: string | und
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(await ctx.jwks());
   });
+  // Built once: the description follows the code, not the request.
+  const description = JSON.stringify(openApiDocument({ basePath: ctx.basePath }));
+  api.get('/openapi.json', (_req, res) => void res.type('application/json').send(description));
   api.use(exchangesRouter(ctx));
   for (const router of ctx.routers) api.use(router);
   api.use((_req, res) => sendProblem(res, 'not-found', 'no such resource'));

@@ -31,8 +31,10 @@ export interface DeliveryRouteDeps {
   queued(): void;
 }
 
-const Reason = z.strictObject({ reason: z.string().min(1).max(2000) });
-const Limit = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+/** The body of a delivery action: why, for the audit log. */
+export const Reason = z.strictObject({ reason: z.string().min(1).max(2000) });
+/** The query of a partner's delivery list. */
+export const DeliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 export function deliveryRouter(deps: DeliveryRouteDeps): Router {
   const router = Router();
@@ -72,7 +74,7 @@ export function deliveryRouter(deps: DeliveryRouteDeps): Router {
 
   router.get('/v1/partners/:partner/deliveries', async (req, res) => {
     await staffOnly(req);
-    const page = Limit.safeParse(req.query);
+    const page = DeliveriesQuery.safeParse(req.query);
     if (!page.success) return sendProblem(res, 'bad-request', 'limit must be a whole number from 1 to 1000', { issues: issuesOf(page.error) });
     res.json({ deliveries: await deliveriesOf(deps.db, String(req.params['partner']), page.data.limit) });
   });

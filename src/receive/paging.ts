@@ -1,5 +1,5 @@
 /**
- * Paging for every staff list: `limit` (1–500, default 50) and an opaque `cursor` from
+ * Paging for every staff list: `limit` (1–1000, default 50) and an opaque `cursor` from
  * the previous page's `next` (null on the last page). A cursor is the base64url JSON of
  * the last item's sort key, checked against the list's own schema when it comes back.
  */
@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { GatewayError, issuesOf } from '../errors.ts';
 
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50).describe('Items per page (1–500).'),
+  limit: z.coerce.number().int().min(1).max(1000).default(50).describe('Items per page (1–1000).'),
   cursor: z.string().max(512).optional().describe("The previous page's `next`."),
 });
 

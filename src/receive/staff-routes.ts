@@ -36,10 +36,14 @@ export interface StaffRouteDeps {
   clock: Clock;
 }
 
-const Decision = z.strictObject({ decision: z.enum(['accepted', 'overridden', 'dismissed']), reason: z.string().min(1).max(2000) });
+/** The body of a discrepancy decision. */
+export const Decision = z.strictObject({ decision: z.enum(['accepted', 'overridden', 'dismissed']), reason: z.string().min(1).max(2000) });
+/** `limit` of the C-TPAT import list (default 20). */
+export const ImportsLimit = z.coerce.number().int().min(1).max(100);
+/** The benefit feed's query: changes after id `after`, at most `limit`. */
+export const FeedQuery = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
+/** The body of a release: why, optionally. */
 export const ReleaseBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() });
-const ImportsLimit = z.coerce.number().int().min(1).max(100);
-const Page = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 export function staffRouter(deps: StaffRouteDeps): Router {
   const router = Router();
@@ -84,7 +88,7 @@ export function staffRouter(deps: StaffRouteDeps): Router {
 
   router.get('/v1/benefits/changes', async (req, res) => {
     await caller(req, rolesFor.readFeed);
-    const page = Page.safeParse(req.query);
+    const page = FeedQuery.safeParse(req.query);
     if (!page.success) return sendProblem(res, 'bad-request', 'after and limit must be whole numbers (limit at most 1000)', { issues: issuesOf(page.error) });
     const changes = await feedAfter(deps.db, page.data.after, page.data.limit);
     res.json({ changes, next: changes.at(-1)?.id ?? page.data.after });

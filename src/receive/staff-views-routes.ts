@@ -137,6 +137,7 @@ export function staffViewsRouter(deps: StaffViewDeps): Router {
     await reader(req);
     const document = await exchangeDocument(deps.db, String(req.params['exchangeId']));
     if (!document) return sendProblem(res, 'not-found', 'no such exchange');
+    if (document.body === null) return sendProblem(res, 'not-found', `the raw document was removed by retention on ${document.removedAt?.toISOString() ?? 'an earlier day'}; its digest, signature header and receipt are kept`);
     // As received, never rendered: a download, not a page of this origin.
     res.setHeader('Content-Disposition', `attachment; filename="exchange-${String(req.params['exchangeId'])}"`);
     res.setHeader('X-Content-Type-Options', 'nosniff');

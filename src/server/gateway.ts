@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { Express } from 'express';
 import { secondsOf, systemClock, todayOf, type Clock } from '../clock.ts';
 import { isLoopback, type Settings } from '../config.ts';
 import { GatewayError } from '../errors.ts';
@@ -14,14 +15,15 @@ import { receiptSigner } from '../intake/receipt.ts';
 import { GatewayKeys } from '../keys/gateway-keys.ts';
 import { BoardQueues } from '../queue/board.ts';
 import { OutboxRelay } from '../queue/outbox-relay.ts';
-import { nextSnapshotAt } from '../queue/schedules.ts';
+import { queueNames } from '../queue/jobs.ts';
+import { nextSnapshotAt, QueueCounts } from '../queue/schedules.ts';
 import { Workers } from '../queue/workers.ts';
 import { gatewaySigningKey } from '../deliver/gateway-signing-key.ts';
 import { postDocument } from '../deliver/post-document.ts';
 import { defaultPolicy } from '../jobs/deliver-document.ts';
 import { resolveRedis } from '../queue/embedded-redis.ts';
 import { connectRedis, producerOptions } from '../queue/redis.ts';
-import { createApp } from '../receive/app.ts';
+import { createApp, outsideRequest } from '../receive/app.ts';
 import { callerIdentifier } from '../receive/callers.ts';
 import { consoleRouter } from '../receive/console-routes.ts';
 import { toProblem } from '../receive/problem.ts';
@@ -56,6 +58,8 @@ export interface RunningGateway {
   db: Db;
   registry: Registry;
   relay: OutboxRelay;
+  /** The express application (when the API runs), so that tests can list its routes. */
+  app: Express | undefined;
   /** Stops everything in order; resolves when all is closed. */
   close(): Promise<void>;
 }
@@ -131,7 +135,9 @@ async function startOpened(
   });
   const relay = new OutboxRelay(db, producer, log, prefix);
   opened.push(() => relay.stop());
-  const metrics = createMetrics(() => pendingCount(db));
+  const queueCounts = new QueueCounts(producer, prefix);
+  opened.push(() => queueCounts.close());
+  const metrics = createMetrics({ pending: () => pendingCount(db), queueDepths: () => queueCounts.counts(queueNames(registry.partners().map((p) => p.id))) });
   let workers: Workers | undefined;
   if (roles.workers) {
     relay.start();
@@ -151,6 +157,8 @@ async function startOpened(
           counted: (partnerId, outcome) => metrics.deliveries.inc({ partner: partnerId, outcome }),
         },
         clock,
+        retentionDays: settings.RETENTION_DAYS,
+        jobFinished: (queue, outcome, seconds) => metrics.jobLatency.observe({ queue, outcome }, seconds),
       },
       log,
       settings.JOB_LOCK_S,
@@ -165,6 +173,7 @@ async function startOpened(
     workers.ensure(ids);
     await scheduleSnapshots();
     workers.startCalendar(settings.MRA_CALENDAR_CRON, ids);
+    workers.startRetention();
     // Once at start: the registry may have changed while no worker was running.
     void workers.calendarNow(ids);
     let mraSeen = mraEntries(registry);
@@ -179,17 +188,19 @@ async function startOpened(
     });
   }
 
-  const kickRelay = roles.workers ? () => relay.kick() : () => {};
+  // The relay's drain outlives the request that kicked it: its lines carry no request id.
+  const kickRelay = roles.workers ? () => outsideRequest(() => relay.kick()) : () => {};
   const limits = new RateLimits(producer, log, prefix, clock);
   const nowSeconds = () => secondsOf(clock);
   const gatewayId = settings.GATEWAY_ID;
   const intake = { db, formats, gatewayId, receipts: receiptSigner(keys, gatewayId, nowSeconds) };
   let server: Server | undefined;
+  let app: Express | undefined;
   let metricsServer: Server | undefined;
   const boardQueues = new BoardQueues(redisEndpoint.url, prefix);
   opened.push(() => boardQueues.close());
   if (roles.api) {
-    const app = createApp(
+    app = createApp(
       {
         gatewayId,
         basePath: settings.PUBLIC_BASE_PATH,
@@ -238,15 +249,23 @@ async function startOpened(
     server.requestTimeout = (settings.BODY_TIMEOUT_S + 5) * 1000;
     await listen(server, settings.PORT, settings.HOST);
     opened.push(() => closeServer(server!));
-    metricsServer = createServer((req, res) => {
-      if (req.url !== '/metrics') return void res.writeHead(404).end();
-      metrics.registry
-        .metrics()
-        .then((text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text))
-        .catch(() => res.writeHead(500).end());
-    });
-    await listen(metricsServer, settings.METRICS_PORT, settings.METRICS_HOST);
-    opened.push(() => closeServer(metricsServer!));
+  }
+  // Every process serves its metrics: a workers-only process has the job latencies and delivery counts.
+  const metricsListener = createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    metrics.registry
+      .metrics()
+      .then((text) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text))
+      .catch(() => res.writeHead(500).end());
+  });
+  try {
+    await listen(metricsListener, settings.METRICS_PORT, settings.METRICS_HOST);
+    metricsServer = metricsListener;
+    opened.push(() => closeServer(metricsListener));
+  } catch (error) {
+    // `mragw work` beside `mragw serve` on one host, both on the default port: the workers go on without a listener.
+    if (roles.api) throw error;
+    log.warn({ err: (error as Error).message, metricsPort: settings.METRICS_PORT }, 'the metrics listener could not start (set METRICS_PORT for this process); the workers run without it');
   }
   registry.start();
 
@@ -261,6 +280,7 @@ async function startOpened(
     db,
     registry,
     relay,
+    app,
     close: () =>
       (closing ??= (async () => {
         registry.stop();
@@ -268,6 +288,7 @@ async function startOpened(
         await boardQueues.close();
         await relay.stop();
         await workers?.close();
+        await queueCounts.close();
         producer.disconnect();
         await db.close();
         await redisEndpoint.stop();

@@ -248,6 +248,8 @@ export interface StaffExchangeView extends ExchangeListItem {
   digest: string;
   contentType: string;
   documentBytes: number;
+  /** When retention removed the raw document (RETENTION_DAYS); null while it is kept. */
+  documentRemovedAt: Date | null;
   rejections: unknown[];
 }
 
@@ -255,7 +257,7 @@ export async function staffExchangeView(q: Queryable, id: string): Promise<Staff
   if (!isExchangeId(id)) return undefined;
   const { rows } = await q.query<StaffExchangeView>(
     `select ${LIST_COLUMNS}, request_jti as "requestJti", signature_header as "signatureHeader", signing_kid as "signingKid", receipt, digest, content_type as "contentType",
-       octet_length(body)::int as "documentBytes", rejections
+       coalesce(octet_length(body), 0)::int as "documentBytes", document_removed_at as "documentRemovedAt", rejections
      from exchanges where id = $1`,
     [id],
   );
@@ -263,9 +265,9 @@ export async function staffExchangeView(q: Queryable, id: string): Promise<Staff
 }
 
 /** The raw document of an exchange, as received. */
-export async function exchangeDocument(q: Queryable, id: string): Promise<{ contentType: string; body: Buffer } | undefined> {
+export async function exchangeDocument(q: Queryable, id: string): Promise<{ contentType: string; body: Buffer | null; removedAt: Date | null } | undefined> {
   if (!isExchangeId(id)) return undefined;
-  const { rows } = await q.query<{ contentType: string; body: Buffer }>('select content_type as "contentType", body from exchanges where id = $1', [id]);
+  const { rows } = await q.query<{ contentType: string; body: Buffer | null; removedAt: Date | null }>('select content_type as "contentType", body, document_removed_at as "removedAt" from exchanges where id = $1', [id]);
   return rows[0];
 }
 

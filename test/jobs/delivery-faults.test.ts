@@ -97,7 +97,8 @@ afterEach(async () => {
   for (const close of closing.splice(0).reverse()) await close();
 });
 
-describe('outbound delivery under faults', () => {
+// Each test is a whole flow of several jobs: on a loaded machine (CI with other suites running) it takes far longer than alone.
+describe('outbound delivery under faults', { timeout: 60_000 }, () => {
   it('staff replay a dead letter: the same bytes and jti with a fresh iat, delivered, then the documents behind it in order; audited', async () => {
     let offset = 0;
     const t = await gatewayWith({ jp: jpEntry }, {}, () => Date.now() + offset);

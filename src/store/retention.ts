@@ -1,0 +1,21 @@
+/** Retention: raw documents of exchanges applied before a cut are removed, chunk by chunk; digest, signature header and receipt stay. */
+import type { Queryable } from './db.ts';
+
+/**
+ * Removes the bodies of at most `limit` exchanges applied before `cut` whose document is
+ * still held, oldest first, recording `removedAt`; returns how many. Rows another run is
+ * removing at the same moment are skipped, not waited for.
+ */
+export async function removeDocumentsChunk(tx: Queryable, cut: Date, removedAt: Date, limit: number): Promise<number> {
+  const { rows } = await tx.query<{ id: string }>(
+    `with due as (
+       select id from exchanges
+        where state = 'applied' and applied_at < $1 and document_removed_at is null
+        order by applied_at
+        limit $3
+        for update skip locked)
+     update exchanges e set body = null, document_removed_at = $2 from due where e.id = due.id returning e.id`,
+    [cut, removedAt, limit],
+  );
+  return rows.length;
+}
