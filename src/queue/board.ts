@@ -1,23 +1,19 @@
 /**
  * The gateway's queues as Bull Board sees them (the admins' page at /console/queues): a
- * BullMQ Queue for each of a partner's queues (apply, outbound, deliver) and the MRA
- * calendar, under the gateway's prefix. Only queue/ speaks BullMQ, so the board's queue
- * adapters are built here; the HTTP edge mounts the board. The Redis connection is opened
- * at the first look, so a gateway whose admins never open the board holds none.
+ * BullMQ Queue for every queue of the catalogue (jobs.ts `queueNames`: each partner's
+ * apply, outbound and deliver queues, the MRA calendar, retention), under the gateway's
+ * prefix. Only queue/ speaks BullMQ, so the board's queue adapters are built here; the
+ * HTTP edge mounts the board. The Redis connection is opened at the first look, so a
+ * gateway whose admins never open the board holds none.
  */
 import type { BaseAdapter } from '@bull-board/api/dist/queueAdapters/base.js';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { applyQueue, CALENDAR_QUEUE, deliverQueue, outboundQueue } from './jobs.ts';
+import { queueNames } from './jobs.ts';
 import { connectRedis, producerOptions } from './redis.ts';
 
 export type { BaseAdapter as BoardQueueAdapter };
-
-/** The names of the gateway's queues for these partners, in the order the board lists them. */
-export function gatewayQueueNames(partnerIds: readonly string[]): string[] {
-  return [...partnerIds.flatMap((id) => [applyQueue(id), outboundQueue(id), deliverQueue(id)]), CALENDAR_QUEUE];
-}
 
 /** The board's view of the queues: adapters for the current partners, reused across calls; close() at shutdown. */
 export class BoardQueues {
@@ -36,7 +32,7 @@ export class BoardQueues {
       this.#connection = connectRedis(this.redisUrl, { ...producerOptions(), enableOfflineQueue: true });
       this.#connection.on('error', () => {});
     }
-    return gatewayQueueNames(partnerIds).map((name) => {
+    return queueNames(partnerIds).map((name) => {
       let entry = this.#adapters.get(name);
       if (entry === undefined) {
         const queue = new Queue(name, { connection: this.#connection!, prefix: this.prefix });

@@ -91,6 +91,6 @@ describe('the queue board', () => {
     const queues = await fetch(`${dev.url}/console/queues/api/queues`, { headers: { Cookie: cookie } });
     expect(queues.status).toBe(200);
     const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name);
-    expect(names).toEqual(expect.arrayContaining(['apply-EU', 'deliver-JP', 'mra-calendar']));
+    expect(names).toEqual(expect.arrayContaining(['apply-EU', 'deliver-JP', 'mra-calendar', 'retention']));
   });
 });
