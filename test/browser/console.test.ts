@@ -80,6 +80,29 @@ async function signIn(subject: string, role: string): Promise<{ page: Page; erro
 }
 
 describe('the staff console', () => {
+  it('signs in with a pasted token only when the gateway takes it, and keeps it out of the URL', async () => {
+    const { page, errors } = await openPage(browser);
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${gw.url}/console/`);
+    const feedReader = await mintDevStaffToken(gw.dataDir, { subject: 'targeting', roles: ['feed-reader'], ttlSeconds: 600 });
+    await page.getByLabel(/^Staff token/).fill(feedReader);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect.poll(() => page.locator('#problem').textContent()).toMatch(/Forbidden \(403\).*reviewer or admin/);
+    expect(await page.getByRole('heading', { name: 'Sign in', level: 2 }).isVisible()).toBe(true);
+    const reviewer = await mintDevStaffToken(gw.dataDir, { subject: 'officer.kim', roles: ['reviewer'], ttlSeconds: 600 });
+    await page.getByLabel(/^Staff token/).fill(`Bearer ${reviewer}`);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Discrepancies', level: 2 }).waitFor();
+    expect(await page.locator('#who-text').textContent()).toBe('officer.kim · reviewer');
+    expect(page.url()).toBe(`${gw.url}/console/#/discrepancies`);
+    // Admin-only links are not offered to a reviewer.
+    expect(await page.getByRole('button', { name: 'Queues' }).isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in', level: 2 }).waitFor();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
+  });
+
   it('a reviewer opens a discrepancy, sees the evidence side by side, decides it with a reason and finds it in the audit log', async () => {
     const { page, errors } = await signIn('officer.jones', 'reviewer');
     const row = page.getByRole('row').filter({ hasText: 'mid-mismatch' }).first();
