@@ -41,7 +41,9 @@ function fail(error) {
       h('strong', {}, `${error.title} (${error.status})`),
       error.detail,
       error.status === 403 ? h('span', { class: 'hint' }, ` — you are signed in with the role${roles.length === 1 ? '' : 's'} ${roles.join(', ') || 'none'}.`) : null,
-      error.status === 401 ? h('span', { class: 'hint' }, ' — your token was refused; sign out and sign in again.') : null,
+      error.status === 401 && session.token
+        ? [h('span', { class: 'hint' }, ' — the gateway no longer takes your token (expired?). '), h('button', { type: 'button', onclick: () => signOut() }, 'Sign in again')]
+        : null,
     );
   } else {
     replace(problem, h('strong', {}, 'Something went wrong'), error instanceof Error ? error.message : String(error));
@@ -185,13 +187,16 @@ async function start(token) {
   else await route();
 }
 
-document.getElementById('sign-out')?.addEventListener('click', () => {
+/** Forgets the token (and any queue board session) and shows the sign-in. */
+function signOut() {
   session.token = null;
   void call('/console/session', { method: 'DELETE', token: null }).catch(() => {});
   clear();
   window.history.replaceState(null, '', location.pathname);
   void signIn();
-});
+}
+
+document.getElementById('sign-out')?.addEventListener('click', signOut);
 
 document.getElementById('queues')?.addEventListener('click', async () => {
   try {
