@@ -14,9 +14,11 @@ let dev: TestGateway;
 let closed: TestGateway;
 let adminToken: string;
 let reviewerToken: string;
+/** Moves the dev gateway's clock (its sessions' expiry); back to 0 after each use. */
+let offset = 0;
 
 beforeAll(async () => {
-  [dev, closed] = await Promise.all([startTestGateway({ store: 'PostgreSQL', env: { MRAGW_DEV_STAFF: '1' }, workers: false }), startTestGateway({ store: 'PostgreSQL', workers: false })]);
+  [dev, closed] = await Promise.all([startTestGateway({ store: 'PostgreSQL', env: { MRAGW_DEV_STAFF: '1' }, workers: false, clock: () => Date.now() + offset }), startTestGateway({ store: 'PostgreSQL', workers: false })]);
   adminToken = await mintDevStaffToken(dev.dataDir, { subject: 'admin.alvarez', roles: [ADMIN], ttlSeconds: 600 });
   reviewerToken = await mintDevStaffToken(dev.dataDir, { subject: 'officer.jones', roles: [REVIEWER], ttlSeconds: 600 });
 }, 60_000);
@@ -92,5 +94,18 @@ describe('the queue board', () => {
     expect(queues.status).toBe(200);
     const names = ((await queues.json()) as { queues: { name: string }[] }).queues.map((q) => q.name);
     expect(names).toEqual(expect.arrayContaining(['apply-EU', 'deliver-JP', 'mra-calendar', 'retention']));
+  });
+
+  it('ends the session after 15 minutes', async () => {
+    const session = await post(`${dev.url}/console/session`, { token: adminToken });
+    const cookie = session.headers.get('set-cookie')!.split(';')[0]!;
+    try {
+      offset = 14 * 60_000;
+      expect((await fetch(`${dev.url}/console/queues/api/queues`, { headers: { Cookie: cookie } })).status).toBe(200);
+      offset = 15 * 60_000 + 1_000;
+      expect((await fetch(`${dev.url}/console/queues/api/queues`, { headers: { Cookie: cookie } })).status).toBe(403);
+    } finally {
+      offset = 0;
+    }
   });
 });
