@@ -159,6 +159,13 @@ describe('the staff console', () => {
     await expect.poll(() => page.locator('#notice').textContent()).toMatch(/replayed/);
     await expect.poll(() => page.locator(`[data-delivery="${deadId}"]`).textContent(), { timeout: 30_000 }).toBe('delivered');
     expect(await deliveryState(deadId)).toBe('delivered');
+
+    // A full SNAPSHOT on demand needs a reason too.
+    await page.getByRole('button', { name: 'Send SNAPSHOT' }).click();
+    await expect.poll(() => page.getByRole('region', { name: 'Send a full SNAPSHOT now' }).getByRole('alert').textContent()).toMatch(/reason is required/);
+    await page.getByLabel('Reason (required)', { exact: true }).fill('Japan rebuilt its register');
+    await page.getByRole('button', { name: 'Send SNAPSHOT' }).click();
+    await expect.poll(() => page.locator('#notice').textContent()).toMatch(/SNAPSHOT for JP is queued/);
     expect(errors).toEqual([]);
   });
 

@@ -50,9 +50,59 @@ export async function partnersView(ctx) {
   replace(
     ctx.main,
     ctx.heading('Partners'),
-    ctx.admin ? null : h('p', { class: 'hint' }, 'Replay and Skip are for admins; the gateway refuses them for other roles.'),
+    ctx.admin ? null : h('p', { class: 'hint' }, 'Replay, Skip and Send SNAPSHOT are for admins; the gateway refuses them for other roles.'),
     table,
     dead,
+    snapshotForm(ctx, partners.filter((p) => p.outbound !== null && p.outbound !== undefined)),
+  );
+}
+
+/**
+ * "Send a SNAPSHOT now" to a partner that takes deliveries, with a reason (audited).
+ * @param {Context} ctx
+ * @param {any[]} delivering
+ * @returns {HTMLElement | null}
+ */
+function snapshotForm(ctx, delivering) {
+  if (delivering.length === 0) return null;
+  const partner = /** @type {HTMLSelectElement} */ (h('select', { id: 'snapshot-partner', name: 'partner' }, delivering.map((p) => h('option', { value: p.id }, `${p.id} ${p.name ?? ''}`))));
+  const reason = /** @type {HTMLInputElement} */ (h('input', { id: 'snapshot-reason', name: 'reason', maxlength: 2000, size: 40 }));
+  const problem = h('p', { class: 'action-problem', role: 'alert' });
+  return h(
+    'section',
+    { 'aria-labelledby': 'snapshot-title' },
+    h('h3', { id: 'snapshot-title' }, 'Send a full SNAPSHOT now'),
+    h(
+      'form',
+      {
+        class: 'filters',
+        novalidate: true,
+        'aria-labelledby': 'snapshot-title',
+        onsubmit: (event) => {
+          event.preventDefault();
+          problem.textContent = '';
+          if (reason.value.trim() === '') {
+            problem.textContent = 'A reason is required: say why, for the audit log.';
+            reason.focus();
+            return;
+          }
+          void (async () => {
+            try {
+              const queued = await call(`/v1/partners/${encodeURIComponent(partner.value)}/snapshot`, { method: 'POST', body: { reason: reason.value.trim() } });
+              ctx.tell(`A full SNAPSHOT for ${queued.partner ?? partner.value} is queued.`);
+              reason.value = '';
+            } catch (error) {
+              problem.textContent = error instanceof Error ? error.message : String(error);
+              ctx.fail(error);
+            }
+          })();
+        },
+      },
+      h('label', { for: 'snapshot-partner' }, 'Partner', partner),
+      h('label', { for: 'snapshot-reason' }, 'Reason (required)', reason),
+      h('button', { type: 'submit' }, 'Send SNAPSHOT'),
+      problem,
+    ),
   );
 }
 
