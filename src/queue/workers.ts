@@ -157,24 +157,8 @@ export class Workers {
    */
   startCalendar(cron: string, partnerIds: readonly string[]): void {
     if (this.calendar) return;
-    const queue = new Queue(CALENDAR_QUEUE, { connection: this.connection, prefix: this.prefix });
-    queue.on('error', (error) => this.log.warn({ queue: CALENDAR_QUEUE, err: error.message }, 'calendar queue error'));
+    const queue = this.scheduledRuns(CALENDAR_QUEUE, 'MRA calendar', (job) => ({ partner: (job.data as MraCalendarPayload).partner }));
     this.calendar = { queue, cron, scheduled: new Set() };
-    const worker = new Worker(
-      CALENDAR_QUEUE,
-      async (job) => {
-        const handler = handlers[job.name as JobName];
-        if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
-        const outcome = await handler(this.deps, job).catch((error: unknown) => Promise.reject(forBullmq(error)));
-        this.log.info({ job: job.id, partner: (job.data as MraCalendarPayload).partner, outcome }, 'MRA calendar run');
-        return outcome;
-      },
-      { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
-    );
-    this.observe(CALENDAR_QUEUE, worker);
-    worker.on('failed', (job, error) => this.log.error({ queue: CALENDAR_QUEUE, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'MRA calendar run failed'));
-    worker.on('error', (error) => this.log.warn({ queue: CALENDAR_QUEUE, err: error.message }, 'worker error'));
-    this.workers.set(CALENDAR_QUEUE, worker);
     for (const partner of partnerIds) this.schedule(partner);
   }
 
@@ -198,24 +182,8 @@ export class Workers {
    */
   startRetention(): void {
     if (this.workers.has(RETENTION_QUEUE)) return;
-    const queue = new Queue(RETENTION_QUEUE, { connection: this.connection, prefix: this.prefix });
-    queue.on('error', (error) => this.log.warn({ queue: RETENTION_QUEUE, err: error.message }, 'retention queue error'));
+    const queue = this.scheduledRuns(RETENTION_QUEUE, 'retention', () => ({}));
     this.retentionQueue = queue;
-    const worker = new Worker(
-      RETENTION_QUEUE,
-      async (job) => {
-        const handler = handlers[job.name as JobName];
-        if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
-        const outcome = await handler(this.deps, job).catch((error: unknown) => Promise.reject(forBullmq(error)));
-        this.log.info({ job: job.id, outcome }, 'retention run');
-        return outcome;
-      },
-      { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
-    );
-    this.observe(RETENTION_QUEUE, worker);
-    worker.on('failed', (job, error) => this.log.error({ queue: RETENTION_QUEUE, job: job?.id, attempt: job?.attemptsMade, err: error.message }, 'retention run failed'));
-    worker.on('error', (error) => this.log.warn({ queue: RETENTION_QUEUE, err: error.message }, 'worker error'));
-    this.workers.set(RETENTION_QUEUE, worker);
     scheduleRetention(queue, this.deps.retentionDays !== undefined).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'the retention scheduler could not be set; it is set at the next start'));
   }
 
@@ -229,6 +197,28 @@ export class Workers {
       const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
       if (final) report(queue, 'failed', latencySeconds(job));
     });
+  }
+
+  /** The queue of a scheduled job (calendar, retention) and its one worker: each run is logged, a failure reported. */
+  private scheduledRuns(name: string, what: string, about: (job: Job) => Record<string, unknown>): Queue {
+    const queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+    queue.on('error', (error) => this.log.warn({ queue: name, err: error.message }, `${what} queue error`));
+    const worker = new Worker(
+      name,
+      async (job) => {
+        const handler = handlers[job.name as JobName];
+        if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+        const outcome = await handler(this.deps, job).catch((error: unknown) => Promise.reject(forBullmq(error)));
+        this.log.info({ job: job.id, ...about(job), outcome }, `${what} run`);
+        return outcome;
+      },
+      { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
+    );
+    this.observe(name, worker);
+    worker.on('failed', (job, error) => this.log.error({ queue: name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, `${what} run failed`));
+    worker.on('error', (error) => this.log.warn({ queue: name, err: error.message }, 'worker error'));
+    this.workers.set(name, worker);
+    return queue;
   }
 
   /** Upserts the partner's daily calendar scheduler, once per process. */

@@ -62,7 +62,7 @@ beforeAll(async () => {
       jp: { id: 'JP', name: 'Japan', programme: 'JP-AEO', format: 'jp-aeo', mra: { outboundBusinessTypes: ['EXPORTER'] }, keys: { algorithms: ['ES256'], jwks: { keys: [(({ d, ...pub }) => ({ ...pub, alg: 'ES256', use: 'sig' }))(partnerKeys.JP.privateJwk)] } }, delivery: { url: `http://127.0.0.1:${port}/jp` } },
     },
   });
-  const token = await mintDevStaffToken(gw.dataDir, { subject: 'officer.metrics', roles: ['staff'], ttlSeconds: 600 });
+  const token = await mintDevStaffToken(gw.dataDir, { subject: 'officer.metrics', roles: ['admin'], ttlSeconds: 600 });
   const imported = await fetch(`${gw.url}/v1/ctpat/members`, { method: 'POST', body: members, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/x-ndjson' } });
   expect(imported.status).toBe(200);
 }, 60_000);

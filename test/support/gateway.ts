@@ -97,7 +97,7 @@ export async function startTestGateway(options: { store: 'embedded' | 'PostgreSQ
     DATA_DIR: dataDir,
     PARTNERS_DIR: join(dataDir, 'partners'),
     GATEWAY_ID,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     SIGNING_KEY_MIN_AGE_DAYS: '0',
     REDIS_URL,
     QUEUE_PREFIX: prefix,
