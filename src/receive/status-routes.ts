@@ -2,11 +2,12 @@
  * `GET /v1/status/{scheme}/{id}` (PROTOCOL.md §5): one subject, by its exact identifier,
  * answered with a gateway-signed assertion. Who asks is decided by `identify`
  * (callers.ts); what they are told by status/; this file rate-limits anonymous callers
- * and answers a miss in the same time as a hit: every request that reaches the look-up
- * signs an assertion.
+ * and answers a miss in the same time as a hit: every look-up signs an assertion, and with
+ * a cache (status/answer-cache.ts) a kept miss is served as a kept hit is.
  */
 import { Router, type Request } from 'express';
 import { STATUS_TYP } from '../status/answer.ts';
+import type { StatusAnswerCache } from '../status/answer-cache.ts';
 import type { Caller, StatusLookup } from '../status/lookup.ts';
 import { answerQuestion, standInClaims } from '../status/question.ts';
 import { parseSubject } from '../status/schemes.ts';
@@ -28,6 +29,13 @@ export interface StatusRouteDeps {
   nowSeconds(): number;
   /** Lifetime of an assertion: default 3600, at most 86400 (PROTOCOL §5). */
   validitySeconds?: number;
+  /** Answers kept until what they say changes; none kept without it. */
+  cache?: StatusAnswerCache;
+}
+
+/** Who asks, as far as it changes the answer (disclosure differs by caller, PROTOCOL §5). */
+function callerKey(caller: Caller): string {
+  return caller.kind === 'partner' ? `partner:${caller.partner}` : caller.kind;
 }
 
 export const defaultValiditySeconds = 3600;
@@ -52,13 +60,24 @@ export function statusRouter(deps: StatusRouteDeps): Router {
     }
 
     const subject = parseSubject(String(req.params['scheme']), String(req.params['id']));
-    const found = subject === undefined ? undefined : await answerQuestion(deps.lookup, deps.gatewayId, subject, caller);
     const iat = Math.floor(deps.nowSeconds());
+    // "As of today" is part of every answer: a new day is a new key.
+    const key = [callerKey(caller), subject?.scheme ?? '', subject?.id ?? '', new Date(iat * 1000).toISOString().slice(0, 10)].join('\u0000');
+    const cached = deps.cache?.get(key);
+    if (cached !== undefined) return cached.status === 404 ? sendProblem(res, 'not-found', 'no status for this identifier') : res.status(200).json(cached.body);
+
+    const generation = deps.cache?.generation ?? 0;
+    const found = subject === undefined ? undefined : await answerQuestion(deps.lookup, deps.gatewayId, subject, caller);
     // A miss signs a stand-in of the same shape and throws it away: the signature is the
     // costly part, and skipping it would tell a miss from a hidden subject by the clock.
     const assertion = await deps.sign(STATUS_TYP, { iss: deps.gatewayId, iat, exp: iat + validity, ...(found?.claims ?? standInClaims(deps.gatewayId)) });
-    if (found === undefined) return sendProblem(res, 'not-found', 'no status for this identifier');
-    res.status(200).json({ subject: found.subject, assertion });
+    if (found === undefined) {
+      deps.cache?.set(key, generation, { status: 404 });
+      return sendProblem(res, 'not-found', 'no status for this identifier');
+    }
+    const body = { subject: found.subject, assertion };
+    deps.cache?.set(key, generation, { status: 200, body });
+    res.status(200).json(body);
   });
   // No listing and no other method: anything else under /v1/status is not found, and not cached either.
   router.use('/v1/status', (_req, res) => {

@@ -44,6 +44,8 @@ import { pendingCount } from '../store/outbox.ts';
 import { retainedSigningKeys } from '../store/signing-keys.ts';
 import { loadFormats } from '../translate/load-mappings.ts';
 import { createLogger } from './logger.ts';
+import { hearStatusChanges } from './status-changes.ts';
+import { StatusAnswerCache } from '../status/answer-cache.ts';
 import { createMetrics } from './metrics.ts';
 
 export interface GatewayRoles {
@@ -197,6 +199,11 @@ async function startOpened(
   let server: Server | undefined;
   let app: Express | undefined;
   let metricsServer: Server | undefined;
+  // Status answers are kept until the store says what they were read from changed, or the registry is reloaded.
+  const statusCache = new StatusAnswerCache();
+  const stopHearing = roles.api ? hearStatusChanges(db, statusCache, log) : async () => {};
+  opened.push(() => stopHearing());
+  reloadHooks.push(() => statusCache.changed());
   const boardQueues = new BoardQueues(redisEndpoint.url, prefix);
   opened.push(() => boardQueues.close());
   if (roles.api) {
@@ -231,6 +238,7 @@ async function startOpened(
             limits,
             statusRequestsPerMinute: settings.STATUS_REQUESTS_PER_MINUTE,
             nowSeconds,
+            cache: statusCache,
           }),
           staffRouter({ db, registry, formats, staff, queued: kickRelay, clock }),
           staffViewsRouter({ db, registry, staff }),
@@ -290,6 +298,7 @@ async function startOpened(
         await workers?.close();
         await queueCounts.close();
         producer.disconnect();
+        await stopHearing();
         await db.close();
         await redisEndpoint.stop();
         log.info('gateway stopped');

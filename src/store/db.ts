@@ -12,6 +12,12 @@ export interface Db extends Queryable {
   /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Calls `notified` for each notification on `channel` (delivered when the notifying
+   * transaction commits), on a connection of its own; `lost` once if that connection
+   * ends. Resolves once listening; the function it gives stops listening.
+   */
+  listen(channel: string, handlers: { notified(): void; lost(): void }): Promise<() => Promise<void>>;
   /** The external server (`postgres`) or the private one (`embedded-postgres`), for logs. */
   readonly kind: 'postgres' | 'embedded-postgres';
 }

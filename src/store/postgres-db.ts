@@ -76,6 +76,33 @@ export function openPostgres(connection: pg.PoolConfig, kind: Db['kind'], afterC
         release(failure);
       }
     },
+    async listen(channel, handlers) {
+      // A client of its own, not the pool's: LISTEN belongs to a session that stays open.
+      const client = new pg.Client(connection);
+      let ended = false;
+      const lost = () => {
+        if (ended) return;
+        ended = true;
+        handlers.lost();
+      };
+      client.on('error', lost);
+      client.on('end', lost);
+      client.on('notification', (message) => {
+        if (message.channel === channel) handlers.notified();
+      });
+      try {
+        await client.connect();
+        await client.query(`listen ${pg.escapeIdentifier(channel)}`);
+      } catch (error) {
+        ended = true;
+        await client.end().catch(() => {});
+        return unavailable(error);
+      }
+      return async () => {
+        ended = true;
+        await client.end().catch(() => {});
+      };
+    },
     close: async () => {
       await pool.end();
       await afterClose();
