@@ -2,9 +2,9 @@
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
-/** An EU AEO snapshot with `n` operators (XML). */
-export function euSnapshot(n: number): string {
-  const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<AEOExchangeBatch xmlns="urn:eu:taxud:mra:aeo:1" partner="EU" receiver="US-CBP-DEV" batchId="EU-BENCH-1" sequence="1" type="SNAPSHOT" asOf="2026-11-27T02:00:00Z" recordCount="${n}">\n`];
+/** An EU AEO snapshot with `n` operators (XML); a later batch of one partner needs its own id and sequence. */
+export function euSnapshot(n: number, { batchId = 'EU-BENCH-1', sequence = 1 }: { batchId?: string; sequence?: number } = {}): string {
+  const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<AEOExchangeBatch xmlns="urn:eu:taxud:mra:aeo:1" partner="EU" receiver="US-CBP-DEV" batchId="${batchId}" sequence="${sequence}" type="SNAPSHOT" asOf="2026-11-27T02:00:00Z" recordCount="${n}">\n`];
   for (let i = 0; i < n; i++) {
     // Names whose first two words carry i, so that every MID is distinct and matches its construction.
     const d = pad(i, 6);

@@ -47,7 +47,6 @@ export function translateScenario(spec: TranslateSpec): Scenario {
         detail: { records: context.records, bytes: r.bytes, floorName: spec.floorName, gatewaySeconds: r.gateway, floorSeconds: r.floor },
       };
     },
-    // eslint-disable-next-line @typescript-eslint/require-await -- the harness awaits every child
     async child(args) {
       const { records, runs } = args as ChildArgs;
       const format = loadFormats().get(spec.format);
