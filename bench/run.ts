@@ -95,5 +95,5 @@ for (const scenario of selected) {
   );
   report.scenarios.push({ name: scenario.name, value: value.value, unit: value.unit, floor: floor?.value ?? null, floorUnit: floor?.unit ?? null, ratio: ratio ?? null, target: scenario.target, met, runs: figure.runs, ...figure.detail });
 }
-writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(jsonFile, `${JSON.stringify({ ...report, loadAverageAtEnd: loadavg().map((l) => Number(l.toFixed(2))) }, null, 2)}\n`);
 if (failed > 0) process.exitCode = 1;
