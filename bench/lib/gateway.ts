@@ -90,6 +90,8 @@ export interface IngestTimes {
   toApplied: number;
   /** Status polls whose connection was reset while the gateway applied. */
   resets: number;
+  /** The exchange as the gateway reports it once applied (its counts say what the apply did). */
+  view: { state: string; counts?: Record<string, number> };
 }
 
 /** POSTs `body` as partner EU, then polls the exchange every 200 ms until it is applied. */
@@ -111,12 +113,11 @@ export async function ingest(gateway: RunningGateway, partner: PartnerKey, body:
       resets++;
       continue;
     }
-    const view = (await answer.json()) as { state: string };
-    if (view.state === 'applied') break;
+    const view = (await answer.json()) as IngestTimes['view'];
+    if (view.state === 'applied') return { to202, toApplied: (performance.now() - started) / 1000, resets, view };
     if (view.state === 'failed') throw new Error('the apply failed');
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { to202, toApplied: (performance.now() - started) / 1000, resets };
 }
 
 /** The longest event-loop block since the last scrape (prom-client resets it at each scrape), in seconds. */

@@ -1,10 +1,11 @@
 /**
  * The runs the ingest scenarios share (`ingest-snapshot`, `receipt-latency`,
- * `ingest-memory`, `apply-block`): an EU SNAPSHOT signed and POSTed over HTTP to a whole
- * gateway, followed until applied. Each run is a fresh gateway on a fresh store (the
- * embedded one, or a scratch database on --postgres), warmed up by a small SNAPSHOT of
- * its own before the measured one. In the same run, on the same store, the floors:
- * saxes scanning the same bytes, and one bulk insert of the same records as jsonb rows.
+ * `ingest-memory`, `apply-block`, `delta-1pct`): an EU SNAPSHOT signed and POSTed over
+ * HTTP to a whole gateway, followed until applied, then a DELTA changing 1% of it. Each
+ * run is a fresh gateway on a fresh store (the embedded one, or a scratch database on
+ * --postgres), warmed up by a small SNAPSHOT of its own before the measured one. In the
+ * same run, on the same store, the floors: saxes scanning the same bytes, and one bulk
+ * insert of the same records as jsonb rows.
  */
 import { randomBytes } from 'node:crypto';
 import { openStore } from '../../src/store/open-store.ts';
@@ -23,6 +24,8 @@ export interface IngestRun {
   /** Longest event-loop block from the POST until applied, seconds. */
   longestBlock: number;
   resets: number;
+  /** Seconds from the first byte of a DELTA changing 1% of the records (sequence 3) until it is applied. */
+  delta1pct: number;
   /** The floors, measured after this run on the same machine state. */
   saxes: number;
   bulkInsert: number;
@@ -44,6 +47,8 @@ async function measureIngest(context: BenchContext): Promise<IngestRuns> {
   const partner = partnerKey();
   const warmUp = Buffer.from(euSnapshot(Math.min(1_000, context.records), { batchId: 'EU-BENCH-WARM-UP', sequence: 1 }));
   const body = Buffer.from(euSnapshot(context.records, { batchId: 'EU-BENCH-MEASURED', sequence: 2 }));
+  const changed = Math.max(1, Math.round(context.records / 100));
+  const delta = Buffer.from(euSnapshot(changed, { batchId: 'EU-BENCH-DELTA', sequence: 3, type: 'DELTA', street: 14 }));
   // The rows the insert floor writes: the canonical records the gateway stores, as jsonb.
   const records = readDocument(loadFormats().get('eu-aeo')!, body).batch.records;
   const keys = records.map((r) => r.key);
@@ -62,10 +67,16 @@ async function measureIngest(context: BenchContext): Promise<IngestRuns> {
       const times = await ingest(gateway, partner, body);
       const peak = during.stop();
       const longestBlock = await longestBlockSinceLastScrape(gateway);
+      const deltaTimes = await ingest(gateway, partner, delta);
+      // Figures of an apply that did not do the work would be no figures: check what each did.
+      const { counts } = times.view;
+      if (counts?.['records'] !== context.records || counts['rejected'] !== 0 || (counts['created'] ?? 0) + (counts['unchanged'] ?? 0) !== context.records) throw new Error(`the SNAPSHOT applied as ${JSON.stringify(counts)}`);
+      if (deltaTimes.view.counts?.['changed'] !== changed) throw new Error(`the DELTA applied as ${JSON.stringify(deltaTimes.view.counts)}`);
+      const delta1pct = deltaTimes.toApplied;
       await gateway.stop();
       const bulkInsert = await insertFloor(database?.url, gateway.dataDir, keys, documents);
       const saxes = timed(() => saxesScan(body)).seconds;
-      measured.push({ ...times, growthMiB: peak - before, longestBlock, saxes, bulkInsert });
+      measured.push({ to202: times.to202, toApplied: times.toApplied, resets: times.resets, growthMiB: peak - before, longestBlock, delta1pct, saxes, bulkInsert });
     } finally {
       await gateway.stop();
       gateway.dispose();
