@@ -91,7 +91,7 @@ for (const scenario of selected) {
   const ratio = floor ? value.value / floor.value : undefined;
   const met = 'ratioAtMost' in scenario.target ? ratio !== undefined && ratio <= scenario.target.ratioAtMost : value.value <= scenario.target.valueAtMost;
   process.stdout.write(
-    `bench ${scenario.name}: ${fmt(value.value)} ${value.unit}; floor ${floor ? `${fmt(floor.value)} ${floor.unit}` : 'none'}; ratio ${ratio === undefined ? 'none' : ratio.toFixed(2)} (target ${targetText(scenario.target, value.unit)})\n`,
+    `bench ${scenario.name}: ${fmt(value.value)} ${value.unit}; floor ${floor ? `${fmt(floor.value)} ${floor.unit}` : 'none'}; ratio ${ratio === undefined ? 'none' : ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2)} (target ${targetText(scenario.target, value.unit)})\n`,
   );
   report.scenarios.push({ name: scenario.name, value: value.value, unit: value.unit, floor: floor?.value ?? null, floorUnit: floor?.unit ?? null, ratio: ratio ?? null, target: scenario.target, met, runs: figure.runs, ...figure.detail });
 }
