@@ -13,6 +13,7 @@ import { GatewayError } from '../errors.ts';
 import { acceptExchange } from '../intake/accept-exchange.ts';
 import { receiptSigner } from '../intake/receipt.ts';
 import { GatewayKeys } from '../keys/gateway-keys.ts';
+import { BoardQueues } from '../queue/board.ts';
 import { OutboxRelay } from '../queue/outbox-relay.ts';
 import { queueNames } from '../queue/jobs.ts';
 import { nextSnapshotAt, QueueCounts } from '../queue/schedules.ts';
@@ -24,6 +25,7 @@ import { resolveRedis } from '../queue/embedded-redis.ts';
 import { connectRedis, producerOptions } from '../queue/redis.ts';
 import { createApp, outsideRequest } from '../receive/app.ts';
 import { callerIdentifier } from '../receive/callers.ts';
+import { consoleRouter } from '../receive/console-routes.ts';
 import { toProblem } from '../receive/problem.ts';
 import { PreauthBudget } from '../receive/read-body.ts';
 import { RateLimits } from '../receive/rate-limits.ts';
@@ -195,6 +197,8 @@ async function startOpened(
   let server: Server | undefined;
   let app: Express | undefined;
   let metricsServer: Server | undefined;
+  const boardQueues = new BoardQueues(redisEndpoint.url, prefix);
+  opened.push(() => boardQueues.close());
   if (roles.api) {
     app = createApp(
       {
@@ -215,6 +219,8 @@ async function startOpened(
         metrics,
         log,
         routers: [
+          // Before the pages: /console/queues (Bull Board) carries its own Content-Security-Policy.
+          consoleRouter({ staff, dataDir: settings.DATA_DIR, basePath: settings.PUBLIC_BASE_PATH, queues: () => boardQueues.adapters(registry.partners().map((p) => p.id)), now: clock }),
           webPagesRouter(),
           statusRouter({
             gatewayId,
@@ -279,6 +285,7 @@ async function startOpened(
       (closing ??= (async () => {
         registry.stop();
         await Promise.all([server && closeServer(server), metricsServer && closeServer(metricsServer)]);
+        await boardQueues.close();
         await relay.stop();
         await workers?.close();
         await queueCounts.close();
