@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (second part): applying a large EU SNAPSHOT, on the embedded PostgreSQL.
+ * Applying a large EU SNAPSHOT in-process (`npx tsx bench/apply.ts`), on the embedded PostgreSQL.
  * Reports the time next to translating the same document alone (the floor reconciliation
  * adds to), and the longest the event loop was blocked — a job must renew its queue lock
  * (JOB_LOCK_S, 30 s) well within that, or another worker takes it over.

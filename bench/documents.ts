@@ -2,9 +2,18 @@
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
-/** An EU AEO snapshot with `n` operators (XML). */
-export function euSnapshot(n: number): string {
-  const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<AEOExchangeBatch xmlns="urn:eu:taxud:mra:aeo:1" partner="EU" receiver="US-CBP-DEV" batchId="EU-BENCH-1" sequence="1" type="SNAPSHOT" asOf="2026-11-27T02:00:00Z" recordCount="${n}">\n`];
+export interface EuBatchOptions {
+  /** A later batch of one partner needs its own id and sequence. */
+  batchId?: string;
+  sequence?: number;
+  type?: 'SNAPSHOT' | 'DELTA';
+  /** Another street number: the same operators, each one changed. */
+  street?: number;
+}
+
+/** An EU AEO batch with `n` operators (XML), a SNAPSHOT unless told. */
+export function euSnapshot(n: number, { batchId = 'EU-BENCH-1', sequence = 1, type = 'SNAPSHOT', street = 12 }: EuBatchOptions = {}): string {
+  const parts = [`<?xml version="1.0" encoding="UTF-8"?>\n<AEOExchangeBatch xmlns="urn:eu:taxud:mra:aeo:1" partner="EU" receiver="US-CBP-DEV" batchId="${batchId}" sequence="${sequence}" type="${type}" asOf="2026-11-27T02:00:00Z" recordCount="${n}">\n`];
   for (let i = 0; i < n; i++) {
     // Names whose first two words carry i, so that every MID is distinct and matches its construction.
     const d = pad(i, 6);
@@ -13,7 +22,7 @@ export function euSnapshot(n: number): string {
     <AuthorisationNumber>DEAEOF${pad(i, 10)}</AuthorisationNumber>
     <AuthorisationType>AEOF</AuthorisationType>
     <Name>${d.slice(0, 3)}Müller ${d.slice(3)}Präzision GmbH &amp; Co. KG</Name>
-    <Address><Street>Industriestraße 12</Street><City>Dresden</City><PostalCode>01067</PostalCode><Country>DE</Country></Address>
+    <Address><Street>Industriestraße ${street}</Street><City>Dresden</City><PostalCode>01067</PostalCode><Country>DE</Country></Address>
     <Status code="VALID" effectiveDate="2016-03-01"/>
     <AuthorisationDate>2010-01-15</AuthorisationDate>
     <ConsentToExchange>true</ConsentToExchange>

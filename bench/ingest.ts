@@ -1,5 +1,6 @@
 /**
- * `npm run bench` (third part): a large EU SNAPSHOT signed and POSTed over HTTP to a
+ * The embedded store beside an external PostgreSQL (`npx tsx bench/ingest.ts`; `npm run
+ * bench` measures against floors instead): a large EU SNAPSHOT signed and POSTed over HTTP to a
  * whole gateway (`mragw start`, its own process), once on each store: the embedded
  * default and an external PostgreSQL. Reports, per store and as a ratio of embedded to
  * external measured in the same run: time to the 202, time until `applied`, the
@@ -9,25 +10,15 @@
  * BENCH_INGEST_RECORDS (default 100,000), BENCH_INGEST_RUNS (default 1; the median is
  * shown), BENCH_ADMIN_DATABASE_URL (default the local server CI starts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { signRequest, type SigningKey } from '../src/sign/request-signature.ts';
-import { removeRelocatedCluster } from '../src/store/embedded-postgres.ts';
 import { euSnapshot } from './documents.ts';
+import { createDatabase, ingest, longestBlockSinceLastScrape, partnerKey, rssMiB, rssPeak, startGateway } from './lib/gateway.ts';
 
 const records = Number(process.env['BENCH_INGEST_RECORDS'] ?? 100_000);
 const runs = Number(process.env['BENCH_INGEST_RUNS'] ?? 1);
 const adminUrl = process.env['BENCH_ADMIN_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-const cli = new URL('../src/cli/mragw.ts', import.meta.url).pathname;
 
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const key: SigningKey = { privateJwk: { ...privateKey.export({ format: 'jwk' }), kid: 'bench-es256' }, alg: 'ES256' };
+const partner = partnerKey();
 const body = Buffer.from(euSnapshot(records)); // addressed to US-CBP-DEV, the default GATEWAY_ID
 
 interface Figures {
@@ -42,105 +33,20 @@ interface Figures {
 type Store = 'embedded' | 'external';
 
 async function once(store: Store): Promise<Figures> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mragw-bench-ingest-'));
-  const partners = join(dataDir, 'partners');
-  mkdirSync(partners);
-  writeFileSync(
-    join(partners, 'eu.yaml'),
-    JSON.stringify({
-      id: 'EU', name: 'European Union', programme: 'EU-AEO', format: 'eu-aeo',
-      mra: { signed: '2012-05-04', scope: ['AEOS', 'AEOF'], benefits: ['reduced-examinations'] },
-      keys: { algorithms: ['ES256'], jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'bench-es256', alg: 'ES256', use: 'sig' }] } },
-      limits: { maxBodyBytes: 256 * 1024 * 1024, requestsPerMinute: 100_000 },
-    }),
-  );
-  const database = store === 'external' ? await createDatabase() : undefined;
-  const prefix = `{mragw-bench-${randomBytes(5).toString('hex')}}`;
-  const env = { ...process.env, DATA_DIR: dataDir, PARTNERS_DIR: partners, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, ...(database && { DATABASE_URL: database.url }) };
-  const gateway = spawn(process.execPath, ['--import', 'tsx', cli, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const database = store === 'external' ? await createDatabase(adminUrl) : undefined;
+  const gateway = await startGateway({ partner, redisUrl, databaseUrl: database?.url });
   try {
-    const { url, metricsUrl } = await listening(gateway);
-    await fetch(metricsUrl); // prom-client resets the event-loop histogram at each scrape
-    const baseline = rssMiB(gateway.pid!);
-    let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(gateway.pid!))), 25);
-    gateway.once('exit', () => clearInterval(sampler));
-
-    const started = performance.now();
-    const signature = signRequest({ key, iss: 'EU', aud: 'US-CBP-DEV', method: 'POST', target: '/v1/exchanges', body });
-    const response = await fetch(`${url}/v1/exchanges`, { method: 'POST', headers: { 'Content-Type': 'application/xml', 'JWS-Signature': signature }, body });
-    const to202 = (performance.now() - started) / 1000;
-    if (response.status !== 202) throw new Error(`the gateway answered ${response.status}: ${await response.text()}`);
-    const { exchangeId } = (await response.json()) as { exchangeId: string };
-    let resets = 0;
-    for (;;) {
-      const path = `/v1/exchanges/${exchangeId}`;
-      const get = signRequest({ key, iss: 'EU', aud: 'US-CBP-DEV', method: 'GET', target: path, body: Buffer.alloc(0) });
-      // A kept-alive connection the blocked server closes late is reset; a client retries a GET.
-      const answer = await fetch(`${url}${path}`, { headers: { 'JWS-Signature': get } }).catch(() => undefined);
-      if (answer === undefined) {
-        resets++;
-        continue;
-      }
-      const view = (await answer.json()) as { state: string };
-      if (view.state === 'applied') break;
-      if (view.state === 'failed') throw new Error('the apply failed');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const toApplied = (performance.now() - started) / 1000;
-    clearInterval(sampler);
-    const metrics = await (await fetch(metricsUrl)).text();
-    const longestBlock = Number(/^mragw_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN);
-    return { to202, toApplied, growthMiB: peak - baseline, longestBlock, resets };
+    await longestBlockSinceLastScrape(gateway); // prom-client resets the event-loop gauge at each scrape
+    const baseline = rssMiB(gateway.pid);
+    const memory = rssPeak(gateway.pid);
+    const times = await ingest(gateway, partner, body);
+    const peak = memory.stop();
+    return { ...times, growthMiB: peak - baseline, longestBlock: await longestBlockSinceLastScrape(gateway) };
   } finally {
-    gateway.kill('SIGTERM');
-    await new Promise((r) => gateway.once('exit', r));
+    await gateway.stop();
+    gateway.dispose();
     await database?.drop();
-    const redis = new Redis(redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    redis.disconnect();
-    removeRelocatedCluster(dataDir);
-    rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-function listening(child: ChildProcess): Promise<{ url: string; metricsUrl: string }> {
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-20_000);
-      const m = /listening on (\S+) \(metrics (\S+)\)/.exec(stderr);
-      if (m) resolve({ url: m[1]!, metricsUrl: m[2]! });
-    });
-    child.once('exit', (code, signal) => {
-      const error = new Error(`mragw start exited with ${code ?? signal}: ${stderr}`);
-      reject(error);
-      if (!child.killed) process.stderr.write(`${error.message}\n`);
-    });
-  });
-}
-
-function rssMiB(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  } catch {
-    return 0; // the process has ended; the run reports why
-  }
-}
-
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `mragw_bench_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    await client.query(sql); // eslint-disable-line no-restricted-syntax -- the benchmark makes its own database, as the tests do
-    await client.end();
-  };
-  await admin(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
 }
 
 const measured: Record<Store, Figures[]> = { embedded: [], external: [] };
