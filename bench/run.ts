@@ -67,7 +67,7 @@ const context: BenchContext = {
 
 /** Three significant figures, no exponent. */
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
-const targetText = (t: Target, unit: string) => ('ratioAtMost' in t ? `≤ ${t.ratioAtMost.toFixed(t.ratioAtMost < 0.1 ? 2 : 1)}` : `≤ ${t.valueAtMost} ${unit}`);
+const targetText = (t: Target, unit: string) => ('ratioAtMost' in t ? `≤ ${t.ratioAtMost.toFixed(t.ratioAtMost < 0.1 ? 2 : 1)}` : 'ratioAtLeast' in t ? `≥ ${t.ratioAtLeast}` : `≤ ${t.valueAtMost} ${unit}`);
 
 const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
 const report = {
@@ -89,7 +89,8 @@ for (const scenario of selected) {
   }
   const { value, floor } = figure;
   const ratio = floor ? value.value / floor.value : undefined;
-  const met = 'ratioAtMost' in scenario.target ? ratio !== undefined && ratio <= scenario.target.ratioAtMost : value.value <= scenario.target.valueAtMost;
+  const target = scenario.target;
+  const met = 'ratioAtMost' in target ? ratio !== undefined && ratio <= target.ratioAtMost : 'ratioAtLeast' in target ? ratio !== undefined && ratio >= target.ratioAtLeast : value.value <= target.valueAtMost;
   process.stdout.write(
     `bench ${scenario.name}: ${fmt(value.value)} ${value.unit}; floor ${floor ? `${fmt(floor.value)} ${floor.unit}` : 'none'}; ratio ${ratio === undefined ? 'none' : ratio >= 0.1 ? ratio.toFixed(2) : ratio.toPrecision(2)} (target ${targetText(scenario.target, value.unit)})\n`,
   );

@@ -42,7 +42,7 @@ export interface RunningGateway {
 }
 
 /** Starts `mragw start` on a fresh DATA_DIR, on `databaseUrl` or else its embedded PostgreSQL. */
-export async function startGateway(options: { partner: PartnerKey; redisUrl: string; databaseUrl?: string | undefined }): Promise<RunningGateway> {
+export async function startGateway(options: { partner: PartnerKey; redisUrl: string; databaseUrl?: string | undefined; env?: Record<string, string> }): Promise<RunningGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mragw-bench-ingest-'));
   const partners = join(dataDir, 'partners');
   mkdirSync(partners);
@@ -56,7 +56,7 @@ export async function startGateway(options: { partner: PartnerKey; redisUrl: str
     }),
   );
   const prefix = `{mragw-bench-${randomBytes(5).toString('hex')}}`;
-  const env = { ...process.env, DATA_DIR: dataDir, PARTNERS_DIR: partners, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', REDIS_URL: options.redisUrl, QUEUE_PREFIX: prefix, ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }) };
+  const env = { ...process.env, DATA_DIR: dataDir, PARTNERS_DIR: partners, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', REDIS_URL: options.redisUrl, QUEUE_PREFIX: prefix, ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }), ...options.env };
   const gateway = spawn(process.execPath, ['--import', 'tsx', cli, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise((r) => gateway.once('exit', r));
   const dispose = () => {

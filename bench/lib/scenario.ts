@@ -22,8 +22,8 @@ export interface Figure {
   detail?: Record<string, unknown>;
 }
 
-/** "ratio ≤ max" (value ÷ floor), or "value ≤ max" in the value's unit for scenarios without a floor. */
-export type Target = { ratioAtMost: number } | { valueAtMost: number };
+/** "ratio ≤ max" or "ratio ≥ min" (value ÷ floor: a rate wants the latter), or "value ≤ max" in the value's unit for scenarios without a floor. */
+export type Target = { ratioAtMost: number } | { ratioAtLeast: number } | { valueAtMost: number };
 
 export interface BenchContext {
   /** Records in each large document: 100,000, or 2,000 with --quick. */
