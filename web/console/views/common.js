@@ -1,6 +1,7 @@
-/** What the views share: filter forms, a list fetcher for the API's pages, records as fact lists. */
+/** What the views share: list views (filter form and paged table), a list fetcher for the API's pages, records as fact lists. */
 import { call } from '../api.js';
-import { h, text } from '../dom.js';
+import { h, replace, text } from '../dom.js';
+import { pagedTable } from '../../shared/table.js';
 
 /**
  * A page of an API list (`limit`, `cursor` → `next`).
@@ -115,4 +116,29 @@ export function badge(state) {
  */
 export function summary(pairs) {
   return h('dl', { class: 'facts' }, pairs.map(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]));
+}
+
+/**
+ * A list view: its heading, a filter form and a paged table of an API list, loaded again
+ * with each filter the reader applies.
+ * @param {import('../main.js').Context} ctx
+ * @param {object} spec
+ * @param {string} spec.title
+ * @param {string} spec.filterLabel
+ * @param {Filter[]} spec.filters
+ * @param {string} spec.path the API list
+ * @param {string} spec.member the array's member in the answer
+ * @param {(filters: Record<string, string>) => Omit<import('../../shared/table.js').TableOptions<any>, 'fetchPage' | 'onError'>} spec.table
+ * @param {Record<string, string>} [spec.initial] the filters of the first load
+ */
+export async function listView(ctx, spec) {
+  const list = h('div');
+  /** @param {Record<string, string>} filters */
+  const load = async (filters) => {
+    ctx.clear();
+    replace(list, await pagedTable({ ...spec.table(filters), fetchPage: lister(spec.path, spec.member, filters), onError: ctx.fail }));
+  };
+  const form = filterForm(spec.filterLabel, spec.filters, (values) => void load(values));
+  replace(ctx.main, ctx.heading(spec.title), form, list);
+  await load(spec.initial ?? {});
 }

@@ -1,51 +1,41 @@
 /** Discrepancies: the queue, one discrepancy's evidence side by side with its MID construction, and the decision. */
 import { call } from '../api.js';
 import { append, h, replace, text, when } from '../dom.js';
-import { pagedTable } from '../../shared/table.js';
-import { badge, facts, filterForm, lister, summary } from './common.js';
+import { badge, facts, listView, summary } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */
 
 /** @param {Context} ctx */
 export async function discrepanciesView(ctx) {
-  const list = h('div');
-  /** @param {Record<string, string>} filters */
-  const load = async (filters) => {
-    ctx.clear();
-    replace(
-      list,
-      await pagedTable({
-        caption: `Discrepancies (${filters['state'] ?? 'open'})`,
-        csvName: `discrepancies-${filters['state'] ?? 'open'}`,
-        fetchPage: lister('/v1/discrepancies', 'discrepancies', filters),
-        onError: ctx.fail,
-        empty: 'No discrepancy matches.',
-        columns: [
-          { header: 'Id', value: (d) => d.id, cell: (d) => h('a', { href: `#/discrepancies/${encodeURIComponent(d.id)}`, 'aria-label': `Open discrepancy ${d.id}` }, String(d.id)) },
-          { header: 'Kind', value: (d) => d.kind },
-          { header: 'Partner', value: (d) => d.partner },
-          { header: 'Key', value: (d) => d.key, className: 'mono' },
-          { header: 'MID', value: (d) => d.mid, className: 'mono' },
-          { header: 'State', value: (d) => d.state, cell: (d) => badge(d.state) },
-          { header: 'Opened', value: (d) => d.openedAt, cell: (d) => when(d.openedAt) },
-          { header: 'Decided by', value: (d) => d.decidedBy },
-          { header: 'Reason', value: (d) => d.reason },
-        ],
-      }),
-    );
-  };
-  const form = filterForm(
-    'Filter discrepancies',
-    [
+  await listView(ctx, {
+    title: 'Discrepancies',
+    filterLabel: 'Filter discrepancies',
+    filters: [
       { name: 'state', label: 'State', options: ['open', 'accepted', 'overridden', 'dismissed', 'all'], value: 'open' },
       { name: 'partner', label: 'Partner' },
       { name: 'kind', label: 'Kind' },
       { name: 'mid', label: 'MID' },
     ],
-    (values) => void load(values),
-  );
-  replace(ctx.main, ctx.heading('Discrepancies'), form, list);
-  await load({ state: 'open' });
+    path: '/v1/discrepancies',
+    member: 'discrepancies',
+    initial: { state: 'open' },
+    table: (filters) => ({
+      caption: `Discrepancies (${filters['state'] ?? 'open'})`,
+      csvName: `discrepancies-${filters['state'] ?? 'open'}`,
+      empty: 'No discrepancy matches.',
+      columns: [
+        { header: 'Id', value: (d) => d.id, cell: (d) => h('a', { href: `#/discrepancies/${encodeURIComponent(d.id)}`, 'aria-label': `Open discrepancy ${d.id}` }, String(d.id)) },
+        { header: 'Kind', value: (d) => d.kind },
+        { header: 'Partner', value: (d) => d.partner },
+        { header: 'Key', value: (d) => d.key, className: 'mono' },
+        { header: 'MID', value: (d) => d.mid, className: 'mono' },
+        { header: 'State', value: (d) => d.state, cell: (d) => badge(d.state) },
+        { header: 'Opened', value: (d) => d.openedAt, cell: (d) => when(d.openedAt) },
+        { header: 'Decided by', value: (d) => d.decidedBy },
+        { header: 'Reason', value: (d) => d.reason },
+      ],
+    }),
+  });
 }
 
 /**

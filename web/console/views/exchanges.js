@@ -1,52 +1,41 @@
 /** Exchanges: the batches partners sent, filtered by partner, state and date; one exchange with its signature, receipt and raw document. */
 import { call } from '../api.js';
 import { h, replace, text, when } from '../dom.js';
-import { pagedTable } from '../../shared/table.js';
-import { badge, filterForm, lister, summary } from './common.js';
+import { badge, listView, summary } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */
 
 /** @param {Context} ctx */
 export async function exchangesView(ctx) {
-  const list = h('div');
-  /** @param {Record<string, string>} filters */
-  const load = async (filters) => {
-    ctx.clear();
-    replace(
-      list,
-      await pagedTable({
-        caption: 'Exchanges received',
-        csvName: 'exchanges',
-        fetchPage: lister('/v1/exchanges', 'exchanges', filters),
-        onError: ctx.fail,
-        empty: 'No exchange matches.',
-        columns: [
-          { header: 'Exchange', value: (x) => x.exchangeId, cell: (x) => h('a', { href: `#/exchanges/${encodeURIComponent(x.exchangeId)}`, class: 'mono' }, String(x.exchangeId).slice(0, 8)) },
-          { header: 'Partner', value: (x) => x.partner },
-          { header: 'Batch', value: (x) => x.batchId, className: 'mono' },
-          { header: 'Sequence', value: (x) => x.sequence },
-          { header: 'Kind', value: (x) => x.kind },
-          { header: 'State', value: (x) => x.state, cell: (x) => badge(x.state) },
-          { header: 'Disposition', value: (x) => x.disposition },
-          { header: 'Held because', value: (x) => x.heldReason },
-          { header: 'Received', value: (x) => x.receivedAt, cell: (x) => when(x.receivedAt) },
-          { header: 'Counts', value: (x) => x.counts, cell: (x) => counts(x.counts) },
-        ],
-      }),
-    );
-  };
-  const form = filterForm(
-    'Filter exchanges',
-    [
+  await listView(ctx, {
+    title: 'Exchanges',
+    filterLabel: 'Filter exchanges',
+    filters: [
       { name: 'partner', label: 'Partner' },
       { name: 'state', label: 'State', options: ['', 'received', 'processing', 'applied', 'held', 'stale', 'failed'] },
       { name: 'from', label: 'Received from', type: 'date' },
       { name: 'to', label: 'Received to', type: 'date' },
     ],
-    (values) => void load(values),
-  );
-  replace(ctx.main, ctx.heading('Exchanges'), form, list);
-  await load({});
+    path: '/v1/exchanges',
+    member: 'exchanges',
+    table: () => ({
+      caption: 'Exchanges received',
+      csvName: 'exchanges',
+      empty: 'No exchange matches.',
+      columns: [
+        { header: 'Exchange', value: (x) => x.exchangeId, cell: (x) => h('a', { href: `#/exchanges/${encodeURIComponent(x.exchangeId)}`, class: 'mono' }, String(x.exchangeId).slice(0, 8)) },
+        { header: 'Partner', value: (x) => x.partner },
+        { header: 'Batch', value: (x) => x.batchId, className: 'mono' },
+        { header: 'Sequence', value: (x) => x.sequence },
+        { header: 'Kind', value: (x) => x.kind },
+        { header: 'State', value: (x) => x.state, cell: (x) => badge(x.state) },
+        { header: 'Disposition', value: (x) => x.disposition },
+        { header: 'Held because', value: (x) => x.heldReason },
+        { header: 'Received', value: (x) => x.receivedAt, cell: (x) => when(x.receivedAt) },
+        { header: 'Counts', value: (x) => x.counts, cell: (x) => counts(x.counts) },
+      ],
+    }),
+  });
 }
 
 /**
