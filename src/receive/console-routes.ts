@@ -17,7 +17,8 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { z } from 'zod';
 import { issuesOf } from '../errors.ts';
 import type { BoardQueueAdapter } from '../queue/board.ts';
-import { mintDevStaffToken, rolesFor, staffRoles } from '../staff/dev-issuer.ts';
+import { mintDevStaffToken } from '../staff/dev-issuer.ts';
+import { rolesFor, staffRoles } from '../staff/roles.ts';
 import type { StaffAuth, StaffRole } from '../staff/staff-auth.ts';
 import { staffCaller } from './callers.ts';
 import { sendProblem } from './problem.ts';

@@ -9,35 +9,10 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { privateKeyFileOnce } from '../keys/key-store.ts';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, SignJWT, type JWK } from 'jose';
+import { isStaffRole, staffRoles } from './roles.ts';
 
 export const DEV_STAFF_ISSUER = 'mragw-dev-staff';
 export const DEV_STAFF_AUDIENCE = 'mragw';
-
-/**
- * The roles a staff token may carry: a `reviewer` reads everything and decides
- * discrepancies; an `admin` may also import C-TPAT members, release held batches and
- * replay or skip dead letters; a `feed-reader` (a downstream system) reads the benefit
- * feed and nothing else.
- */
-export const staffRoles = ['reviewer', 'admin', 'feed-reader'] as const;
-export type StaffRole = (typeof staffRoles)[number];
-
-/** Which roles each kind of staff act needs: one of them is enough. */
-export const rolesFor = {
-  /** Reading staff data: partners, exchanges, recognitions, discrepancies, deliveries, the audit log. */
-  read: ['reviewer', 'admin'],
-  /** Deciding a discrepancy. */
-  decide: ['reviewer', 'admin'],
-  /** Imports, releases, replays, skips, snapshots: acts that change what is sent or applied. */
-  administer: ['admin'],
-  /** The benefit change feed. */
-  readFeed: ['reviewer', 'admin', 'feed-reader'],
-} as const satisfies Record<string, readonly StaffRole[]>;
-
-/** Whether `s` is a staff role. */
-export function isStaffRole(s: string): s is StaffRole {
-  return (staffRoles as readonly string[]).includes(s);
-}
 
 /** Longest lifetime of a development token: a working day is plenty, and a leaked one dies soon. */
 export const maxDevTokenSeconds = 86_400;

@@ -9,9 +9,10 @@ import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { GatewayError } from '../errors.ts';
 import { privateJwkMembers } from '../registry/jwk-checks.ts';
-import { DEV_STAFF_AUDIENCE, DEV_STAFF_ISSUER, devIssuerJwks, isStaffRole, type StaffRole } from './dev-issuer.ts';
+import { DEV_STAFF_AUDIENCE, DEV_STAFF_ISSUER, devIssuerJwks } from './dev-issuer.ts';
+import { isStaffRole, type StaffRole } from './roles.ts';
 
-export { rolesFor, staffRoles, type StaffRole } from './dev-issuer.ts';
+export { rolesFor, staffRoles, type StaffRole } from './roles.ts';
 
 /** Who a verified staff token names, and what it may do. */
 export interface StaffIdentity {

@@ -282,10 +282,11 @@ export async function keyUse(q: Queryable): Promise<{ partner: string; kid: stri
 /** Each partner's inbound picture: its accepted run, how many batches wait held, when it last sent. */
 export async function inboundState(q: Queryable): Promise<Map<string, { lastSequence: number | null; snapshotBase: number | null; heldBatches: number; lastReceivedAt: Date | null }>> {
   const { rows } = await q.query<{ partner: string; lastSequence: number | null; snapshotBase: number | null; heldBatches: number; lastReceivedAt: Date | null }>(
-    `select p.partner, s.run_end::int as "lastSequence", s.snapshot_base::int as "snapshotBase",
-       (select count(*)::int from exchanges e where e.partner = p.partner and e.state = 'held') as "heldBatches",
-       (select max(received_at) from exchanges e where e.partner = p.partner) as "lastReceivedAt"
-     from (select distinct partner from exchanges union select partner from partner_state) p left join partner_state s on s.partner = p.partner`,
+    // Every acceptance takes its partner's partner_state row first, so that table names every partner that ever sent.
+    `select s.partner, s.run_end::int as "lastSequence", s.snapshot_base::int as "snapshotBase",
+       (select count(*)::int from exchanges e where e.partner = s.partner and e.state = 'held') as "heldBatches",
+       (select max(received_at) from exchanges e where e.partner = s.partner) as "lastReceivedAt"
+     from partner_state s`,
   );
   return new Map(rows.map(({ partner, ...rest }) => [partner, rest]));
 }

@@ -4,7 +4,7 @@
  * routes that never carry the token (it stays in this tab's sessionStorage).
  */
 import { apiBase, ApiError, call, claimsOf, session } from './api.js';
-import { h, replace } from './dom.js';
+import { h, replace } from '../shared/dom.js';
 import { auditView } from './views/audit.js';
 import { discrepanciesView, discrepancyView } from './views/discrepancies.js';
 import { exchangesView, exchangeView } from './views/exchanges.js';

@@ -1,5 +1,5 @@
 /** The audit log: who did what to which subject, and why; newest first. */
-import { h, text, when } from '../dom.js';
+import { h, text, when } from '../../shared/dom.js';
 import { listView } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */

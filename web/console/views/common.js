@@ -1,6 +1,6 @@
 /** What the views share: list views (filter form and paged table), a list fetcher for the API's pages, records as fact lists. */
 import { call } from '../api.js';
-import { h, replace, text } from '../dom.js';
+import { h, replace, text } from '../../shared/dom.js';
 import { pagedTable } from '../../shared/table.js';
 
 /**

@@ -1,6 +1,6 @@
 /** Discrepancies: the queue, one discrepancy's evidence side by side with its MID construction, and the decision. */
 import { call } from '../api.js';
-import { append, h, replace, text, when } from '../dom.js';
+import { append, h, replace, text, when } from '../../shared/dom.js';
 import { badge, facts, listView, summary } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */

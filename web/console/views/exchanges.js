@@ -1,6 +1,6 @@
 /** Exchanges: the batches partners sent, filtered by partner, state and date; one exchange with its signature, receipt and raw document. */
 import { call } from '../api.js';
-import { h, replace, text, when } from '../dom.js';
+import { h, replace, text, when } from '../../shared/dom.js';
 import { badge, listView, summary } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */

@@ -1,6 +1,6 @@
 /** Partners: each partner's health (sequences, held batches, deliveries), its dead letters with Replay and Skip. */
 import { call } from '../api.js';
-import { h, replace, text, when } from '../dom.js';
+import { h, replace, text, when } from '../../shared/dom.js';
 import { downloadCsv, toCsv } from '../../shared/csv.js';
 import { pagedTable } from '../../shared/table.js';
 import { badge, lister } from './common.js';

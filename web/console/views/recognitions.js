@@ -1,5 +1,5 @@
 /** Recognitions: who is recognized under which partner, with the rule (PROTOCOL §5) that decided it and the batch it came from. */
-import { h, text } from '../dom.js';
+import { h, text } from '../../shared/dom.js';
 import { badge, listView } from './common.js';
 
 /** @typedef {import('../main.js').Context} Context */
