@@ -52,3 +52,76 @@ export function firstInvalidByte(bytes: Uint8Array): number {
   }
   return bytes.length;
 }
+
+/**
+ * UTF-8 decoding of a document that arrives in pieces, with the same faults and places as
+ * `decodeUtf8`. A sequence cut between two pieces is held back until the next one.
+ * `lineOfEnd` gives the 1-based line where the text decoded so far ends (the consumer
+ * counts lines anyway, so the bytes are not scanned twice).
+ */
+export class Utf8Pieces {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  /** Bytes before the current piece, and of those, how many follow the last line feed. */
+  private bytesBefore = 0;
+  private lineBytesBefore = 0;
+  /** The end of the previous piece that did not complete a sequence (held by the decoder). */
+  private held: Uint8Array = new Uint8Array(0);
+
+  constructor(private readonly lineOfEnd: () => number) {}
+
+  decode(piece: Uint8Array): string {
+    try {
+      const text = this.decoder.decode(piece, { stream: true });
+      this.advance(piece);
+      return text;
+    } catch {
+      this.refuse(piece);
+    }
+  }
+
+  end(): string {
+    try {
+      return this.decoder.decode();
+    } catch {
+      this.refuse(new Uint8Array(0));
+    }
+  }
+
+  private advance(piece: Uint8Array): void {
+    const newline = piece.lastIndexOf(0x0a);
+    this.lineBytesBefore = newline === -1 ? this.lineBytesBefore + piece.length : piece.length - newline - 1;
+    this.bytesBefore += piece.length;
+    this.held = incompleteTail(this.held, piece);
+  }
+
+  private refuse(piece: Uint8Array): never {
+    const bytes = new Uint8Array(this.held.length + piece.length);
+    bytes.set(this.held);
+    bytes.set(piece, this.held.length);
+    const offset = firstInvalidByte(bytes);
+    const start = this.bytesBefore - this.held.length;
+    let line = this.lineOfEnd();
+    let lineStart = -(this.lineBytesBefore - this.held.length);
+    for (let i = this.held.length; i < offset; i++) {
+      if (bytes[i] === 0x0a) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    throw new DocumentInvalidError(`the document is not valid UTF-8 (byte ${start + offset})`, `${line}:${offset - lineStart + 1}`);
+  }
+}
+
+/** The bytes at the end of `piece` (after `held`) that begin a sequence not yet complete. */
+function incompleteTail(held: Uint8Array, piece: Uint8Array): Uint8Array {
+  const joined = piece.length >= 4 ? piece : new Uint8Array([...held, ...piece]);
+  for (let back = 1; back <= Math.min(4, joined.length); back++) {
+    const b = joined[joined.length - back]!;
+    if (b < 0x80) return new Uint8Array(0);
+    if (b >= 0xc0) {
+      const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+      return need > back ? joined.slice(joined.length - back) : new Uint8Array(0);
+    }
+  }
+  return new Uint8Array(0);
+}

@@ -45,6 +45,19 @@ export interface SyntaxTree {
   recordPointer(index: number, path: readonly PathSegment[]): string;
 }
 
+/**
+ * A reader fed the document piece by piece as it arrives (the request body, or the stored
+ * body read back in slices), handing each record to its visitor as soon as the record is
+ * complete, so that no tree of the whole document is built and the work interleaves with
+ * the rest of the process.
+ */
+export interface IncrementalReader {
+  /** Takes the next bytes of the document; may throw the document's first fault. */
+  write(chunk: Uint8Array): void;
+  /** The document is complete: its last checks, then what was read. */
+  end(): SyntaxTree;
+}
+
 /** A member or element name, or a 0-based position in a list. */
 export type PathSegment = string | number;
 

@@ -8,8 +8,8 @@
  */
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { DocumentInvalidError } from '../errors.ts';
-import { decodeUtf8 } from './decode.ts';
-import { TEXT, type PathSegment, type RecordVisitor, type SyntaxTree, type TreeObject, type TreeValue } from './tree.ts';
+import { Utf8Pieces } from './decode.ts';
+import { TEXT, type IncrementalReader, type PathSegment, type RecordVisitor, type SyntaxTree, type TreeObject, type TreeValue } from './tree.ts';
 
 export interface XmlLayout {
   namespace: string;
@@ -36,10 +36,20 @@ interface Frame {
   text: string;
 }
 
-/** Reads an XML document laid out as root → record elements, handing each record to `visit` as it closes. */
+/** Reads a whole XML document laid out as root → record elements, handing each record to `visit` as it closes. */
 export function readXml(input: Uint8Array | string, layout: XmlLayout, visit: RecordVisitor): SyntaxTree {
-  const text = decodeUtf8(input);
+  const reader = xmlReader(layout, visit);
+  reader.write(typeof input === 'string' ? Buffer.from(input) : input);
+  return reader.end();
+}
+
+/** The XML declaration is at the very start; this much text is gathered before it is checked. */
+const DECLARATION_SPAN = 256;
+
+/** An XML reader fed the document in pieces (see IncrementalReader). */
+export function xmlReader(layout: XmlLayout, visit: RecordVisitor): IncrementalReader {
   const parser = new SaxesParser({ xmlns: true, position: true });
+  const utf8 = new Utf8Pieces(() => parser.line);
   let recordCount = 0;
   let envelope: TreeObject | undefined;
   const stack: Frame[] = [];
@@ -50,6 +60,8 @@ export function readXml(input: Uint8Array | string, layout: XmlLayout, visit: Re
     throw fault;
   };
   let recordLine = 0;
+  /** Text held until the declaration can be checked; undefined once it was. */
+  let opening: string | undefined = '';
 
   parser.on('doctype', () => refuse('a DOCTYPE is not allowed'));
   parser.on('processinginstruction', (pi) => refuse(`processing instruction <?${pi.target}?> is not allowed`));
@@ -62,12 +74,12 @@ export function readXml(input: Uint8Array | string, layout: XmlLayout, visit: Re
       if (tag.local !== layout.record || tag.uri !== layout.namespace) refuse(`unknown element ${tag.local} in ${layout.root}: only ${layout.record} elements may appear there`);
       recordLine = parser.line;
     }
-    const parent = stack[stack.length - 1];
+    const parent = stack[depth - 1];
     if (parent) parent.hasChildren = true;
     const node: TreeObject = {};
     const hasAttributes = addAttributes(tag, node);
     if (hasAttributes && Object.values(node).some((v) => XML_CONTROL.test(v as string))) refuse('a control character is not allowed in XML');
-    stack.push({ name: elementName(tag, layout.namespace), node, hasAttributes, hasChildren: false, text: '' });
+    stack.push({ name: tag.uri === layout.namespace ? tag.local : foreignName(tag), node, hasAttributes, hasChildren: false, text: '' });
   });
   parser.on('text', (t) => append(t));
   parser.on('cdata', (t) => append(t));
@@ -90,39 +102,64 @@ export function readXml(input: Uint8Array | string, layout: XmlLayout, visit: Re
       visit({ node: value, line: recordLine }, recordCount++);
       return;
     }
-    const parent = stack[stack.length - 1]!;
+    const parent = stack[depth - 1]!;
     const existing = Object.hasOwn(parent.node, frame.name) ? parent.node[frame.name] : undefined;
-    // An element named __proto__ must become a member (then refused as unknown), not a prototype.
-    if (existing === undefined) Object.defineProperty(parent.node, frame.name, { value, enumerable: true, writable: true, configurable: true });
-    else if (Array.isArray(existing)) existing.push(value);
+    if (existing === undefined) {
+      // An element named __proto__ must become a member (then refused as unknown), not a prototype.
+      if (frame.name === '__proto__') Object.defineProperty(parent.node, frame.name, { value, enumerable: true, writable: true, configurable: true });
+      else parent.node[frame.name] = value;
+    } else if (Array.isArray(existing)) existing.push(value);
     else parent.node[frame.name] = [existing, value];
   });
   // No 'error' or 'xmldecl' handler: saxes throws its errors itself, and each handler
   // added to a parser beyond six turns it into a slow dictionary-mode object (measured:
   // five times slower), so the declaration is checked apart, before parsing.
-  checkDeclaration(text);
-  try {
-    parser.write(text).close();
-  } catch (error) {
-    if (error instanceof DocumentInvalidError) throw error;
-    throw new DocumentInvalidError(`not well-formed XML: ${(error as Error).message.replace(/^\d+:\d+: /, '')}`, where());
-  }
-  if (!envelope) throw new DocumentInvalidError('the document has no root element', where());
 
-  const recordPath = (index: number) => `/${layout.root}/${layout.record}[${index + 1}]`;
+  function parse(text: string, last = false): void {
+    if (opening !== undefined) {
+      opening += text;
+      if (opening.length < DECLARATION_SPAN && !last) return;
+      text = opening;
+      opening = undefined;
+      checkDeclaration(text);
+    }
+    try {
+      parser.write(text);
+    } catch (error) {
+      if (error instanceof DocumentInvalidError) throw error;
+      throw new DocumentInvalidError(`not well-formed XML: ${(error as Error).message.replace(/^\d+:\d+: /, '')}`, where());
+    }
+  }
+
   return {
-    envelope,
-    recordCount,
-    textual: true,
-    envelopePointer: (path) => `/${layout.root}${xpath(path)}`,
-    recordPointer: (index, path) => `${recordPath(index)}${xpath(path)}`,
+    write: (chunk) => parse(utf8.decode(chunk)),
+    end() {
+      parse(utf8.end(), true);
+      try {
+        parser.close();
+      } catch (error) {
+        if (error instanceof DocumentInvalidError) throw error;
+        throw new DocumentInvalidError(`not well-formed XML: ${(error as Error).message.replace(/^\d+:\d+: /, '')}`, where());
+      }
+      if (!envelope) throw new DocumentInvalidError('the document has no root element', where());
+      const recordPath = (index: number) => `/${layout.root}/${layout.record}[${index + 1}]`;
+      return {
+        envelope,
+        recordCount,
+        textual: true,
+        envelopePointer: (path) => `/${layout.root}${xpath(path)}`,
+        recordPointer: (index, path) => `${recordPath(index)}${xpath(path)}`,
+      };
+    },
   };
 }
 
-/** An element's name in the tree: its local name in the ICD namespace, else `{uri}local` (always unknown). */
-function elementName(tag: SaxesTagNS, namespace: string): string {
-  // XPath 3.0's `Q{uri}local` for a name in another namespace (or in none).
-  return tag.uri === namespace ? tag.local : `Q{${tag.uri}}${tag.local}`;
+/**
+ * The name in the tree of an element outside the ICD namespace (always unknown): XPath
+ * 3.0's `Q{uri}local`. One in the namespace is its local name.
+ */
+function foreignName(tag: SaxesTagNS): string {
+  return `Q{${tag.uri}}${tag.local}`;
 }
 
 /** The XML declaration, if any, must say version 1.0 and (if it names one) UTF-8. */

@@ -27,11 +27,35 @@ export interface ReadResult {
 
 /** Reads a whole document of `format`; records are translated one by one as the reader reaches them. */
 export function readDocument(format: Format, input: Uint8Array | string, options: ReadOptions = {}): ReadResult {
+  const reading = startReading(format, options);
+  reading.write(typeof input === 'string' ? Buffer.from(input) : input);
+  return reading.end();
+}
+
+export interface DocumentReading {
+  /** The next bytes of the document; throws a `DocumentInvalidError` at the document's first fault. */
+  write(piece: Uint8Array): void;
+  /** The document is complete: its envelope checked, duplicates found, and what was read. */
+  end(): ReadResult;
+}
+
+export interface ReadingOptions extends ReadOptions {
+  /**
+   * Whether the records that read well are kept for the result. Intake only needs the
+   * envelope, the counts and the rejections, and keeps none (bounded memory); the apply
+   * keeps them.
+   */
+  keepRecords?: boolean;
+}
+
+/** Reads a document fed in pieces as they arrive; each record is translated as soon as the reader completes it. */
+export function startReading(format: Format, options: ReadingOptions = {}): DocumentReading {
+  const keep = options.keepRecords ?? true;
   const read: (Operator | undefined)[] = [];
   const keys: (string | null)[] = [];
   const issuesByIndex = new Map<number, FieldIssue[]>();
 
-  const tree = format.read(input, ({ node, faults = [] }, index) => {
+  const reader = format.reader(({ node, faults = [] }, index) => {
     const out: Record<string, unknown> = {};
     const issues: FieldIssue[] = [...faults];
     // A fault of the whole record (no path) means there is nothing to read in it.
@@ -39,20 +63,25 @@ export function readDocument(format: Format, input: Uint8Array | string, options
     // The key is set only when it was read and passed its checks: "readable" (FORMATS.md).
     keys.push(typeof out['key'] === 'string' ? out['key'] : null);
     if (issues.length > 0) issuesByIndex.set(index, dedupe(issues));
-    read.push(issues.length > 0 ? undefined : complete(out));
+    if (keep) read.push(issues.length > 0 ? undefined : complete(out));
   });
-  const envelope = format.hasEnvelope ? readEnvelope(format, tree, options) : undefined;
-
-  refuseOrRejectDuplicates(format, tree, keys, issuesByIndex);
-  const rejections: RecordIssue[] = [];
-  for (const [index, issues] of [...issuesByIndex].sort((a, b) => a[0] - b[0])) {
-    for (const issue of issues) {
-      rejections.push({ index, key: keys[index] ?? null, pointer: tree.recordPointer(index, issue.path), field: formatPath(issue.path) || '(record)', code: issue.code, message: issue.message });
-    }
-  }
-  // Duplicates found after reading reject records that read well, hence the second filter.
-  const records = read.filter((r, i): r is Operator => r !== undefined && !issuesByIndex.has(i));
-  return { batch: { format: format.id, ...(envelope && { envelope }), records }, rejections, rejectedCount: issuesByIndex.size };
+  return {
+    write: (piece) => reader.write(piece),
+    end() {
+      const tree = reader.end();
+      const envelope = format.hasEnvelope ? readEnvelope(format, tree, options) : undefined;
+      refuseOrRejectDuplicates(format, tree, keys, issuesByIndex);
+      const rejections: RecordIssue[] = [];
+      for (const [index, issues] of [...issuesByIndex].sort((a, b) => a[0] - b[0])) {
+        for (const issue of issues) {
+          rejections.push({ index, key: keys[index] ?? null, pointer: tree.recordPointer(index, issue.path), field: formatPath(issue.path) || '(record)', code: issue.code, message: issue.message });
+        }
+      }
+      // Duplicates found after reading reject records that read well, hence the second filter.
+      const records = read.filter((r, i): r is Operator => r !== undefined && !issuesByIndex.has(i));
+      return { batch: { format: format.id, ...(envelope && { envelope }), records }, rejections, rejectedCount: issuesByIndex.size };
+    },
+  };
 }
 
 /** One record: unknown members, every field, then the cross-field rules (only on a record that read well). */
