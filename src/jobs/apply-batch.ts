@@ -5,20 +5,22 @@
  * workers at once: the second run finds the exchange applied and does nothing; a run
  * killed half-way rolls back whole, and the next one starts clean.
  */
+import type { Operator } from '../canonical/operator.ts';
 import { GatewayError } from '../errors.ts';
 import { midConflictKeys, withoutDecidedFindings, withoutSettledConflicts } from '../reconcile/discrepancies.ts';
 import type { RejectedRecord } from '../reconcile/model.ts';
-import { reconcileBatch } from '../reconcile/reconcile-batch.ts';
+import { reconcileSteps } from '../reconcile/reconcile-batch.ts';
 import type { Partner } from '../registry/partner.ts';
 import { lookupIdentifiers } from '../status/operator-identifiers.ts';
 import { appendBenefitChanges } from '../store/benefit-feed.ts';
 import { ctpatByMid } from '../store/ctpat-members.ts';
 import type { Db } from '../store/db.ts';
 import { decidedDiscrepancies, openDiscrepancies } from '../store/discrepancies.ts';
-import { earlierUnapplied, exchangeToApply, lockForApply, markApplied, markProcessing, type ExchangeCounts } from '../store/exchanges.ts';
+import { earlierUnapplied, exchangeBodyPieces, exchangeToApply, lockForApply, markApplied, markProcessing, type ExchangeCounts } from '../store/exchanges.ts';
 import { appendVersions, loadHeld, midOwners, saveOperators } from '../store/operators.ts';
 import type { Format } from '../translate/format.ts';
-import { readDocument } from '../translate/read-document.ts';
+import { startReading } from '../translate/read-document.ts';
+import { Pace } from './pace.ts';
 
 export interface ApplyDeps {
   db: Db;
@@ -59,18 +61,20 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     if (!format) throw inapplicable(`format ${exchange.format} is not loaded`);
 
     // The raw body is the record of what was said: it is read again here, never a copy.
-    const read = readDocument(format, Buffer.from(exchange.body));
-    // Between the long synchronous steps, let the queue renew this job's lock.
-    await yieldToEventLoop();
+    const body = await exchangeBodyPieces(tx, exchangeId, PIECE_BYTES);
+    if (!body) throw inapplicable(`exchange ${exchangeId} has no stored body`);
+    // Read and reconciled in slices of a few milliseconds, so that the API and the queue's
+    // lock renewal (same event loop) never wait long behind a large batch.
+    const pace = new Pace();
+    const read = await readPaced(format, body, pace);
     await deps.progress?.(30);
     const envelope = read.batch.envelope!;
     const rejected = rejectedRecords(read.rejections);
-    const keys = [...read.batch.records.map((r) => r.key), ...rejected.flatMap((r) => (r.key === null ? [] : [r.key]))];
+    const { keys, mids } = await pace.run(keysAndMids(read.batch.records, rejected));
     const previous = await loadHeld(tx, partner.id, envelope.kind === 'SNAPSHOT' ? undefined : keys);
-    const mids = [...new Set(read.batch.records.flatMap((r) => r.mids.map((m) => m.mid)))];
     const conflictKeys = midConflictKeys(partner.id, read.batch.records);
     const owners = withoutSettledConflicts(await midOwners(tx, mids), conflictKeys, await decidedDiscrepancies(tx, conflictKeys.map(([, key]) => key)));
-    const found = reconcileBatch({
+    const found = await pace.run(reconcileSteps({
       partner,
       exchangeId,
       sequence: exchange.sequence,
@@ -81,11 +85,15 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
       previous,
       midOwners: owners,
       ctpatByMid: await ctpatByMid(tx, mids),
-    });
-    await yieldToEventLoop();
+    }));
     await deps.progress?.(60);
     const plan = withoutDecidedFindings(found, await decidedDiscrepancies(tx, found.discrepancies.map((d) => d.dedupeKey)));
-    await saveOperators(tx, plan.upserts, new Map(plan.upserts.map((h) => [h.key, lookupIdentifiers(format.id, h.record)])));
+    const identifiers = new Map<string, ReturnType<typeof lookupIdentifiers>>();
+    for (const h of plan.upserts) {
+      identifiers.set(h.key, lookupIdentifiers(format.id, h.record));
+      if (pace.due()) await pace.breathe();
+    }
+    await saveOperators(tx, plan.upserts, identifiers);
     await appendVersions(tx, exchangeId, exchange.sequence, plan.versions);
     await appendBenefitChanges(tx, plan.benefitChanges);
     await openDiscrepancies(tx, plan.discrepancies);
@@ -94,6 +102,19 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     await deps.progress?.(100);
     return { applied: true, counts };
   });
+}
+
+/** The record keys the batch names (read or rejected) and the MIDs it links, one record per step. */
+function* keysAndMids(records: readonly Operator[], rejected: readonly RejectedRecord[]): Generator<void, { keys: string[]; mids: string[] }> {
+  const keys: string[] = [];
+  const mids = new Set<string>();
+  for (const r of records) {
+    keys.push(r.key);
+    for (const m of r.mids) mids.add(m.mid);
+    yield;
+  }
+  for (const r of rejected) if (r.key !== null) keys.push(r.key);
+  return { keys, mids: [...mids] };
 }
 
 /** Rejections grouped by record, as reconciliation takes them. */
@@ -107,4 +128,18 @@ function rejectedRecords(rejections: readonly { index: number; key: string | nul
   return [...byIndex.values()];
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Pieces the stored body is read back in: few round trips, and little memory at a time. */
+const PIECE_BYTES = 1024 * 1024;
+/** What the reader takes between two looks at the pace: about a millisecond of reading. */
+const READ_BYTES = 64 * 1024;
+
+async function readPaced(format: Format, body: AsyncIterable<Buffer>, pace: Pace) {
+  const reading = startReading(format);
+  for await (const piece of body) {
+    for (let at = 0; at < piece.length; at += READ_BYTES) {
+      reading.write(piece.subarray(at, at + READ_BYTES));
+      if (pace.due()) await pace.breathe();
+    }
+  }
+  return reading.end();
+}

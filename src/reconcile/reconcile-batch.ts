@@ -94,11 +94,12 @@ function endDateOf(recognition: Recognition, asOfDate: string): string {
 }
 
 /** A record key twice in one batch invalidates the document at intake (PROTOCOL.md §3): reaching here is a bug. */
-function assertUniqueKeys(records: readonly Operator[]): void {
+function* assertUniqueKeys(records: readonly Operator[]): Generator<void, void> {
   const seen = new Set<string>();
   for (const r of records) {
     if (seen.has(r.key)) throw new Error(`record key ${r.key} appears twice in one batch`);
     seen.add(r.key);
+    yield;
   }
 }
 
@@ -109,11 +110,12 @@ function assertUniqueKeys(records: readonly Operator[]): void {
  * batch is no conflict, two records of the batch sharing one MID are, and replaying the
  * batch on the state it produced sees the very links this run saw.
  */
-function ownersAfterBatch(input: ReconcileInput, linksByKey: ReadonlyMap<string, readonly string[]>): Map<string, MidOwner[]> {
+function* ownersAfterBatch(input: ReconcileInput, linksByKey: ReadonlyMap<string, readonly string[]>): Generator<void, Map<string, MidOwner[]>> {
   const partner = input.partner.id;
   const owners = new Map<string, MidOwner[]>();
   for (const [mid, list] of input.midOwners) {
     owners.set(mid, list.filter((o) => o.partner !== partner || !linksByKey.has(o.key)));
+    yield;
   }
   for (const [key, mids] of linksByKey) {
     for (const mid of mids) {
@@ -121,6 +123,7 @@ function ownersAfterBatch(input: ReconcileInput, linksByKey: ReadonlyMap<string,
       list.push({ partner, key });
       owners.set(mid, list);
     }
+    yield;
   }
   return owners;
 }
@@ -206,45 +209,77 @@ function omitted(previous: HeldOperator, input: ReconcileInput, asOfDate: string
 }
 
 /** Held operators a SNAPSHOT neither carries nor rejected with a readable key (those count as present). */
-function omittedOperators(input: ReconcileInput): HeldOperator[] {
+function* omittedOperators(input: ReconcileInput): Generator<void, HeldOperator[]> {
   if (input.kind !== 'SNAPSHOT') return [];
-  const present = new Set<string>(input.records.map((r) => r.key));
+  const present = new Set<string>();
+  for (const r of input.records) {
+    present.add(r.key);
+    yield;
+  }
   for (const r of input.rejected) if (r.key !== null) present.add(r.key);
-  return [...input.previous.values()].filter((h) => !present.has(h.key));
+  const omitted: HeldOperator[] = [];
+  for (const h of input.previous.values()) {
+    if (!present.has(h.key)) omitted.push(h);
+    yield;
+  }
+  return omitted;
 }
 
 /** Reconciles one batch against what the gateway held for its partner. */
 export function reconcileBatch(input: ReconcileInput): ReconcilePlan {
-  assertUniqueKeys(input.records);
-  const asOfDate = asOfDateOf(input.asOf);
-  const omissions = omittedOperators(input)
-    .map((previous) => omitted(previous, input, asOfDate))
-    .filter((o): o is Outcome => o !== undefined);
-  const linksByKey = new Map<string, string[]>(omissions.map((o) => [o.held.key, o.held.currentMids]));
-  for (const r of input.records) linksByKey.set(r.key, currentMids(r, asOfDate));
-  const owners = ownersAfterBatch(input, linksByKey);
+  const steps = reconcileSteps(input);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
 
-  const outcomes: Outcome[] = [
-    ...input.records.map((r) => carried(r, linksByKey.get(r.key) ?? [], owners, input, asOfDate)),
-    ...omissions,
-  ];
+/**
+ * The same reconciliation, one `yield` after each operator, so that a job can give the
+ * event loop a turn within a batch of 100,000 (jobs/pace.ts). Still pure: the steps
+ * compute, they never wait for anything.
+ */
+export function* reconcileSteps(input: ReconcileInput): Generator<void, ReconcilePlan> {
+  yield* assertUniqueKeys(input.records);
+  const asOfDate = asOfDateOf(input.asOf);
+  const omissions: Outcome[] = [];
+  for (const previous of yield* omittedOperators(input)) {
+    const outcome = omitted(previous, input, asOfDate);
+    if (outcome) omissions.push(outcome);
+    yield;
+  }
+  const linksByKey = new Map<string, string[]>(omissions.map((o) => [o.held.key, o.held.currentMids]));
+  for (const r of input.records) {
+    linksByKey.set(r.key, currentMids(r, asOfDate));
+    yield;
+  }
+  const owners = yield* ownersAfterBatch(input, linksByKey);
+
+  const outcomes: Outcome[] = [];
+  for (const r of input.records) {
+    outcomes.push(carried(r, linksByKey.get(r.key) ?? [], owners, input, asOfDate));
+    yield;
+  }
+  outcomes.push(...omissions);
   outcomes.sort((a, b) => compareText(a.held.key, b.held.key));
+  yield;
 
   const counts: ReconcileCounts = { created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: input.rejected.length };
+  const upserts: HeldOperator[] = [];
+  const versions: OperatorVersion[] = [];
+  const benefitChanges: BenefitChange[] = [];
+  const findings: DiscrepancyFinding[] = [];
   for (const o of outcomes) {
     if (o.count !== undefined) counts[o.count] += 1;
     if (o.newlyWithdrawn) counts.withdrawn += 1;
+    upserts.push(o.held);
+    versions.push({ partner: o.held.partner, key: o.held.key, change: o.change, record: o.held.record });
+    for (const change of o.changes) benefitChanges.push(change);
+    for (const finding of o.findings) findings.push(finding);
   }
-  return {
-    upserts: outcomes.map((o) => o.held),
-    versions: outcomes.map((o): OperatorVersion => ({ partner: o.held.partner, key: o.held.key, change: o.change, record: o.held.record })),
-    counts,
-    benefitChanges: outcomes.flatMap((o) => o.changes),
-    discrepancies: [
-      ...outcomes.flatMap((o) => o.findings),
-      ...recordRejectedFindings(input.rejected, input.partner.id, input.exchangeId),
-    ],
-  };
+  yield;
+  for (const finding of recordRejectedFindings(input.rejected, input.partner.id, input.exchangeId)) findings.push(finding);
+  return { upserts, versions, counts, benefitChanges, discrepancies: findings };
 }
 
 /** A MID's benefits start no earlier than its current link (its validFrom), even under an older recognition. */

@@ -75,12 +75,16 @@ export async function ctpatMember(q: Queryable, account: string): Promise<CtpatM
 
 /** The members that own these MIDs, by MID, with their C-TPAT status. */
 export async function ctpatByMid(q: Queryable, mids: readonly string[]): Promise<Map<string, { account: string; status: string }>> {
-  if (mids.length === 0) return new Map();
-  const { rows } = await q.query<{ mid: string; account: string; status: string }>(
-    'select l.mid, m.account, m.status from ctpat_mids l join ctpat_members m on m.account = l.account where l.mid = any($1::text[])',
-    [mids],
-  );
-  return new Map(rows.map((r) => [r.mid, { account: r.account, status: r.status }]));
+  const byMid = new Map<string, { account: string; status: string }>();
+  // In chunks: one array of 100,000 MIDs is a parameter the driver builds in one long step.
+  for (const part of chunks(mids)) {
+    const { rows } = await q.query<{ mid: string; account: string; status: string }>(
+      'select l.mid, m.account, m.status from ctpat_mids l join ctpat_members m on m.account = l.account where l.mid = any($1::text[])',
+      [part],
+    );
+    for (const r of rows) byMid.set(r.mid, { account: r.account, status: r.status });
+  }
+  return byMid;
 }
 
 /** Every member as last imported (removed ones included, status revoked), by account: what outbound documents are planned from. */

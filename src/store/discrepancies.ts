@@ -36,9 +36,12 @@ export async function openDiscrepancies(tx: Queryable, findings: readonly Discre
 
 /** Which of these dedupe keys belong to a discrepancy staff have decided. */
 export async function decidedDiscrepancies(q: Queryable, dedupeKeys: readonly string[]): Promise<Set<string>> {
-  if (dedupeKeys.length === 0) return new Set();
-  const { rows } = await q.query<{ dedupe_key: string }>("select distinct dedupe_key from discrepancies where state in ('accepted', 'overridden', 'dismissed') and dedupe_key = any($1::text[])", [dedupeKeys]);
-  return new Set(rows.map((r) => r.dedupe_key));
+  const decided = new Set<string>();
+  for (const part of chunks(dedupeKeys)) {
+    const { rows } = await q.query<{ dedupe_key: string }>("select distinct dedupe_key from discrepancies where state in ('accepted', 'overridden', 'dismissed') and dedupe_key = any($1::text[])", [part]);
+    for (const r of rows) decided.add(r.dedupe_key);
+  }
+  return decided;
 }
 
 /** What discrepancies may be filtered by. */

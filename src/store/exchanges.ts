@@ -135,20 +135,37 @@ export async function exchangeState(q: Queryable, id: string): Promise<ExchangeS
   return rows[0]?.state;
 }
 
-/** An accepted exchange as the apply job reads it: what it is, and the raw body it carried. */
+/** An accepted exchange as the apply job reads it (its raw body apart: `exchangeBody`). */
 export interface ExchangeToApply {
   partner: string;
   format: string;
   sequence: number;
   kind: 'SNAPSHOT' | 'DELTA';
-  body: Uint8Array;
   counts: ExchangeCounts;
 }
 
 /** Exchange `id` as the apply job reads it, if it exists. */
 export async function exchangeToApply(q: Queryable, id: string): Promise<ExchangeToApply | undefined> {
-  const { rows } = await q.query<ExchangeToApply>('select partner, format, sequence, kind, body, counts from exchanges where id = $1', [id]);
+  const { rows } = await q.query<ExchangeToApply>('select partner, format, sequence, kind, counts from exchanges where id = $1', [id]);
   return rows[0];
+}
+
+/**
+ * The raw body exchange `id` carried, as stored, in pieces of at most `pieceBytes`
+ * (undefined when there is no body: no such exchange, or retention removed it). A 57 MB
+ * document is never one value in memory, nor its hex text twice that size.
+ */
+export async function exchangeBodyPieces(q: Queryable, id: string, pieceBytes: number): Promise<AsyncIterable<Buffer> | undefined> {
+  const { rows } = await q.query<{ size: number | null }>('select octet_length(body) as size from exchanges where id = $1', [id]);
+  const size = rows[0]?.size;
+  if (size === undefined || size === null) return undefined;
+  return (async function* () {
+    for (let from = 0; from < size; from += pieceBytes) {
+      // substring counts from 1; bodies are stored uncompressed (migration 0010), so each piece reads only its own pages.
+      const piece = await q.query<{ piece: Buffer }>('select substring(body from $2 for $3) as piece from exchanges where id = $1', [id, from + 1, pieceBytes]);
+      yield piece.rows[0]!.piece;
+    }
+  })();
 }
 
 /** Marks a received exchange processing: its sender sees it while its batch is applied (PROTOCOL §5). */

@@ -48,11 +48,16 @@ function held(row: OperatorRow): HeldOperator {
 
 /** What the gateway holds for a partner: every operator, or those with these keys. */
 export async function loadHeld(q: Queryable, partner: string, keys?: readonly string[]): Promise<Map<string, HeldOperator>> {
-  const { rows } =
-    keys === undefined
-      ? await q.query<OperatorRow>(`select ${OPERATOR_COLUMNS} from operators where partner = $1`, [partner])
-      : await q.query<OperatorRow>(`select ${OPERATOR_COLUMNS} from operators where partner = $1 and record_key = any($2::text[])`, [partner, keys]);
-  return new Map(rows.map((r) => [r.record_key, held(r)]));
+  const heldByKey = new Map<string, HeldOperator>();
+  if (keys === undefined) {
+    const { rows } = await q.query<OperatorRow>(`select ${OPERATOR_COLUMNS} from operators where partner = $1`, [partner]);
+    for (const r of rows) heldByKey.set(r.record_key, held(r));
+  }
+  for (const part of keys === undefined ? [] : chunks(keys)) {
+    const { rows } = await q.query<OperatorRow>(`select ${OPERATOR_COLUMNS} from operators where partner = $1 and record_key = any($2::text[])`, [partner, part]);
+    for (const r of rows) heldByKey.set(r.record_key, held(r));
+  }
+  return heldByKey;
 }
 
 /** The partner's operators whose held recognition is not out-of-scope: all the MRA calendar can end. */
@@ -86,9 +91,10 @@ export async function saveRecognitions(tx: Queryable, operators: readonly HeldOp
 /** Current links of these MIDs, by MID. */
 export async function midOwners(q: Queryable, mids: readonly string[]): Promise<Map<string, OperatorRef[]>> {
   const owners = new Map<string, OperatorRef[]>();
-  if (mids.length === 0) return owners;
-  const { rows } = await q.query<{ mid: string; partner: string; record_key: string }>('select mid, partner, record_key from mid_links where mid = any($1::text[])', [mids]);
-  for (const r of rows) owners.set(r.mid, [...(owners.get(r.mid) ?? []), { partner: r.partner, key: r.record_key }]);
+  for (const part of chunks(mids)) {
+    const { rows } = await q.query<{ mid: string; partner: string; record_key: string }>('select mid, partner, record_key from mid_links where mid = any($1::text[])', [part]);
+    for (const r of rows) owners.set(r.mid, [...(owners.get(r.mid) ?? []), { partner: r.partner, key: r.record_key }]);
+  }
   return owners;
 }
 
