@@ -3,19 +3,21 @@
  * earlier receipt, conflicts refused, the document translated (a fault of the whole is
  * a 422 and uses up nothing), then — in one transaction — the sequence decided, the
  * receipt signed, and the raw body, signature header, receipt and queue jobs stored.
+ * The document itself was read while its body arrived (read-while-receiving.ts).
  * Only after the commit does the caller answer 202.
  */
 import { randomUUID } from 'node:crypto';
-import { DocumentInvalidError, type RecordIssue } from '../errors.ts';
+import type { DocumentInvalidError} from '../errors.ts';
+import { type RecordIssue } from '../errors.ts';
 import type { Partner } from '../registry/partner.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { exchangeByBatchId, exchangeByJti, heldBatches, insertExchange, sequenceTaken, setExchangeState, setHeldReason, type EarlierExchange } from '../store/exchanges.ts';
 import { addToOutbox } from '../store/outbox.ts';
 import { lockPartnerState, savePartnerState } from '../store/partner-state.ts';
 import { rememberSigningKey } from '../store/signing-keys.ts';
-import type { Format } from '../translate/format.ts';
-import { readDocument } from '../translate/read-document.ts';
 import { applyJob } from '../queue/jobs.ts';
+import type { Format } from '../translate/format.ts';
+import type { DocumentRead } from './read-while-receiving.ts';
 import { bodyDigest, type ReceiptSigner } from './receipt.ts';
 import { decideSequence } from './sequence.ts';
 
@@ -32,6 +34,8 @@ export interface VerifiedDocument {
   /** The partner's key that signed the request (`kid`). */
   signingKid: string;
   body: Buffer;
+  /** The body as read while it arrived (read-while-receiving.ts). */
+  read: DocumentRead;
   signatureHeader: string;
   contentType: string;
   receivedAt: Date;
@@ -51,15 +55,8 @@ export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): P
   const byJti = answerRepeat(await exchangeByJti(deps.db, partnerId, doc.requestJti), digest, 'jti-conflict');
   if (byJti) return byJti;
 
-  const format = deps.formats.get(doc.partner.format);
-  if (!format) throw new Error(`partner ${partnerId} has format ${doc.partner.format}, which is not loaded`);
-  let read;
-  try {
-    read = readDocument(format, doc.body, { expectedSender: partnerId, expectedReceiver: deps.gatewayId });
-  } catch (error) {
-    if (error instanceof DocumentInvalidError) return { outcome: 'invalid', error };
-    throw error;
-  }
+  if ('fault' in doc.read) return { outcome: 'invalid', error: doc.read.fault };
+  const { read } = doc.read;
   const envelope = read.batch.envelope!;
 
   const byBatch = answerRepeat(await exchangeByBatchId(deps.db, partnerId, envelope.batchId), digest, 'duplicate-batch');
@@ -94,7 +91,7 @@ export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): P
       batchId: envelope.batchId,
       sequence: envelope.sequence,
       kind: envelope.kind,
-      format: format.id,
+      format: doc.partner.format,
       contentType: doc.contentType,
       digest,
       body: doc.body,

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { AcceptOutcome, VerifiedDocument } from '../intake/accept-exchange.ts';
+import type { BodyReading } from '../intake/read-while-receiving.ts';
 import type { Partner, PartnerDirectory, PublicJwk } from '../registry/partner.ts';
 import type { Db } from '../store/db.ts';
 import type { PreauthBudget } from './read-body.ts';
@@ -30,6 +31,8 @@ export interface EdgeContext {
   partners: PartnerDirectory;
   /** The media type of the partner's format. */
   mediaTypeOf(partner: Partner): string;
+  /** Starts reading a verified partner's document as its body arrives. */
+  readDocument(partner: Partner): BodyReading;
   accept(doc: VerifiedDocument): Promise<AcceptOutcome>;
   /** Every public key the gateway publishes (PROTOCOL §4). */
   jwks(): Promise<{ keys: PublicJwk[] }>;

@@ -52,9 +52,19 @@ export function exchangesRouter(ctx: EdgeContext): Router {
       return refuse(req, res, new GatewayError('payload-too-large', `the body is larger than this partner's limit of ${partner.limits.maxBodyBytes} bytes`));
     }
     const check = createSignatureCheck(verdict);
+    // The document is read as it arrives; what was read counts only once the signature verifies.
+    const reading = ctx.readDocument(partner);
     let body: Buffer;
     try {
-      body = await readBody(req, { limit: partner.limits.maxBodyBytes, budget: ctx.budget, timeoutMs: ctx.settings.bodyTimeoutMs, onChunk: (c) => check.update(c) });
+      body = await readBody(req, {
+        limit: partner.limits.maxBodyBytes,
+        budget: ctx.budget,
+        timeoutMs: ctx.settings.bodyTimeoutMs,
+        onChunk: (c) => {
+          check.update(c);
+          reading.write(c);
+        },
+      });
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
       res.setHeader('Connection', 'close');
@@ -68,7 +78,7 @@ export function exchangesRouter(ctx: EdgeContext): Router {
     const limit = await ctx.limits.hit('partner', partner.id, partner.limits.requestsPerMinute);
     if (!limit.allowed) return sendProblem(res, 'rate-limited', `more than ${partner.limits.requestsPerMinute} requests this minute`, { retryAfterSeconds: limit.retryAfterSeconds });
 
-    const outcome = await ctx.accept({ partner, requestJti: verdict.header.jti, signingKid: verdict.header.kid, body, signatureHeader: req.get('JWS-Signature')!, contentType: req.get('Content-Type')!, receivedAt });
+    const outcome = await ctx.accept({ partner, requestJti: verdict.header.jti, signingKid: verdict.header.kid, body, read: reading.finish(), signatureHeader: req.get('JWS-Signature')!, contentType: req.get('Content-Type')!, receivedAt });
     ctx.metrics.exchanges.inc({ partner: partner.id, outcome: outcome.outcome === 'accepted' ? outcome.disposition : outcome.outcome });
     switch (outcome.outcome) {
       case 'accepted':

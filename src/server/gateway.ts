@@ -11,6 +11,7 @@ import { secondsOf, systemClock, todayOf, type Clock } from '../clock.ts';
 import { isLoopback, type Settings } from '../config.ts';
 import { GatewayError } from '../errors.ts';
 import { acceptExchange } from '../intake/accept-exchange.ts';
+import { readWhileReceiving } from '../intake/read-while-receiving.ts';
 import { receiptSigner } from '../intake/receipt.ts';
 import { GatewayKeys } from '../keys/gateway-keys.ts';
 import { BoardQueues } from '../queue/board.ts';
@@ -214,6 +215,7 @@ async function startOpened(
         db,
         partners: registry,
         mediaTypeOf: (partner) => formats.get(partner.format)?.mediaType ?? 'application/octet-stream',
+        readDocument: (partner) => readWhileReceiving(formats, partner, gatewayId),
         accept: (doc) => acceptExchange(intake, doc),
         jwks: async () => keys.jwks(await retainedSigningKeys(db)),
         limits,

@@ -1,0 +1,48 @@
+/**
+ * A partner's document read while its body arrives (issue 10): each piece goes to the
+ * reader as it is received, beside the digest and the signature check, so that by the
+ * last byte the document is judged and the 202 waits only for the durable write and the
+ * receipt. Only what the receipt and the read-back need is kept (counts, rejections,
+ * the envelope), never the records: the apply job reads the stored body again.
+ */
+import { DocumentInvalidError } from '../errors.ts';
+import type { Partner } from '../registry/partner.ts';
+import type { Format } from '../translate/format.ts';
+import { startReading, type ReadResult } from '../translate/read-document.ts';
+
+/** The document as read, or the fault of the whole that makes it a 422. */
+export type DocumentRead = { read: ReadResult } | { fault: DocumentInvalidError };
+
+export interface BodyReading {
+  /** The next piece of the body, as received. */
+  write(piece: Uint8Array): void;
+  /** The body is complete. */
+  finish(): DocumentRead;
+}
+
+export function readWhileReceiving(formats: ReadonlyMap<string, Format>, partner: Partner, gatewayId: string): BodyReading {
+  const format = formats.get(partner.format);
+  if (!format) throw new Error(`partner ${partner.id} has format ${partner.format}, which is not loaded`);
+  const reading = startReading(format, { expectedSender: partner.id, expectedReceiver: gatewayId, keepRecords: false });
+  // The first fault ends the reading; the rest of the body is still received (its digest and signature decide first).
+  let failure: unknown;
+  const attempt = <T>(step: () => T): T | undefined => {
+    if (failure !== undefined) return undefined;
+    try {
+      return step();
+    } catch (error) {
+      failure = error;
+      return undefined;
+    }
+  };
+  return {
+    write: (piece) => attempt(() => reading.write(piece)),
+    finish() {
+      const read = attempt(() => reading.end());
+      if (read) return { read };
+      if (failure instanceof DocumentInvalidError) return { fault: failure };
+      // Anything else is a fault of the gateway: it surfaces as a 500 here, not in the socket's data handler.
+      throw failure;
+    },
+  };
+}
