@@ -17,11 +17,6 @@ export interface CsvLayout {
   trailer: { kind: string; fields: string[] };
 }
 
-interface Line {
-  fields: string[];
-  line: number;
-}
-
 /** Reads an H/D/T CSV document. */
 export function readCsv(input: Uint8Array | string, layout: CsvLayout, visit: RecordVisitor): SyntaxTree {
   const text = decodeUtf8(input);
