@@ -15,12 +15,15 @@ function digitsOf(s: string, length: number | undefined, what: string): number[]
  * 9 − (Σ Pn×Qn mod 9), Pn the n-th digit counted from the right, Qn 1 for odd n, 2 for even n.
  */
 export function jpCorporateCheckDigit(twelveDigits: string): number {
-  const digits = digitsOf(twelveDigits, 12, 'jpCorporateCheckDigit');
+  // A loop over the characters, not digitsOf's array: this runs for every JP record.
+  if (twelveDigits.length !== 12) throw new RangeError('jpCorporateCheckDigit expects 12 ASCII digits');
   let sum = 0;
-  digits.reverse().forEach((p, i) => {
-    // i is 0-based, n = i + 1: odd n (even i) weighs 1, even n weighs 2.
+  for (let i = 0; i < 12; i++) {
+    const p = twelveDigits.charCodeAt(11 - i) - 0x30;
+    if (!(p >= 0 && p <= 9)) throw new RangeError('jpCorporateCheckDigit expects 12 ASCII digits');
+    // i is 0-based from the right, n = i + 1: odd n (even i) weighs 1, even n weighs 2.
     sum += p * (i % 2 === 0 ? 1 : 2);
-  });
+  }
   return 9 - (sum % 9);
 }
 

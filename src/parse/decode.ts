@@ -1,26 +1,25 @@
 /** Bytes to text: UTF-8 only, a leading byte-order mark tolerated and dropped. */
+import { Buffer, isUtf8 } from 'node:buffer';
 import { DocumentInvalidError } from '../errors.ts';
-
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** Decodes a document's bytes, refusing anything that is not UTF-8, at the line and column of the first bad byte. */
 export function decodeUtf8(bytes: Uint8Array | string): string {
   if (typeof bytes === 'string') return bytes.charCodeAt(0) === 0xfeff ? bytes.slice(1) : bytes;
-  try {
-    // TextDecoder drops a leading BOM itself (ignoreBOM: false).
-    return decoder.decode(bytes);
-  } catch {
-    const offset = firstInvalidByte(bytes);
-    let line = 1;
-    let lineStart = 0;
-    for (let i = 0; i < offset; i++) {
-      if (bytes[i] === 0x0a) {
-        line++;
-        lineStart = i + 1;
-      }
-    }
-    throw new DocumentInvalidError(`the document is not valid UTF-8 (byte ${offset})`, `${line}:${offset - lineStart + 1}`);
+  // isUtf8 (simdutf) then Buffer's decoder: the same verdict as a fatal TextDecoder, at a fraction of its cost on a large document.
+  if (isUtf8(bytes)) {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }
+  const offset = firstInvalidByte(bytes);
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  throw new DocumentInvalidError(`the document is not valid UTF-8 (byte ${offset})`, `${line}:${offset - lineStart + 1}`);
 }
 
 /** Offset of the first byte that does not begin a well-formed UTF-8 sequence (RFC 3629). */

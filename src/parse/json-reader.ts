@@ -2,7 +2,7 @@
 import { parse as parseWithLocations } from '@humanwhocodes/momoa';
 import { DocumentInvalidError } from '../errors.ts';
 import { decodeUtf8 } from './decode.ts';
-import { duplicateMembers } from './json-duplicates.ts';
+import { duplicateMembers, mayRepeatMembers } from './json-duplicates.ts';
 import { formatPath, isObject, pointerSegment, type PathSegment, type ReaderFault, type RecordVisitor, type SyntaxTree, type TreeObject, type TreeValue } from './tree.ts';
 
 export interface JsonLayout {
@@ -20,7 +20,7 @@ export function readJson(input: Uint8Array | string, layout: JsonLayout, visit: 
 
   // A repeated member inside a record rejects that record; anywhere else, the document.
   const repeated = new Map<number, ReaderFault[]>();
-  for (const path of duplicateMembers(text)) {
+  for (const path of mayRepeatMembers(text, root) ? duplicateMembers(text) : []) {
     const [top, index, ...inside] = path;
     if (top !== layout.records || typeof index !== 'number') throw new DocumentInvalidError(`member ${String(path[path.length - 1])} appears twice in one object`, jsonPointer(path));
     const faults = repeated.get(index) ?? [];

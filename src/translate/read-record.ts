@@ -5,10 +5,11 @@
  * paths and messages are only built for a fault, never for a good value.
  */
 import type { RecordIssueCode } from '../errors.ts';
-import { checkIdentifier } from '../identifiers/schemes.ts';
+import { identifierChecker, type IdentifierVerdict } from '../identifiers/schemes.ts';
 import { formatPath, isObject, TEXT, type PathSegment, type TreeObject, type TreeValue } from '../parse/tree.ts';
-import { setAt } from './canonical-path.ts';
+import { setterAt } from './canonical-path.ts';
 import type { CompiledField, Shape } from './compile.ts';
+import type { ReadResult } from './value-types.ts';
 
 /** One fault found while reading, before it is given its record's index and key. */
 export interface FieldIssue {
@@ -17,104 +18,254 @@ export interface FieldIssue {
   message: string;
 }
 
-// Control characters (Unicode Cc: C0, DEL, C1) other than TAB, LF and CR (FORMATS.md common rules).
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+/**
+ * Whether `text` holds a control character (Unicode Cc: C0, DEL, C1) other than TAB, LF
+ * and CR (FORMATS.md common rules). A loop, not a regular expression: values are short,
+ * and this runs for every one of them.
+ */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c >= 0x7f && c <= 0x9f) return true;
+  }
+  return false;
+}
+
+type Bag = Record<string, unknown>;
+
+/**
+ * One field (or a list of fields) compiled for one kind of syntax. `at` is the place of
+ * `node`, one array pushed and popped on the way down; a fault copies it.
+ */
+type Reader = (node: TreeValue, out: Bag, issues: FieldIssue[], at: PathSegment[]) => void;
+
+/** Readers are built on first use for each field list and kind of syntax, then reused for every record. */
+const readers = new WeakMap<readonly CompiledField[], { typed?: Reader; textual?: Reader }>();
+
+/** The place a fault is reported against, copied out of the shared `at`. */
+const place: PathSegment[] = [];
+const TOP: readonly PathSegment[] = Object.freeze([]);
 
 /** Reads `fields` from `node` into `out`, appending faults to `issues`; `at` is where `node` is. */
-export function readFields(fields: readonly CompiledField[], node: TreeValue, textual: boolean, out: Record<string, unknown>, issues: FieldIssue[], at: readonly PathSegment[] = []): void {
-  for (const field of fields) readField(field, node, textual, out, issues, at);
+export function readFields(fields: readonly CompiledField[], node: TreeValue, textual: boolean, out: Record<string, unknown>, issues: FieldIssue[], at: readonly PathSegment[] = TOP): void {
+  // Reset on every call, so that a throw half-way down leaves nothing behind for the next record.
+  place.length = 0;
+  for (const segment of at) place.push(segment);
+  readerOf(fields, textual)(node, out, issues, place);
 }
 
-function lookup(node: TreeValue, path: readonly string[]): TreeValue | undefined {
-  let cur: TreeValue | undefined = node;
+function readerOf(fields: readonly CompiledField[], textual: boolean): Reader {
+  let built = readers.get(fields);
+  if (!built) readers.set(fields, (built = {}));
+  if (textual) return (built.textual ??= sequence(fields.map((f) => fieldReader(f, true))));
+  return (built.typed ??= sequence(fields.map((f) => fieldReader(f, false))));
+}
+
+/**
+ * The readers of a field list, one after the other. Generated, with one call written out
+ * per field, so that V8 sees one target at each call and can inline it; a loop over the
+ * readers would be one call site for every kind of field.
+ */
+function sequence(steps: Reader[]): Reader {
+  const calls = steps.map((_, i) => `steps[${i}](node, out, issues, at);`);
+  const body = `const steps = s.slice();\nreturn function readFields(node, out, issues, at) {\n${calls.join('\n')}\n};`;
+  return new Function('s', body)(steps) as Reader;
+}
+
+/**
+ * The value at a format path, or undefined. Like `setterAt`, each is a function of its
+ * own with the member names written in, so that each keeps its own inline cache.
+ */
+function lookupOf(path: readonly string[]): (node: TreeValue) => TreeValue | undefined {
+  if (path.length === 0) return (node) => node;
+  const body = ['let cur = node;'];
   for (const segment of path) {
-    if (!isObject(cur)) return undefined;
-    cur = cur[segment];
+    body.push("if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) return undefined;", `cur = cur[${JSON.stringify(segment)}];`);
   }
-  return cur;
+  body.push('return cur;');
+  // Generated from JSON string literals only: a mapping cannot put code in it.
+  return new Function('node', body.join('\n')) as (node: TreeValue) => TreeValue | undefined;
 }
 
-function fault(issues: FieldIssue[], at: readonly PathSegment[], field: CompiledField, code: RecordIssueCode, message: (name: string) => string): void {
-  const path = [...at, ...field.path];
-  issues.push({ path, code, message: message(formatPath(path) || 'value') });
+/** Descends `at` into a field's format path; returns the depth to go back to. */
+function enter(at: PathSegment[], path: readonly string[]): number {
+  const depth = at.length;
+  for (const segment of path) at.push(segment);
+  return depth;
 }
 
-function readField(field: CompiledField, node: TreeValue, textual: boolean, out: Record<string, unknown>, issues: FieldIssue[], at: readonly PathSegment[]): void {
+function fieldReader(field: CompiledField, textual: boolean): Reader {
+  const set = setterAt(field.canonical);
   if (field.kind === 'const') {
-    setAt(out, field.canonical, field.constValue);
-    return;
+    const value = field.constValue;
+    return (_node, out) => set(out, value);
   }
-  const raw = lookup(node, field.path);
-  if (raw === undefined && field.presenceRequired) return fault(issues, at, field, 'required', (name) => `${name} is required (it may be null, but not absent)`);
-  if (raw === undefined || raw === null) {
-    if (field.kind === 'list' && field.optional) setAt(out, field.canonical, []);
-    else if (!field.optional) fault(issues, at, field, 'required', (name) => `${name} is required`);
-    return;
-  }
-  if (field.kind === 'list') return readList(field, raw, textual, out, issues, at);
-  if (Array.isArray(raw)) {
-    if (!textual) return fault(issues, at, field, 'invalid-type', (name) => `${name} must be ${field.kind === 'object' ? 'an object' : 'a single value'}, not a list`);
-    return fault(issues, at, field, 'repeated', (name) => `${name} appears ${raw.length} times; at most once is allowed`);
-  }
-  if (field.kind === 'object') {
-    if (!isObject(raw)) return fault(issues, at, field, 'invalid-type', (name) => `${name} must be an object`);
-    const sub: Record<string, unknown> = {};
-    readFields(field.children!, raw, textual, sub, issues, field.path.length === 0 ? at : [...at, ...field.path]);
-    setAt(out, field.canonical, sub);
-    return;
-  }
-  const value = readScalar(field, raw, textual, issues, at);
-  if (value === undefined) return;
-  if (!field.codesIn) return setAt(out, field.canonical, value);
-  const assignments = field.codesIn.get(String(value));
-  if (!assignments) return fault(issues, at, field, 'invalid-code', (name) => `${name}: "${String(value)}" is not one of ${[...field.codesIn!.keys()].join(', ')}`);
-  for (const [path, v] of assignments) setAt(out, path, v);
+  const fault = (issues: FieldIssue[], at: readonly PathSegment[], code: RecordIssueCode, message: (name: string) => string): void => {
+    const path = [...at, ...field.path];
+    issues.push({ path, code, message: message(formatPath(path) || 'value') });
+  };
+  if (field.kind === 'scalar') return scalarFieldReader(field, textual, fault);
+  const lookup = lookupOf(field.path);
+  const present = presentReader(field, textual, set, fault);
+  const { optional, presenceRequired } = field;
+  const emptyList = field.kind === 'list' && optional;
+  return (node, out, issues, at) => {
+    const raw = lookup(node);
+    if (raw === undefined || raw === null) {
+      if (raw === undefined && presenceRequired) return fault(issues, at, 'required', (name) => `${name} is required (it may be null, but not absent)`);
+      if (emptyList) set(out, []);
+      else if (!optional) fault(issues, at, 'required', (name) => `${name} is required`);
+      return;
+    }
+    present(raw, out, issues, at);
+  };
 }
 
-function readList(field: CompiledField, raw: TreeValue, textual: boolean, out: Record<string, unknown>, issues: FieldIssue[], at: readonly PathSegment[]): void {
-  let items: TreeValue[];
-  if (field.split !== undefined) {
-    if (typeof raw !== 'string') return fault(issues, at, field, 'invalid-type', (name) => `${name} must be text`);
-    items = raw.split(field.split);
-  } else if (Array.isArray(raw)) {
-    items = raw;
-  } else {
-    // XML has no lists, only repeated elements: one element is a list of one. JSON says which it is.
-    if (!textual) return fault(issues, at, field, 'invalid-type', (name) => `${name} must be a list`);
-    items = [raw];
-  }
-  const list: Record<string, unknown>[] = [];
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    const itemAt = [...at, ...field.path, i];
-    if (item === null) {
-      issues.push({ path: itemAt, code: 'required', message: `${formatPath(itemAt)} must not be empty` });
-      continue;
-    }
-    const entry: Record<string, unknown> = {};
-    readFields(field.children!, item, textual, entry, issues, itemAt);
-    list.push(entry);
-  }
-  setAt(out, field.canonical, list);
+/** JavaScript that reads the value at a format path from `node` into `raw`, each name a JSON string literal. */
+function lookupSource(path: readonly string[]): string {
+  const steps = path.map((segment) => `if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) raw = undefined; else raw = raw[${JSON.stringify(segment)}];`);
+  return ['let raw = node;', ...steps].join('\n');
 }
 
-function readScalar(field: CompiledField, raw: TreeValue, textual: boolean, issues: FieldIssue[], at: readonly PathSegment[]): string | number | boolean | undefined {
-  if (!textual && isObject(raw)) return void fault(issues, at, field, 'invalid-type', (name) => `${name} must be a single value, not an object`);
-  // An XML element with attributes keeps its text under `#text`; one without text is empty.
-  const value = isObject(raw) ? (raw[TEXT] ?? '') : raw;
-  if (typeof value === 'string' && CONTROL.test(value)) return void fault(issues, at, field, 'control-character', (name) => `${name} contains a control character`);
-  const read = field.type.read(value, textual);
-  if (!read.ok) return void fault(issues, at, field, read.code, (name) => `${name}: ${read.message}`);
-  const v = read.value;
-  if (typeof v === 'string') {
-    if (field.pattern && !field.pattern.test(v)) return void fault(issues, at, field, 'invalid-value', (name) => `${name}: "${v}" does not have the required form`);
-    if (field.check) {
-      const verdict = checkIdentifier(field.check, v);
-      if (!verdict.ok) return void fault(issues, at, field, 'invalid-identifier', (name) => `${name}: ${verdict.message}`);
-    }
+/** JavaScript that stores `v` at a canonical path of `out` (`setAt`), each name a JSON string literal. */
+function storeSource(path: readonly string[]): string {
+  if (path.length === 0) return 'setAt(out, v);';
+  const names = path.map((segment) => JSON.stringify(segment));
+  const last = names.pop()!;
+  const lines = ['{', 'let cur = out, next;'];
+  for (const name of names) lines.push(`next = cur[${name}];`, `if (typeof next !== 'object' || next === null) { next = {}; cur[${name}] = next; }`, 'cur = next;');
+  lines.push(`cur[${last}] = v;`, '}');
+  return lines.join('\n');
+}
+
+/**
+ * A scalar field (nearly every field) as one generated function: the member names written
+ * in, its type, pattern, identifier rule and codes called from call sites of its own, so
+ * that V8 can inline each. It does what `presentReader` does for the other kinds, in the
+ * same order; every fault is still built by the TypeScript helpers below, with the same
+ * messages.
+ */
+function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault): Reader {
+  const { type, pattern } = field;
+  const check = field.check && identifierChecker(field.check);
+  const codes = field.codesIn;
+  const assigners = codes && codeAssigners(codes);
+  const helpers = {
+    type,
+    accept: type.accept,
+    pattern,
+    check,
+    assigners,
+    hasControl,
+    setAt: setterAt(field.canonical),
+    absent: (raw: undefined | null, issues: FieldIssue[], at: PathSegment[]) => {
+      if (raw === undefined && field.presenceRequired) return fault(issues, at, 'required', (name) => `${name} is required (it may be null, but not absent)`);
+      if (!field.optional) fault(issues, at, 'required', (name) => `${name} is required`);
+    },
+    single: (raw: TreeValue[], issues: FieldIssue[], at: PathSegment[]) => {
+      if (!textual) return fault(issues, at, 'invalid-type', (name) => `${name} must be a single value, not a list`);
+      fault(issues, at, 'repeated', (name) => `${name} appears ${raw.length} times; at most once is allowed`);
+    },
+    notSingle: (issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, 'invalid-type', (name) => `${name} must be a single value, not an object`),
+    control: (issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, 'control-character', (name) => `${name} contains a control character`),
+    unread: (read: Extract<ReadResult, { ok: false }>, issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, read.code, (name) => `${name}: ${read.message}`),
+    unlike: (text: string, issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, 'invalid-value', (name) => `${name}: "${text}" does not have the required form`),
+    unchecked: (verdict: Extract<IdentifierVerdict, { ok: false }>, issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, 'invalid-identifier', (name) => `${name}: ${verdict.message}`),
+    uncoded: (value: string | number | boolean, issues: FieldIssue[], at: PathSegment[]) =>
+      fault(issues, at, 'invalid-code', (name) => `${name}: "${String(value)}" is not one of ${[...codes!.keys()].join(', ')}`),
+  };
+  const t = String(textual);
+  const body = [
+    'const { type, accept, pattern, check, assigners, hasControl, setAt, absent, single, notSingle, control, unread, unlike, unchecked, uncoded } = h;',
+    'return function readField(node, out, issues, at) {',
+    lookupSource(field.path),
+    'if (raw === undefined || raw === null) return absent(raw, issues, at);',
+    'if (Array.isArray(raw)) return single(raw, issues, at);',
+    'let value = raw;',
+    // An XML element with attributes keeps its text under `#text`; one without text is empty.
+    `if (typeof raw === 'object') { if (!${t}) return notSingle(issues, at); value = raw[${JSON.stringify(TEXT)}] ?? ''; }`,
+    "if (typeof value === 'string' && hasControl(value)) return control(issues, at);",
+    `let v = accept(value, ${t});`,
+    // Refused: `read` says why (and stays the judge, should the two ever disagree).
+    `if (v === undefined) { const read = type.read(value, ${t}); if (!read.ok) return unread(read, issues, at); v = read.value; }`,
+    "if (typeof v === 'string') {",
+    pattern ? 'if (!pattern.test(v)) return unlike(v, issues, at);' : '',
+    check ? 'const verdict = check(v); if (!verdict.ok) return unchecked(verdict, issues, at);' : '',
+    '}',
+    assigners ? 'const assign = assigners.get(String(v)); if (assign === undefined) return uncoded(v, issues, at); assign(out);' : storeSource(field.canonical),
+    '};',
+  ];
+  return new Function('h', body.join('\n'))(helpers) as Reader;
+}
+
+/** Each code of a table to what it stores, made once. */
+function codeAssigners(codes: NonNullable<CompiledField['codesIn']>): Map<string, (out: Bag) => void> {
+  const assigners = new Map<string, (out: Bag) => void>();
+  for (const [code, assignments] of codes) {
+    const steps = assignments.map(([path, v]) => {
+      const setPath = setterAt(path);
+      return (out: Bag) => setPath(out, v);
+    });
+    assigners.set(code, steps.length === 1 && steps[0] ? steps[0] : (out) => steps.forEach((step) => step(out)));
   }
-  return v;
+  return assigners;
+}
+
+type Fault = (issues: FieldIssue[], at: readonly PathSegment[], code: RecordIssueCode, message: (name: string) => string) => void;
+type Setter = (out: Bag, value: unknown) => void;
+
+/** What reads a value that is there (not absent, not null). */
+function presentReader(field: CompiledField, textual: boolean, set: Setter, fault: Fault): (raw: TreeValue, out: Bag, issues: FieldIssue[], at: PathSegment[]) => void {
+  if (field.kind === 'list') return listReader(field, textual, set, fault);
+  // An object: scalars have readers of their own (scalarFieldReader).
+  const children = readerOf(field.children!, textual);
+  return (raw, out, issues, at) => {
+    if (Array.isArray(raw)) {
+      if (!textual) return fault(issues, at, 'invalid-type', (name) => `${name} must be an object, not a list`);
+      return fault(issues, at, 'repeated', (name) => `${name} appears ${raw.length} times; at most once is allowed`);
+    }
+    if (!isObject(raw)) return fault(issues, at, 'invalid-type', (name) => `${name} must be an object`);
+    const sub: Bag = {};
+    const depth = enter(at, field.path);
+    children(raw, sub, issues, at);
+    at.length = depth;
+    set(out, sub);
+  };
+}
+
+function listReader(field: CompiledField, textual: boolean, set: Setter, fault: Fault): (raw: TreeValue, out: Bag, issues: FieldIssue[], at: PathSegment[]) => void {
+  const children = readerOf(field.children!, textual);
+  const { split } = field;
+  return (raw, out, issues, at) => {
+    let items: TreeValue[];
+    if (split !== undefined) {
+      if (typeof raw !== 'string') return fault(issues, at, 'invalid-type', (name) => `${name} must be text`);
+      items = raw.split(split);
+    } else if (Array.isArray(raw)) {
+      items = raw;
+    } else {
+      // XML has no lists, only repeated elements: one element is a list of one. JSON says which it is.
+      if (!textual) return fault(issues, at, 'invalid-type', (name) => `${name} must be a list`);
+      items = [raw];
+    }
+    const list: Bag[] = [];
+    const depth = enter(at, field.path);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      at.push(i);
+      if (item === null) {
+        const itemAt = [...at];
+        issues.push({ path: itemAt, code: 'required', message: `${formatPath(itemAt)} must not be empty` });
+      } else {
+        const entry: Bag = {};
+        children(item, entry, issues, at);
+        list.push(entry);
+      }
+      at.pop();
+    }
+    at.length = depth;
+    set(out, list);
+  };
 }
 
 /** Members of `node` that no rule names: each an unknown element, attribute or member. */
