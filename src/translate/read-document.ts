@@ -55,11 +55,12 @@ export function startReading(format: Format, options: ReadingOptions = {}): Docu
   const keys: (string | null)[] = [];
   const issuesByIndex = new Map<number, FieldIssue[]>();
 
-  const reader = format.reader(({ node, faults = [] }, index) => {
+  const reader = format.reader(({ node, faults }, index) => {
     const out: Record<string, unknown> = {};
-    const issues: FieldIssue[] = [...faults];
+    // Most records come without reader faults: no copy is made for them.
+    const issues: FieldIssue[] = faults === undefined ? [] : faults.slice();
     // A fault of the whole record (no path) means there is nothing to read in it.
-    if (!faults.some((f) => f.path.length === 0)) readRecord(format, node, format.textual, out, issues);
+    if (faults === undefined || !faults.some((f) => f.path.length === 0)) readRecord(format, node, format.textual, out, issues);
     // The key is set only when it was read and passed its checks: "readable" (FORMATS.md).
     keys.push(typeof out['key'] === 'string' ? out['key'] : null);
     if (issues.length > 0) issuesByIndex.set(index, dedupe(issues));
