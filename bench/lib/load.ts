@@ -12,12 +12,34 @@ export interface LoadResult {
   requests: number;
   /** Answers whose status was not one `ok` expected. */
   unexpected: number;
+  /** Every latency, ms, sorted (to pool several rounds). */
+  latencies: number[];
+  /** Latencies (ms) by the kind `kindOf` gave each request (hit, miss…), if given. */
+  byKind: Record<string, number[]>;
 }
 
-/** Runs the load; `request(i)` makes the i-th request and says whether its answer was as expected. */
-export async function load(concurrency: number, seconds: number, request: (i: number) => Promise<boolean>): Promise<LoadResult> {
+export interface Latencies {
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** The median and 99th percentile of `values` (ms). */
+export function latenciesOf(values: readonly number[]): Latencies {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.floor(sorted.length * q)] ?? Number.NaN;
+  return { requests: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99) };
+}
+
+/**
+ * Runs the load; `request(i)` makes the i-th request and says whether its answer was as
+ * expected; `kindOf(i)`, if given, names what kind of request it is, for latencies by kind.
+ * `first` is the first i (several rounds can go on numbering where the last stopped).
+ */
+export async function load(concurrency: number, seconds: number, request: (i: number) => Promise<boolean>, kindOf?: (i: number) => string, first = 0): Promise<LoadResult> {
   const latencies: number[] = [];
-  let next = 0;
+  const kinds = new Map<string, number[]>();
+  let next = first;
   let unexpected = 0;
   const started = performance.now();
   const until = started + seconds * 1000;
@@ -25,22 +47,37 @@ export async function load(concurrency: number, seconds: number, request: (i: nu
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < until) {
         const t = performance.now();
-        if (!(await request(next++))) unexpected++;
-        latencies.push(performance.now() - t);
+        const i = next++;
+        if (!(await request(i))) unexpected++;
+        const ms = performance.now() - t;
+        latencies.push(ms);
+        if (kindOf !== undefined) {
+          const kind = kindOf(i);
+          const values = kinds.get(kind) ?? [];
+          values.push(ms);
+          kinds.set(kind, values);
+        }
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { perSecond: latencies.length / elapsed, p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, requests: latencies.length, unexpected };
+  const byKind = Object.fromEntries(kinds);
+  return { perSecond: latencies.length / elapsed, p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, requests: latencies.length, unexpected, latencies, byKind };
 }
 
-/** A bare express app in its own process answering `GET <path>` with a small JSON body; stop() ends it. */
+/**
+ * A bare express app in its own process answering `GET /v1/status/…` with a small JSON
+ * body, and `POST /v1/exchanges` by reading the body and answering 202 with a small JSON
+ * body; stop() ends it.
+ */
 export async function bareServer(): Promise<{ url: string; stop(): void }> {
   const script = `
     const express = require('express');
     const app = express();
     app.get('/v1/status/:scheme/:id', (req, res) => res.json({ subject: { sub: req.params.scheme + ':' + req.params.id, status: 'active' } }));
+    let accepted = 0;
+    app.post('/v1/exchanges', express.raw({ type: () => true, limit: '1mb' }), (req, res) => res.status(202).location('/v1/exchanges/' + ++accepted).json({ exchangeId: String(accepted), bytes: req.body.length }));
     const server = app.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: new URL('../..', import.meta.url).pathname });
   const port = await new Promise<string>((resolve, reject) => {
