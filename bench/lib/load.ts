@@ -5,6 +5,7 @@
  * its own, as the gateway is.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface LoadResult {
   perSecond: number;
@@ -67,11 +68,48 @@ export async function load(concurrency: number, seconds: number, request: (i: nu
 }
 
 /**
+ * CPU seconds (user + system) a process and its descendants (an embedded PostgreSQL and
+ * its backends) have used so far, from /proc: on a shared machine the CPU a server spends
+ * per request holds better than its rate, which other work drags down.
+ */
+export function cpuSeconds(pid: number): number {
+  const processes = readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map((name) => stat(Number(name))).filter((p) => p !== undefined);
+  const tree = new Set([pid]);
+  // Parents come before their children often but not always: repeat until nothing joins.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of processes) {
+      if (tree.has(p.pid) || !tree.has(p.ppid)) continue;
+      tree.add(p.pid);
+      grew = true;
+    }
+  }
+  return processes.filter((p) => tree.has(p.pid)).reduce((sum, p) => sum + p.cpu, 0);
+}
+
+function stat(pid: number): { pid: number; ppid: number; cpu: number } | undefined {
+  try {
+    // After the command name in parentheses: state, ppid, … utime (14th field), stime (15th), in clock ticks of 1/100 s.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return { pid, ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
+  } catch {
+    return undefined; // ended meanwhile
+  }
+}
+
+/** Runs one round of load, with the CPU milliseconds the server process tree `pid` spent per request. */
+export async function measuredRound(pid: number, round: () => Promise<LoadResult>): Promise<LoadResult & { cpuMsPerRequest: number }> {
+  const before = cpuSeconds(pid);
+  const result = await round();
+  return { ...result, cpuMsPerRequest: ((cpuSeconds(pid) - before) * 1000) / result.requests };
+}
+
+/**
  * A bare express app in its own process answering `GET /v1/status/…` with a small JSON
  * body, and `POST /v1/exchanges` by reading the body and answering 202 with a small JSON
  * body; stop() ends it.
  */
-export async function bareServer(): Promise<{ url: string; stop(): void }> {
+export async function bareServer(): Promise<{ url: string; pid: number; stop(): void }> {
   const script = `
     const express = require('express');
     const app = express();
@@ -84,5 +122,5 @@ export async function bareServer(): Promise<{ url: string; stop(): void }> {
     child.stdout.once('data', (data: Buffer) => resolve(data.toString().trim()));
     child.once('exit', (code) => reject(new Error(`the bare server exited (${code})`)));
   });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill() };
 }

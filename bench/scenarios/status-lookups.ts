@@ -13,7 +13,7 @@
  */
 import { euSnapshot } from '../documents.ts';
 import { ingest, partnerKey, startGateway } from '../lib/gateway.ts';
-import { bareServer, latenciesOf, load, type LoadResult } from '../lib/load.ts';
+import { bareServer, latenciesOf, load, measuredRound } from '../lib/load.ts';
 import { median, type Scenario } from '../lib/scenario.ts';
 
 const concurrency = 64;
@@ -44,18 +44,18 @@ export const scenario: Scenario = {
       // One at a time, before any load: the first `probes` hits and misses asked for the first time, then again.
       const cold = await oneAtATime(2 * probes, ask(gateway.url), kindOf);
       const warm = await oneAtATime(2 * probes, ask(gateway.url), kindOf);
-      // Warm-up: every hit and miss once, so that both servers answer from a warm state.
-      await load(concurrency, 1, ask(gateway.url));
-      await load(concurrency, 1, ask(bare.url));
-      const measured: LoadResult[] = [];
-      const floors: LoadResult[] = [];
+      // Warm-up: every hit and miss once (however long that takes), so that both servers answer from a warm state.
+      await everyOnce(2 * operators, ask(gateway.url));
+      await everyOnce(2 * operators, ask(bare.url));
+      const measured: Awaited<ReturnType<typeof measuredRound>>[] = [];
+      const floors: typeof measured = [];
       for (let round = 0; round < rounds; round++) {
-        measured.push(await load(concurrency, roundSeconds, ask(gateway.url), kindOf));
-        floors.push(await load(concurrency, roundSeconds, ask(bare.url)));
+        measured.push(await measuredRound(gateway.pid, () => load(concurrency, roundSeconds, ask(gateway.url), kindOf)));
+        floors.push(await measuredRound(bare.pid, () => load(concurrency, roundSeconds, ask(bare.url))));
       }
       const unexpected = measured.reduce((n, r) => n + r.unexpected, 0) + cold.unexpected + warm.unexpected;
       if (unexpected > 0) throw new Error(`${unexpected} status answers were not the expected 200 or 404`);
-      const pooled = (results: LoadResult[]) => latenciesOf(results.flatMap((r) => r.latencies));
+      const pooled = (results: typeof measured) => latenciesOf(results.flatMap((r) => r.latencies));
       const kind = (name: string) => latenciesOf(measured.flatMap((r) => r.byKind[name] ?? []));
       const underLoad = { hit: kind('hit'), miss: kind('miss') };
       const hitMiss = {
@@ -65,8 +65,10 @@ export const scenario: Scenario = {
       };
       const p99Ms = pooled(measured).p99Ms;
       const ms = (x: number) => x.toFixed(2);
+      const cpu = median(measured.map((r) => r.cpuMsPerRequest));
+      const floorCpu = median(floors.map((r) => r.cpuMsPerRequest));
       process.stdout.write(
-        `  status-lookups: p99 ${ms(p99Ms)} ms (target ≤ 10; floor ${ms(pooled(floors).p99Ms)}); p50 miss − hit: under load ${ms(hitMiss.underLoad.missMinusHitP50Ms)} ms, ` +
+        `  status-lookups: p99 ${ms(p99Ms)} ms (target ≤ 10; floor ${ms(pooled(floors).p99Ms)}); CPU per request ${cpu.toFixed(3)} ms (floor ${floorCpu.toFixed(3)}; ratio ${(floorCpu / cpu).toFixed(2)}); p50 miss − hit: under load ${ms(hitMiss.underLoad.missMinusHitP50Ms)} ms, ` +
           `one at a time first asked ${ms(hitMiss.coldOneAtATime.missMinusHitP50Ms)} ms (hit ${ms(cold.byKind.hit.p50Ms)}), asked again ${ms(hitMiss.warmOneAtATime.missMinusHitP50Ms)} ms (hit ${ms(warm.byKind.hit.p50Ms)})\n`,
       );
       return {
@@ -75,6 +77,8 @@ export const scenario: Scenario = {
         runs: rounds,
         detail: {
           concurrency, rounds, roundSeconds, operators, p99Ms, floorP99Ms: pooled(floors).p99Ms, p99TargetMs: 10,
+          cpuMsPerRequest: median(measured.map((r) => r.cpuMsPerRequest)), floorCpuMsPerRequest: median(floors.map((r) => r.cpuMsPerRequest)),
+          cpuRatio: median(floors.map((r) => r.cpuMsPerRequest)) / median(measured.map((r) => r.cpuMsPerRequest)),
           rates: measured.map((r) => r.perSecond), floorRates: floors.map((r) => r.perSecond), roundRatios: measured.map((r, i) => r.perSecond / floors[i]!.perSecond),
           requests: measured.reduce((n, r) => n + r.requests, 0), floorRequests: floors.reduce((n, r) => n + r.requests, 0),
           hitMiss,
@@ -87,6 +91,16 @@ export const scenario: Scenario = {
     }
   },
 };
+
+/** Requests 0 … count−1, each once, from `concurrency` clients. */
+async function everyOnce(count: number, request: (i: number) => Promise<boolean>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await request(next++);
+    }),
+  );
+}
 
 /** Requests 0 … count−1 one after another; latencies by kind. */
 async function oneAtATime(count: number, request: (i: number) => Promise<boolean>, kindOf: (i: number) => string) {
