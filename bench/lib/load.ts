@@ -68,6 +68,36 @@ export async function load(concurrency: number, seconds: number, request: (i: nu
 }
 
 /**
+ * Open-loop load: request i is sent at `i / perSecond` seconds whether or not earlier
+ * ones are answered, for `seconds`. Each latency runs from when the request was due, so
+ * that a server falling behind is charged for the wait. With a closed loop of N clients
+ * the mean latency is N ÷ rate whatever the server (Little's law); at a set rate below
+ * saturation the latency is the server's own.
+ */
+export async function atRate(perSecond: number, seconds: number, request: (i: number) => Promise<boolean>): Promise<LoadResult> {
+  const started = performance.now();
+  const count = Math.floor(perSecond * seconds);
+  const latencies: number[] = [];
+  const inFlight: Promise<void>[] = [];
+  let unexpected = 0;
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(
+      request(i).then((ok) => {
+        if (!ok) unexpected++;
+        latencies.push(performance.now() - due);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSecond: latencies.length / elapsed, p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? Number.NaN, requests: latencies.length, unexpected, latencies, byKind: {} };
+}
+
+/**
  * CPU seconds (user + system) a process and its descendants (an embedded PostgreSQL and
  * its backends) have used so far, from /proc: on a shared machine the CPU a server spends
  * per request holds better than its rate, which other work drags down.
