@@ -10,7 +10,8 @@
  * within the last `exactMargin` of its limit (a tenth of it, at least 50), is counted in
  * Redis before it is answered, as all were before; the others are decided locally. The
  * tolerance: within one process the limit is exact; across processes the total can pass
- * it by at most what the other processes let through in their last sync interval.
+ * it by at most the requests the other processes decided locally in the last sync
+ * interval (25 ms) before the total entered the margin.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
