@@ -2,16 +2,18 @@
  * `GET /v1/status/{scheme}/{id}` (PROTOCOL.md §5): one subject, by its exact identifier,
  * answered with a gateway-signed assertion. Who asks is decided by `identify`
  * (callers.ts); what they are told by status/; this file rate-limits anonymous callers
- * and answers a miss in the same time as a hit: every look-up signs an assertion, and with
- * a cache (status/answer-cache.ts) a kept miss is served as a kept hit is.
+ * and answers a miss in the same time as a hit: every look-up signs an assertion, every
+ * answer is sent as prepared bytes by one function, and with a cache
+ * (status/answer-cache.ts) a kept miss is those bytes as a kept hit is.
  */
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
+import { GatewayError } from '../errors.ts';
 import { STATUS_TYP } from '../status/answer.ts';
-import type { StatusAnswerCache } from '../status/answer-cache.ts';
+import type { CachedAnswer, StatusAnswerCache } from '../status/answer-cache.ts';
 import type { Caller, StatusLookup } from '../status/lookup.ts';
 import { answerQuestion, standInClaims } from '../status/question.ts';
 import { parseSubject } from '../status/schemes.ts';
-import { sendProblem } from './problem.ts';
+import { sendProblem, toProblem } from './problem.ts';
 import type { RateLimits } from './rate-limits.ts';
 
 export { STATUS_TYP } from '../status/answer.ts';
@@ -36,6 +38,25 @@ export interface StatusRouteDeps {
 /** Who asks, as far as it changes the answer (disclosure differs by caller, PROTOCOL §5). */
 function callerKey(caller: Caller): string {
   return caller.kind === 'partner' ? `partner:${caller.partner}` : caller.kind;
+}
+
+/** The not-found answer, the same bytes for every miss (made once: a miss costs no more than a hit to send). */
+const notFound: CachedAnswer = (() => {
+  const { status, body } = toProblem(new GatewayError('not-found', 'no status for this identifier'));
+  return { status: status as 404, contentType: 'application/problem+json; charset=utf-8', bytes: Buffer.from(JSON.stringify(body)) };
+})();
+
+/** A hit's answer as sent. */
+function found(body: unknown): CachedAnswer {
+  return { status: 200, contentType: 'application/json; charset=utf-8', bytes: Buffer.from(JSON.stringify(body)) };
+}
+
+/** Sends a prepared answer: hits and misses, kept or not, all leave by this one path. */
+function send(res: Response, answer: CachedAnswer): void {
+  res.statusCode = answer.status;
+  res.setHeader('Content-Type', answer.contentType);
+  res.setHeader('Content-Length', answer.bytes.length);
+  res.end(answer.bytes);
 }
 
 export const defaultValiditySeconds = 3600;
@@ -64,20 +85,18 @@ export function statusRouter(deps: StatusRouteDeps): Router {
     // "As of today" is part of every answer: a new day is a new key.
     const key = [callerKey(caller), subject?.scheme ?? '', subject?.id ?? '', new Date(iat * 1000).toISOString().slice(0, 10)].join('\u0000');
     const cached = deps.cache?.get(key);
-    if (cached !== undefined) return cached.status === 404 ? sendProblem(res, 'not-found', 'no status for this identifier') : res.status(200).json(cached.body);
+    if (cached !== undefined) return send(res, cached);
 
     const generation = deps.cache?.generation ?? 0;
-    const found = subject === undefined ? undefined : await answerQuestion(deps.lookup, deps.gatewayId, subject, caller);
+    const answered = subject === undefined ? undefined : await answerQuestion(deps.lookup, deps.gatewayId, subject, caller);
     // A miss signs a stand-in of the same shape and throws it away: the signature is the
     // costly part, and skipping it would tell a miss from a hidden subject by the clock.
-    const assertion = await deps.sign(STATUS_TYP, { iss: deps.gatewayId, iat, exp: iat + validity, ...(found?.claims ?? standInClaims(deps.gatewayId)) });
-    if (found === undefined) {
-      deps.cache?.set(key, generation, { status: 404 });
-      return sendProblem(res, 'not-found', 'no status for this identifier');
-    }
-    const body = { subject: found.subject, assertion };
-    deps.cache?.set(key, generation, { status: 200, body });
-    res.status(200).json(body);
+    const assertion = await deps.sign(STATUS_TYP, { iss: deps.gatewayId, iat, exp: iat + validity, ...(answered?.claims ?? standInClaims(deps.gatewayId)) });
+    // A miss serializes a body of the same shape too, and throws it away with the stand-in.
+    const hit = found({ subject: answered?.subject ?? standInClaims(deps.gatewayId), assertion });
+    const answer = answered === undefined ? notFound : hit;
+    deps.cache?.set(key, generation, answer);
+    send(res, answer);
   });
   // No listing and no other method: anything else under /v1/status is not found, and not cached either.
   router.use('/v1/status', (_req, res) => {

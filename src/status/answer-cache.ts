@@ -1,16 +1,21 @@
 /**
  * Status answers kept until what they say may have changed (issue 10: a look-up costs a
- * map read; a miss is cached like a hit, so it costs the same). Each API process keeps
+ * map read; a miss is cached like a hit, so it costs the same). An answer is kept as the
+ * bytes sent, so that sending a kept hit and a kept miss is the same work. Each API process keeps
  * its own. The store notifies every committed change of what answers are read from;
  * `changed()` then makes every entry stale. An entry is stored with the generation seen
  * before its look-up started, so an answer read while a change was committing is never
  * kept. While changes cannot be heard (`deaf()`), nothing is kept. An entry also ages out
- * after `maxAgeSeconds`, so that the assertion it holds stays fresh.
+ * after `maxAgeSeconds`, so that the assertion it holds stays fresh. When full, the entry
+ * least recently asked for goes: a flood of new misses does not push out the hits asked
+ * for all the time.
  */
 export interface CachedAnswer {
-  /** 200 with the body, or 404. */
+  /** 200 (a signed assertion) or 404. */
   status: 200 | 404;
-  body?: unknown;
+  contentType: string;
+  /** The body exactly as sent. */
+  bytes: Buffer;
 }
 
 interface Entry {
@@ -46,6 +51,9 @@ export class StatusAnswerCache {
       this.#entries.delete(key);
       return undefined;
     }
+    // Asked for again: the last to go (a Map iterates in insertion order).
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
     return entry.answer;
   }
 
@@ -54,7 +62,7 @@ export class StatusAnswerCache {
     if (!this.#hearing || generation !== this.#generation) return;
     this.#entries.delete(key);
     this.#entries.set(key, { generation, storedAt: this.#now(), answer });
-    // The oldest entry goes first: a Map iterates in insertion order.
+    // The entry least recently asked for goes first: a Map iterates in insertion order.
     if (this.#entries.size > this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
   }
 

@@ -9,12 +9,20 @@ import type { CtpatMemberStatus, StatusLookup, StatusRecord } from './lookup.ts'
 
 /** A StatusLookup reading `q`; `today` is the date the registry's MRA window and scope are judged on. */
 export function statusLookup(q: Queryable, partners: Pick<PartnerDirectory, 'partner'>, today: () => string = () => new Date().toISOString().slice(0, 10)): StatusLookup {
+  // One read of the held records per partner, and one for no record at all: a miss makes
+  // the same round trips as a hit (PROTOCOL §5: a miss answers in the same time as a hit).
   const records = async (refs: readonly OperatorRef[]): Promise<StatusRecord[]> => {
+    const keysByPartner = new Map<string, string[]>();
+    for (const { partner, key } of refs) keysByPartner.set(partner, [...(keysByPartner.get(partner) ?? []), key]);
+    if (keysByPartner.size === 0) await loadHeld(q, '', []);
     const out: StatusRecord[] = [];
-    for (const { partner, key } of refs) {
+    for (const [partner, keys] of keysByPartner) {
       const entry = partners.partner(partner);
-      const held = (await loadHeld(q, partner, [key])).get(key);
-      if (entry && held) out.push({ partner: { id: entry.id, programme: entry.programme, format: entry.format }, held: asOfToday(held, entry, today()) });
+      const held = await loadHeld(q, partner, keys);
+      for (const key of keys) {
+        const record = held.get(key);
+        if (entry && record) out.push({ partner: { id: entry.id, programme: entry.programme, format: entry.format }, held: asOfToday(record, entry, today()) });
+      }
     }
     return out;
   };

@@ -3,12 +3,17 @@
  * Redis, partners signing per §2, staff with development tokens). Assertions are
  * checked with jose alone against the keys' JWKS.
  */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest, type SigningKey } from '../../src/sign/request-signature.ts';
 import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
 import { StaffAuth } from '../../src/staff/staff-auth.ts';
+import { RateLimits } from '../../src/receive/rate-limits.ts';
 import { statusRouter, STATUS_TYP } from '../../src/receive/status-routes.ts';
+import { fixedClock } from '../support/clock.ts';
 import { euKey, GATEWAY_ID, gbKey, lookup, statusHarness, type StatusHarness } from '../status/harness.ts';
 
 describe('GET /v1/status/{scheme}/{id}', () => {
@@ -184,5 +189,57 @@ describe('GET /v1/status/{scheme}/{id}', () => {
     const { claims } = await verified(body.assertion);
     expect((claims['exp'] as number) - (claims['iat'] as number)).toBe(86_400);
     expect(() => statusRouter({ gatewayId: GATEWAY_ID, basePath: '', lookup, sign: async () => '', identify: async () => ({ kind: 'anonymous' }), limits: harness.limits(), statusRequestsPerMinute: 1, nowSeconds: () => 0, validitySeconds: 86_401 })).toThrow(RangeError);
+  });
+});
+
+/**
+ * The counters behind these limits (rate-limits.ts), on the real Redis: counted locally
+ * and sent in batches, yet exact within one process and shared between processes.
+ */
+describe('rate limits counted in batches', () => {
+  const redis = new Redis(process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+  const prefix = `{mragw-limits-test-${randomBytes(5).toString('hex')}}`;
+  const clock = fixedClock();
+  const minute = Math.floor(clock() / 60_000);
+  // Two gateway processes: two RateLimits on one prefix, each with its own Redis connection.
+  // The first sends its counts every millisecond, so that counts are often on their way while it decides.
+  const process1 = new RateLimits(redis, pino({ level: 'silent' }), prefix, clock, 1);
+  const process2 = new RateLimits(redis.duplicate(), pino({ level: 'silent' }), prefix, clock);
+  afterAll(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  async function allowedOf(limits: RateLimits, subject: string, limit: number, requests: number): Promise<boolean[]> {
+    const verdicts: boolean[] = [];
+    for (let i = 0; i < requests; i++) verdicts.push((await limits.hit('status', subject, limit)).allowed);
+    return verdicts;
+  }
+
+  it('holds one process exactly to a limit far above the exact margin, and sends every count to Redis', async () => {
+    const verdicts = await allowedOf(process1, '192.0.2.1', 300, 302);
+    expect(verdicts.filter(Boolean)).toHaveLength(300);
+    expect(verdicts.slice(300)).toEqual([false, false]);
+    expect((await process1.check('status', '192.0.2.1', 300)).allowed).toBe(false);
+    await process1.flush();
+    expect(Number(await redis.get(`${prefix}:limit:status:192.0.2.1:${minute}`))).toBe(302);
+  });
+
+  it('holds to the limit requests decided at the same time, while counts are on their way', async () => {
+    const verdicts = await Promise.all(Array.from({ length: 400 }, () => process1.hit('status', '192.0.2.3', 300)));
+    expect(verdicts.filter((v) => v.allowed)).toHaveLength(300);
+    await process1.flush();
+    expect(Number(await redis.get(`${prefix}:limit:status:192.0.2.3:${minute}`))).toBe(400);
+  });
+
+  it('lets a second process see the first one’s counts once they are sent', async () => {
+    expect((await allowedOf(process1, '192.0.2.2', 300, 120)).every(Boolean)).toBe(true);
+    await process1.flush();
+    const verdicts = await allowedOf(process2, '192.0.2.2', 300, 200);
+    expect(verdicts.filter(Boolean)).toHaveLength(180);
+    expect(verdicts.slice(180).some(Boolean)).toBe(false);
+    await process2.flush();
+    expect((await process1.check('status', '192.0.2.2', 300)).allowed).toBe(false);
   });
 });

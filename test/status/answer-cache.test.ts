@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StatusAnswerCache } from '../../src/status/answer-cache.ts';
 
-const hit = { status: 200 as const, body: { subject: { sub: 'eu-aeo:X' }, assertion: 'a.b.c' } };
+const hit = { status: 200 as const, contentType: 'application/json; charset=utf-8', bytes: Buffer.from(JSON.stringify({ subject: { sub: 'eu-aeo:X' }, assertion: 'a.b.c' })) };
+const miss = { status: 404 as const, contentType: 'application/problem+json; charset=utf-8', bytes: Buffer.from('{"type":"urn:mra:problem:not-found"}') };
 
 describe('the status answer cache', () => {
   it('keeps nothing until changes can be heard, then keeps hits and misses alike', () => {
@@ -10,9 +11,9 @@ describe('the status answer cache', () => {
     expect(cache.get('k')).toBeUndefined();
     cache.hearing();
     cache.set('k', cache.generation, hit);
-    cache.set('miss', cache.generation, { status: 404 });
+    cache.set('miss', cache.generation, miss);
     expect(cache.get('k')).toEqual(hit);
-    expect(cache.get('miss')).toEqual({ status: 404 });
+    expect(cache.get('miss')).toEqual(miss);
   });
 
   it('a change makes every entry stale, and an answer read while it committed is not kept', () => {
@@ -55,5 +56,15 @@ describe('the status answer cache', () => {
     cache.hearing();
     for (const key of ['a', 'b', 'c']) cache.set(key, cache.generation, hit);
     expect([cache.get('a'), cache.get('b'), cache.get('c')].map((e) => e !== undefined)).toEqual([false, true, true]);
+  });
+
+  it('when full, drops the entry least recently asked for, not the oldest', () => {
+    const cache = new StatusAnswerCache({ maxEntries: 2 });
+    cache.hearing();
+    cache.set('hot', cache.generation, hit);
+    cache.set('a', cache.generation, miss);
+    expect(cache.get('hot')).toEqual(hit);
+    cache.set('b', cache.generation, miss);
+    expect([cache.get('hot'), cache.get('a'), cache.get('b')].map((e) => e !== undefined)).toEqual([true, false, true]);
   });
 });
