@@ -29,8 +29,8 @@ const MAX_DEPTH = 16;
 
 interface Frame {
   name: string;
-  /** Attributes (`@name`) and children, filled as they arrive. */
-  node: TreeObject;
+  /** Attributes (`@name`) and children, filled as they arrive; made only when there are some (most elements are leaves). */
+  node: TreeObject | undefined;
   hasAttributes: boolean;
   hasChildren: boolean;
   text: string;
@@ -76,10 +76,9 @@ export function xmlReader(layout: XmlLayout, visit: RecordVisitor): IncrementalR
     }
     const parent = stack[depth - 1];
     if (parent) parent.hasChildren = true;
-    const node: TreeObject = {};
-    const hasAttributes = addAttributes(tag, node);
-    if (hasAttributes && Object.values(node).some((v) => XML_CONTROL.test(v as string))) refuse('a control character is not allowed in XML');
-    stack.push({ name: tag.uri === layout.namespace ? tag.local : foreignName(tag), node, hasAttributes, hasChildren: false, text: '' });
+    const node = attributesOf(tag);
+    if (node && Object.values(node).some((v) => XML_CONTROL.test(v as string))) refuse('a control character is not allowed in XML');
+    stack.push({ name: tag.uri === layout.namespace ? tag.local : foreignName(tag), node, hasAttributes: node !== undefined, hasChildren: false, text: '' });
   });
   parser.on('text', (t) => append(t));
   parser.on('cdata', (t) => append(t));
@@ -94,7 +93,7 @@ export function xmlReader(layout: XmlLayout, visit: RecordVisitor): IncrementalR
     const depth = stack.length;
     if (depth === 0) {
       if (frame.text.trim() !== '') refuse(`${layout.root} has text of its own`);
-      envelope = frame.node;
+      envelope = frame.node ?? {};
       return;
     }
     const value = finish(frame);
@@ -102,14 +101,14 @@ export function xmlReader(layout: XmlLayout, visit: RecordVisitor): IncrementalR
       visit({ node: value, line: recordLine }, recordCount++);
       return;
     }
-    const parent = stack[depth - 1]!;
-    const existing = Object.hasOwn(parent.node, frame.name) ? parent.node[frame.name] : undefined;
+    const parent = (stack[depth - 1]!.node ??= {});
+    const existing = Object.hasOwn(parent, frame.name) ? parent[frame.name] : undefined;
     if (existing === undefined) {
       // An element named __proto__ must become a member (then refused as unknown), not a prototype.
-      if (frame.name === '__proto__') Object.defineProperty(parent.node, frame.name, { value, enumerable: true, writable: true, configurable: true });
-      else parent.node[frame.name] = value;
+      if (frame.name === '__proto__') Object.defineProperty(parent, frame.name, { value, enumerable: true, writable: true, configurable: true });
+      else parent[frame.name] = value;
     } else if (Array.isArray(existing)) existing.push(value);
-    else parent.node[frame.name] = [existing, value];
+    else parent[frame.name] = [existing, value];
   });
   // No 'error' or 'xmldecl' handler: saxes throws its errors itself, and each handler
   // added to a parser beyond six turns it into a slow dictionary-mode object (measured:
@@ -174,25 +173,25 @@ function checkDeclaration(text: string): void {
   }
 }
 
-/** Copies an element's attributes into its node as `@name`; says whether there were any. */
-function addAttributes(tag: SaxesTagNS, node: TreeObject): boolean {
-  let any = false;
+/** An element's attributes as `@name` members of a new node, or undefined when it has none. */
+function attributesOf(tag: SaxesTagNS): TreeObject | undefined {
+  let node: TreeObject | undefined;
   for (const key in tag.attributes) {
     const attribute = tag.attributes[key]!;
     // Namespace declarations are syntax, not data.
     if (attribute.prefix === 'xmlns' || (attribute.prefix === '' && attribute.local === 'xmlns')) continue;
-    node[attribute.uri === '' ? `@${attribute.local}` : `@Q{${attribute.uri}}${attribute.local}`] = attribute.value;
-    any = true;
+    (node ??= {})[attribute.uri === '' ? `@${attribute.local}` : `@Q{${attribute.uri}}${attribute.local}`] = attribute.value;
   }
-  return any;
+  return node;
 }
 
 /** A closed element as a tree value: plain text for a leaf without attributes. */
 function finish(frame: Frame): TreeValue {
   if (!frame.hasChildren && !frame.hasAttributes) return frame.text;
   // White space between child elements is layout; any other text is content and kept.
-  if (frame.hasChildren ? frame.text.trim() !== '' : frame.text !== '') frame.node[TEXT] = frame.text;
-  return frame.node;
+  const node = (frame.node ??= {});
+  if (frame.hasChildren ? frame.text.trim() !== '' : frame.text !== '') node[TEXT] = frame.text;
+  return node;
 }
 
 function xpath(path: readonly PathSegment[]): string {
