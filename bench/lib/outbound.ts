@@ -60,11 +60,18 @@ interface ChildResult {
   floorBytes: number;
   gateway: number[];
   floor: number[];
+  /** The same runs in CPU seconds of this process: on a shared machine, less at the mercy of the scheduler than wall time. */
+  gatewayCpu: number[];
+  floorCpu: number[];
   /** The longest the event loop waited while the gateway wrote, in ms (planning and writing pause between stretches; signing does not). */
   longestBlockMs: number;
 }
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+const cpuSeconds = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+};
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 /** Members to the signed SNAPSHOT body, as prepare-outbound does it; returns the body's length. */
@@ -91,7 +98,7 @@ export function outboundScenario(suffix: keyof typeof outboundFormats, module: s
         value: { value: median(r.gateway), unit: 's' },
         floor: { value: median(r.floor), unit: 's' },
         runs,
-        detail: { format: formatId, members, bytes: r.bytes, floorBytes: r.floorBytes, floorName: 'JSON.stringify', longestBlockMs: r.longestBlockMs, gatewaySeconds: r.gateway, floorSeconds: r.floor },
+        detail: { format: formatId, members, bytes: r.bytes, floorBytes: r.floorBytes, floorName: 'JSON.stringify', longestBlockMs: r.longestBlockMs, gatewaySeconds: r.gateway, floorSeconds: r.floor, cpuRatio: median(r.gatewayCpu) / median(r.floorCpu), gatewayCpuSeconds: r.gatewayCpu, floorCpuSeconds: r.floorCpu },
       };
     },
     async child(args) {
@@ -104,23 +111,27 @@ export function outboundScenario(suffix: keyof typeof outboundFormats, module: s
       // The warm-up, which also checks that every member was carried.
       const bytes = await signedSnapshot(format, members, key);
       const floorBytes = JSON.stringify(records).length;
-      const result: ChildResult = { bytes, floorBytes, gateway: [], floor: [], longestBlockMs: 0 };
+      const result: ChildResult = { bytes, floorBytes, gateway: [], floor: [], gatewayCpu: [], floorCpu: [], longestBlockMs: 0 };
       const delay = monitorEventLoopDelay({ resolution: 1 });
       for (let i = 0; i < runs; i++) {
         gc();
         delay.reset();
         delay.enable();
+        let cpu = process.cpuUsage();
         let start = process.hrtime.bigint();
         await signedSnapshot(format, members, key);
         result.gateway.push(seconds(start));
+        result.gatewayCpu.push(cpuSeconds(cpu));
         // The delay monitor's timer must fire once after the last stretch, or that stretch goes unrecorded.
         await new Promise((resolve) => setTimeout(resolve, 5));
         delay.disable();
         result.longestBlockMs = Math.max(result.longestBlockMs, delay.max / 1e6);
         gc();
+        cpu = process.cpuUsage();
         start = process.hrtime.bigint();
         JSON.stringify(records);
         result.floor.push(seconds(start));
+        result.floorCpu.push(cpuSeconds(cpu));
       }
       return result;
     },
