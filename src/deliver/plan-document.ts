@@ -13,7 +13,7 @@ import type { Operator } from '../canonical/operator.ts';
 import type { RecordIssue } from '../errors.ts';
 import type { Format } from '../translate/format.ts';
 import { eligibleMember, memberToPartnerRecord, withdrawalRecord } from '../translate/outbound.ts';
-import { writeDocument } from '../translate/write-document.ts';
+import { Cooperation, writeDocumentCooperatively } from '../translate/write-document.ts';
 
 /** What a partner was last told of one member. */
 export interface SentMember {
@@ -55,7 +55,9 @@ export interface PlanOptions {
  * The next document for a partner, or undefined when a DELTA would carry nothing at all.
  * `members` are C-TPAT members by account (removed ones included, with status revoked).
  */
-export function planDocument(format: Format, members: ReadonlyMap<string, Operator>, sent: ReadonlyMap<string, SentMember>, options: PlanOptions): OutboundPlan | undefined {
+export async function planDocument(format: Format, members: ReadonlyMap<string, Operator>, sent: ReadonlyMap<string, SentMember>, options: PlanOptions): Promise<OutboundPlan | undefined> {
+  // A SNAPSHOT of tens of thousands of members is seconds of work in a worker that shares its event loop: it goes in stretches.
+  const cooperation = new Cooperation();
   // A member REMOVED (absent from a full export) stops being eligible: FORMATS.md lists it among the withdrawals.
   const eligible = (m: Operator) => eligibleMember(m) && m.status.code !== 'revoked' && (options.businessTypes === undefined || options.businessTypes.includes(m.authorisation.category ?? ''));
   const records: Operator[] = [];
@@ -63,6 +65,7 @@ export function planDocument(format: Format, members: ReadonlyMap<string, Operat
   const withdrawals: { record: Operator; account: string }[] = [];
   const omitted: string[] = [];
   for (const [account, member] of [...members].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (cooperation.due) await cooperation.pause();
     const before = sent.get(account);
     const told = before !== undefined && !before.withdrawn;
     if (eligible(member)) {
@@ -88,7 +91,7 @@ export function planDocument(format: Format, members: ReadonlyMap<string, Operat
   if (options.kind === 'DELTA' && records.length === 0) return undefined;
 
   const envelope = { sender: options.gatewayId, receiver: options.partnerId, batchId: options.batchId, sequence: options.sequence, kind: options.kind, asOf: options.asOf, count: records.length };
-  const written = writeDocument(format, { envelope, records });
+  const written = await writeDocumentCooperatively(format, { envelope, records }, cooperation);
   const left = new Set(written.problems.map((p) => p.index));
   const unwritable = written.problems.map((p) => ({ ...p, account: carried[p.index]!.account }));
   const kept = carried.filter((_, i) => !left.has(i));
@@ -102,11 +105,42 @@ export function digestOf(record: Operator): string {
   return createHash('sha256').update(stableJson(record)).digest('base64url');
 }
 
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+/** `"name":` for each member name met, since the same few names recur in every record. */
+const quotedNames = new Map<string, string>();
+const quotedNamesLimit = 10_000;
+
+function quotedName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(name)}:`;
+    if (quotedNames.size < quotedNamesLimit) quotedNames.set(name, quoted);
   }
-  return JSON.stringify(value);
+  return quoted;
+}
+
+/** JSON text with keys sorted at every depth and undefined members left out; written out by hand because this runs once per member of every document. */
+function stableJson(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      // An undefined item stays an empty place, as Array#join leaves it: digests already stored were taken that way.
+      if (i > 0) out += ',';
+      const item: unknown = value[i];
+      if (item !== undefined) out += stableJson(item);
+    }
+    return `${out}]`;
+  }
+  const bag = value as Record<string, unknown>;
+  // The default sort compares UTF-16 code units, as `<` does.
+  const keys = Object.keys(bag).sort();
+  let out = '{';
+  for (const key of keys) {
+    const member = bag[key];
+    if (member === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += quotedName(key);
+    out += stableJson(member);
+  }
+  return `${out}}`;
 }

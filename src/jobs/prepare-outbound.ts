@@ -56,7 +56,7 @@ export async function prepareOutbound(deps: PrepareDeps, partnerId: string, opti
     const sequence = options.replaces?.sequence ?? state.lastSequence + 1;
     const now = new Date(deps.clock());
     const batchId = `${deps.gatewayId}-${partner.id}-${String(sequence).padStart(6, '0')}-${randomUUID().slice(0, 8)}`;
-    const plan = planDocument(format, await allCtpatMembers(tx), await sentMembers(tx, partner.id), {
+    const plan = await planDocument(format, await allCtpatMembers(tx), await sentMembers(tx, partner.id), {
       gatewayId: deps.gatewayId,
       partnerId: partner.id,
       kind,

@@ -11,7 +11,6 @@ import { deleteAt, dotted, getAt, setAt } from './canonical-path.ts';
 import { compilePattern } from './compile.ts';
 import type { Format } from './format.ts';
 import type { OutboundRule } from './mapping-schema.ts';
-import { holds } from './record-rules.ts';
 import { textTransforms } from './text-transforms.ts';
 
 /** Only members with consent and a status other than applicant are ever sent to a partner. */
@@ -19,38 +18,99 @@ export function eligibleMember(member: Operator): boolean {
   return member.consent?.given === true && member.status.code !== 'applicant';
 }
 
-function evaluate(rule: OutboundRule, member: Operator, current: unknown, where: string): unknown {
-  if (rule.when && !holds(rule.when, member)) return undefined;
+/** A rule of the mapping's `outbound.set`, its paths split and its template cut once per format rather than once per member. */
+interface CompiledOutboundRule {
+  rule: OutboundRule;
+  target: string[];
+  from: string[] | undefined;
+  when: [path: string[], values: string[]][] | undefined;
+  /** Literal text and member paths in turn: even indexes literal, odd ones paths. */
+  template: (string | string[])[] | undefined;
+  /** Compiled on first use, so that a mapping's pattern fails where it did before: when a member reaches it. */
+  pattern: RegExp | undefined;
+  where: string;
+  each: CompiledOutboundRule[] | undefined;
+}
+
+const compiledRules = new WeakMap<Format, CompiledOutboundRule[]>();
+
+function compileOutboundRule(path: string, rule: OutboundRule, where: string): CompiledOutboundRule {
+  let template: (string | string[])[] | undefined;
+  if (rule.template !== undefined) {
+    // split with a capture group alternates literal text and the captured placeholder names.
+    template = rule.template.split(/\{([a-zA-Z.]+)\}/).map((part, i) => (i % 2 === 1 ? dotted(part) : part));
+  }
+  return {
+    rule,
+    target: dotted(path),
+    from: rule.from === undefined ? undefined : dotted(rule.from),
+    when: rule.when && Object.entries(rule.when).map(([p, values]) => [dotted(p), values]),
+    template,
+    pattern: undefined,
+    where,
+    each: rule.each && Object.entries(rule.each).map(([sub, itemRule]) => compileOutboundRule(sub, itemRule as OutboundRule, `${where}.${sub}`)),
+  };
+}
+
+function outboundRulesOf(format: Format): CompiledOutboundRule[] {
+  let rules = compiledRules.get(format);
+  if (rules === undefined) {
+    rules = Object.entries(format.mapping.outbound?.set ?? {}).map(([path, rule]) => compileOutboundRule(path, rule, `${format.id} outbound ${path}`));
+    compiledRules.set(format, rules);
+  }
+  return rules;
+}
+
+/** A copy of a record's JSON data: what structuredClone gives for such data, without its serialization. */
+function copyData(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyData);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = copyData((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+function fillTemplate(parts: readonly (string | string[])[], member: Operator): string {
+  let out = '';
+  for (const part of parts) out += typeof part === 'string' ? part : String(getAt(member, part) ?? '');
+  return out;
+}
+
+function evaluate(compiled: CompiledOutboundRule, member: Operator, current: unknown): unknown {
+  const { rule } = compiled;
+  if (compiled.when && !compiled.when.every(([path, values]) => values.includes(String(getAt(member, path))))) return undefined;
   if (rule.const !== undefined) return rule.const === null ? undefined : rule.const;
-  if (rule.template !== undefined) return rule.template.replace(/\{([a-zA-Z.]+)\}/g, (_, path: string) => String(getAt(member, dotted(path)) ?? ''));
-  let value = rule.from !== undefined ? getAt(member, dotted(rule.from)) : current;
+  if (compiled.template) return fillTemplate(compiled.template, member);
+  let value = compiled.from !== undefined ? getAt(member, compiled.from) : current;
   if (value === undefined || value === null) return rule.default;
   if (rule.transform) value = textTransforms[rule.transform](String(value));
   if (rule.codes) value = rule.codes[String(value)] ?? rule.default;
-  if (rule.pattern !== undefined && !compilePattern(rule.pattern, where).test(String(value))) return undefined;
+  if (rule.pattern !== undefined) {
+    compiled.pattern ??= compilePattern(rule.pattern, compiled.where);
+    if (!compiled.pattern.test(String(value))) return undefined;
+  }
   return value;
+}
+
+function apply(compiled: CompiledOutboundRule, member: Operator, into: Record<string, unknown>, current: unknown): void {
+  const v = evaluate(compiled, member, current);
+  if (v === undefined) deleteAt(into, compiled.target);
+  else setAt(into, compiled.target, v);
 }
 
 /** One C-TPAT member as a record of `format`. */
 export function memberToPartnerRecord(format: Format, member: Operator): Operator {
-  const record = structuredClone(member) as unknown as Record<string, unknown>;
-  for (const [path, rule] of Object.entries(format.mapping.outbound?.set ?? {})) {
-    const target = dotted(path);
-    if (rule.each) {
-      const items = getAt(record, target);
+  const record = copyData(member) as Record<string, unknown>;
+  for (const compiled of outboundRulesOf(format)) {
+    if (compiled.each) {
+      const items = getAt(record, compiled.target);
       if (!Array.isArray(items)) continue;
       for (const item of items as Record<string, unknown>[]) {
-        for (const [sub, itemRule] of Object.entries(rule.each)) {
-          const v = evaluate(itemRule as OutboundRule, member, getAt(item, dotted(sub)), `${format.id} outbound ${path}.${sub}`);
-          if (v === undefined) deleteAt(item, dotted(sub));
-          else setAt(item, dotted(sub), v);
-        }
+        for (const itemRule of compiled.each) apply(itemRule, member, item, getAt(item, itemRule.target));
       }
       continue;
     }
-    const v = evaluate(rule, member, getAt(record, target), `${format.id} outbound ${path}`);
-    if (v === undefined) deleteAt(record, target);
-    else setAt(record, target, v);
+    apply(compiled, member, record, getAt(record, compiled.target));
   }
   return record as unknown as Operator;
 }
@@ -62,7 +122,7 @@ export function memberToPartnerRecord(format: Format, member: Operator): Operato
  */
 export function withdrawalRecord(format: Format, record: Operator, date: string): Operator {
   const withdrawal = format.mapping.outbound?.withdrawal;
-  const out = structuredClone(record) as unknown as Record<string, unknown>;
+  const out = copyData(record) as Record<string, unknown>;
   if (!withdrawal) return record;
   for (const [path, value] of Object.entries(withdrawal.set)) setAt(out, dotted(path), value === '{date}' ? date : value);
   if (withdrawal.dropAddress) delete out['address'];

@@ -10,10 +10,22 @@ import type { CompiledField } from './compile.ts';
 import type { FieldIssue } from './read-record.ts';
 
 /** Writes `fields` of canonical `source` into `node`; returns the faults found. */
-export function writeFields(fields: readonly CompiledField[], source: unknown, textual: boolean, node: TreeObject, at: PathSegment[] = []): FieldIssue[] {
+export function writeFields(fields: readonly CompiledField[], source: unknown, textual: boolean, node: TreeObject, at: readonly PathSegment[] = []): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  for (const field of fields) writeField(field, source, textual, node, at, issues);
+  writeFieldsInto(fields, source, textual, node, at, issues);
   return issues;
+}
+
+function writeFieldsInto(fields: readonly CompiledField[], source: unknown, textual: boolean, node: TreeObject, at: readonly PathSegment[], issues: FieldIssue[]): void {
+  for (const field of fields) writeField(field, source, textual, node, at, issues);
+}
+
+/** Where a field is, built only for a fault or a nested walk: most fields of most records have neither. */
+const whereOf = (at: readonly PathSegment[], field: CompiledField): PathSegment[] => [...at, ...field.path];
+
+function problem(issues: FieldIssue[], at: readonly PathSegment[], field: CompiledField, code: RecordIssueCode, message: (where: PathSegment[]) => string): void {
+  const where = whereOf(at, field);
+  issues.push({ path: where, code, message: message(where) });
 }
 
 /** Sets a value at a format path; text of an element that also has attributes goes under `#text`. */
@@ -42,22 +54,30 @@ function place(node: TreeObject, path: readonly string[], value: TreeValue): voi
   else cur[last] = value;
 }
 
-function writeField(field: CompiledField, source: unknown, textual: boolean, node: TreeObject, at: PathSegment[], issues: FieldIssue[]): void {
+/** The first code whose assignments all hold of `source`; a plain loop, as this runs for every coded field of every record. */
+function firstHolding(codes: NonNullable<CompiledField['codesOut']>, source: unknown): (typeof codes)[number] | undefined {
+  next: for (const entry of codes) {
+    for (const [path, v] of entry[1]) if (getAt(source, path) !== v) continue next;
+    return entry;
+  }
+  return undefined;
+}
+
+function writeField(field: CompiledField, source: unknown, textual: boolean, node: TreeObject, at: readonly PathSegment[], issues: FieldIssue[]): void {
   if (field.kind === 'const') return;
-  const where = [...at, ...field.path];
-  const problem = (code: RecordIssueCode, message: string) => void issues.push({ path: where, code, message });
   const value = field.codesOut ? undefined : getAt(source, field.canonical);
 
   if (field.kind === 'list') {
     const items = Array.isArray(value) ? (value as unknown[]) : [];
     const written: TreeValue[] = [];
-    items.forEach((item, i) => {
+    const where = items.length > 0 ? whereOf(at, field) : [];
+    for (let i = 0; i < items.length; i++) {
       const itemNode: TreeObject = {};
-      issues.push(...writeFields(field.children!, item, textual, itemNode, [...where, i]));
+      writeFieldsInto(field.children!, items[i], textual, itemNode, [...where, i], issues);
       // An item that is only text (a MID in a list of strings) is written as that text.
       const keys = Object.keys(itemNode);
       written.push(keys.length === 1 && keys[0] === TEXT ? itemNode[TEXT]! : itemNode);
-    });
+    }
     if (field.split !== undefined) {
       if (written.length > 0) place(node, field.path, written.map(String).join(field.split));
       else if (!textual) place(node, field.path, null);
@@ -68,30 +88,31 @@ function writeField(field: CompiledField, source: unknown, textual: boolean, nod
   }
   if (field.kind === 'object') {
     if (value === undefined || value === null) {
-      if (!field.optional) problem('required', `${formatPath(where)} is required`);
+      if (!field.optional) problem(issues, at, field, 'required', (where) => `${formatPath(where)} is required`);
       else if (!textual) place(node, field.path, null);
       return;
     }
     const sub: TreeObject = {};
-    issues.push(...writeFields(field.children!, value, textual, sub, where));
+    writeFieldsInto(field.children!, value, textual, sub, whereOf(at, field), issues);
     place(node, field.path, sub);
     return;
   }
   let out: string | number | boolean;
   if (field.codesOut) {
-    const match = field.codesOut.find(([, assignments]) => assignments.every(([path, v]) => getAt(source, path) === v));
+    const match = firstHolding(field.codesOut, source);
     if (!match) {
-      const shown = field.codesOut[0]![1].map(([path]) => `${path.join('.')}=${String(getAt(source, path))}`).join(', ');
-      if (field.optional && field.codesOut[0]![1].every(([path]) => getAt(source, path) === undefined)) {
+      const codesOut = field.codesOut;
+      if (field.optional && codesOut[0]![1].every(([path]) => getAt(source, path) === undefined)) {
         if (!textual) place(node, field.path, null);
         return;
       }
-      return problem('not-writable', `${formatPath(where)}: no code of this format stands for ${shown}`);
+      const shown = codesOut[0]![1].map(([path]) => `${path.join('.')}=${String(getAt(source, path))}`).join(', ');
+      return problem(issues, at, field, 'not-writable', (where) => `${formatPath(where)}: no code of this format stands for ${shown}`);
     }
     out = field.type.write(match[0]);
   } else {
     if (value === undefined || value === null) {
-      if (!field.optional) return problem('required', `${formatPath(where)} is required`);
+      if (!field.optional) return problem(issues, at, field, 'required', (where) => `${formatPath(where)} is required`);
       if (!textual) place(node, field.path, null);
       return;
     }
