@@ -17,7 +17,6 @@ import { lockPartnerState, savePartnerState } from '../store/partner-state.ts';
 import { rememberSigningKey } from '../store/signing-keys.ts';
 import { applyJob } from '../queue/jobs.ts';
 import type { Format } from '../translate/format.ts';
-import type { PartnerTurns } from './partner-turns.ts';
 import type { DocumentRead } from './read-while-receiving.ts';
 import { bodyDigest, type ReceiptSigner } from './receipt.ts';
 import { decideSequence } from './sequence.ts';
@@ -27,7 +26,6 @@ export interface IntakeDeps {
   formats: ReadonlyMap<string, Format>;
   gatewayId: string;
   receipts: ReceiptSigner;
-  turns: PartnerTurns;
 }
 
 export interface VerifiedDocument {
@@ -64,7 +62,7 @@ export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): P
   const byBatch = answerRepeat(await exchangeByBatchId(deps.db, partnerId, envelope.batchId), digest, 'duplicate-batch');
   if (byBatch) return byBatch;
 
-  return deps.turns.take(partnerId, () => deps.db.transaction(async (tx) => {
+  return deps.db.transaction(async (tx) => {
     const state = await lockPartnerState(tx, partnerId);
     // A concurrent duplicate waited for the lock: it now sees what the first one stored.
     const again = answerRepeat(await exchangeByJti(tx, partnerId, doc.requestJti), digest, 'jti-conflict') ?? answerRepeat(await exchangeByBatchId(tx, partnerId, envelope.batchId), digest, 'duplicate-batch');
@@ -114,7 +112,7 @@ export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): P
     for (const { batch, heldReason } of decision.relabel) await setHeldReason(tx, batch.id, heldReason);
     await queueApplications(tx, partnerId, [...(decision.disposition === 'accepted' ? [{ id: exchangeId, sequence: envelope.sequence }] : []), ...decision.release]);
     return { outcome: 'accepted', exchangeId, receipt: signed.token, disposition: decision.disposition };
-  }));
+  });
 }
 
 /** A request or batch seen before: the same bytes get the earlier receipt, other bytes a conflict. */

@@ -11,7 +11,6 @@ import { secondsOf, systemClock, todayOf, type Clock } from '../clock.ts';
 import { isLoopback, type Settings } from '../config.ts';
 import { GatewayError } from '../errors.ts';
 import { acceptExchange } from '../intake/accept-exchange.ts';
-import { PartnerTurns } from '../intake/partner-turns.ts';
 import { readWhileReceiving } from '../intake/read-while-receiving.ts';
 import { receiptSigner } from '../intake/receipt.ts';
 import { GatewayKeys } from '../keys/gateway-keys.ts';
@@ -197,7 +196,7 @@ async function startOpened(
   const limits = new RateLimits(producer, log, prefix, clock);
   const nowSeconds = () => secondsOf(clock);
   const gatewayId = settings.GATEWAY_ID;
-  const intake = { db, formats, gatewayId, receipts: receiptSigner(keys, gatewayId, nowSeconds), turns: new PartnerTurns() };
+  const intake = { db, formats, gatewayId, receipts: receiptSigner(keys, gatewayId, nowSeconds) };
   let server: Server | undefined;
   let app: Express | undefined;
   let metricsServer: Server | undefined;
