@@ -7,7 +7,7 @@
  */
 import type { Operator } from '../canonical/operator.ts';
 import { GatewayError } from '../errors.ts';
-import { midConflictKeys, withoutDecidedFindings, withoutSettledConflicts } from '../reconcile/discrepancies.ts';
+import { midConflictKeySteps, withoutDecidedFindings, withoutSettledConflicts } from '../reconcile/discrepancies.ts';
 import type { RejectedRecord } from '../reconcile/model.ts';
 import { reconcileSteps } from '../reconcile/reconcile-batch.ts';
 import type { Partner } from '../registry/partner.ts';
@@ -72,7 +72,7 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     const rejected = rejectedRecords(read.rejections);
     const { keys, mids } = await pace.run(keysAndMids(read.batch.records, rejected));
     const previous = await loadHeld(tx, partner.id, envelope.kind === 'SNAPSHOT' ? undefined : keys);
-    const conflictKeys = midConflictKeys(partner.id, read.batch.records);
+    const conflictKeys = await pace.run(midConflictKeySteps(partner.id, read.batch.records));
     const owners = withoutSettledConflicts(await midOwners(tx, mids), conflictKeys, await decidedDiscrepancies(tx, conflictKeys.map(([, key]) => key)));
     const found = await pace.run(reconcileSteps({
       partner,

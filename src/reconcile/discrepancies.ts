@@ -8,6 +8,7 @@ import { explainMid } from '../identifiers/mid.ts';
 import type { Partner } from '../registry/partner.ts';
 import { compareText } from './benefits.ts';
 import { midSourceOf } from './mid-source.ts';
+import { runToEnd } from './steps.ts';
 import type { DiscrepancyFinding, DiscrepancyKind, Recognition, ReconcilePlan, RejectedRecord } from './model.ts';
 
 /** Who a finding is about: the partner, the record key, and the exchange that found it. */
@@ -122,7 +123,18 @@ export function recordRejectedFindings(rejected: readonly RejectedRecord[], part
 
 /** The mid-conflict dedupe key of every MID the batch's records link, as `[mid, dedupeKey]`: the keys whose decisions the job loads. */
 export function midConflictKeys(partner: string, records: readonly Operator[]): [mid: string, dedupeKey: string][] {
-  return records.flatMap((r) => r.mids.map((m): [string, string] => [m.mid, dedupeKeyOf('mid-conflict', partner, r.key, undefined, m.mid)]));
+  return runToEnd(midConflictKeySteps(partner, records));
+}
+
+/** `midConflictKeys`, one step per record. */
+export function* midConflictKeySteps(partner: string, records: readonly Operator[]): Generator<void, [mid: string, dedupeKey: string][]> {
+  const keys: [mid: string, dedupeKey: string][] = [];
+  for (const r of records) {
+    for (const m of r.mids) keys.push([m.mid, dedupeKeyOf('mid-conflict', partner, r.key, undefined, m.mid)]);
+    // One step per record: a job paces through a batch of 100,000 (jobs/pace.ts).
+    yield;
+  }
+  return keys;
 }
 
 /** MID owners less every MID whose conflict staff decided (accepted, overridden or dismissed): its link no longer holds its benefits. */

@@ -29,6 +29,7 @@ import type {
   ReconcilePlan,
   WithdrawalReason,
 } from './model.ts';
+import { runToEnd } from './steps.ts';
 import { asOfDateOf, recognitionOf, type RecognitionVerdict } from './recognition.ts';
 
 /** What reconciling one operator gives. */
@@ -227,11 +228,7 @@ function* omittedOperators(input: ReconcileInput): Generator<void, HeldOperator[
 
 /** Reconciles one batch against what the gateway held for its partner. */
 export function reconcileBatch(input: ReconcileInput): ReconcilePlan {
-  const steps = reconcileSteps(input);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
+  return runToEnd(reconcileSteps(input));
 }
 
 /**

@@ -54,6 +54,9 @@ export function startReading(format: Format, options: ReadingOptions = {}): Docu
   const read: (Operator | undefined)[] = [];
   const keys: (string | null)[] = [];
   const issuesByIndex = new Map<number, FieldIssue[]>();
+  // Duplicate keys are found as records arrive, so that the end of a large document has little left to do.
+  const firstIndexOf = new Map<string, number>();
+  const duplicates: Duplicate[] = [];
 
   const reader = format.reader(({ node, faults }, index) => {
     const out: Record<string, unknown> = {};
@@ -62,7 +65,13 @@ export function startReading(format: Format, options: ReadingOptions = {}): Docu
     // A fault of the whole record (no path) means there is nothing to read in it.
     if (faults === undefined || !faults.some((f) => f.path.length === 0)) readRecord(format, node, format.textual, out, issues);
     // The key is set only when it was read and passed its checks: "readable" (FORMATS.md).
-    keys.push(typeof out['key'] === 'string' ? out['key'] : null);
+    const key = typeof out['key'] === 'string' ? out['key'] : null;
+    keys.push(key);
+    if (key !== null) {
+      const first = firstIndexOf.get(key);
+      if (first === undefined) firstIndexOf.set(key, index);
+      else duplicates.push({ key, first, index });
+    }
     if (issues.length > 0) issuesByIndex.set(index, dedupe(issues));
     if (keep) read.push(issues.length > 0 ? undefined : complete(out));
   });
@@ -71,7 +80,7 @@ export function startReading(format: Format, options: ReadingOptions = {}): Docu
     end() {
       const tree = reader.end();
       const envelope = format.hasEnvelope ? readEnvelope(format, tree, options) : undefined;
-      refuseOrRejectDuplicates(format, tree, keys, issuesByIndex);
+      refuseOrRejectDuplicates(format, tree, duplicates, issuesByIndex);
       const rejections: RecordIssue[] = [];
       for (const [index, issues] of [...issuesByIndex].sort((a, b) => a[0] - b[0])) {
         for (const issue of issues) {
@@ -109,12 +118,15 @@ function dedupe(issues: FieldIssue[]): FieldIssue[] {
   });
 }
 
-function refuseOrRejectDuplicates(format: Format, tree: SyntaxTree, keys: (string | null)[], issuesByIndex: Map<number, FieldIssue[]>): void {
-  const seen = new Map<string, number>();
-  keys.forEach((key, index) => {
-    if (key === null) return;
-    const first = seen.get(key);
-    if (first === undefined) return void seen.set(key, index);
+/** A record whose key an earlier record of the document already had. */
+interface Duplicate {
+  key: string;
+  first: number;
+  index: number;
+}
+
+function refuseOrRejectDuplicates(format: Format, tree: SyntaxTree, duplicates: readonly Duplicate[], issuesByIndex: Map<number, FieldIssue[]>): void {
+  for (const { key, first, index } of duplicates) {
     if (format.mapping.duplicateKeys === 'invalidate-document') {
       throw new DocumentInvalidError(`record key ${key} appears twice (records ${first + 1} and ${index + 1})`, tree.recordPointer(index, []));
     }
@@ -123,7 +135,7 @@ function refuseOrRejectDuplicates(format: Format, tree: SyntaxTree, keys: (strin
       if (!issues.some((x) => x.code === 'duplicate-key')) issues.push({ path: [], code: 'duplicate-key', message: `key ${key} appears on more than one line` });
       issuesByIndex.set(i, issues);
     }
-  });
+  }
 }
 
 /** Fills the canonical defaults a mapping need not spell out. */
