@@ -18,7 +18,7 @@ import { rememberSigningKey } from '../store/signing-keys.ts';
 import { applyJob } from '../queue/jobs.ts';
 import type { Format } from '../translate/format.ts';
 import type { DocumentRead } from './read-while-receiving.ts';
-import { bodyDigest, type ReceiptSigner } from './receipt.ts';
+import type { ReceiptSigner } from './receipt.ts';
 import { decideSequence } from './sequence.ts';
 
 export interface IntakeDeps {
@@ -36,6 +36,8 @@ export interface VerifiedDocument {
   body: Buffer;
   /** The body as read while it arrived (read-while-receiving.ts). */
   read: DocumentRead;
+  /** Its digest (`bodyDigest`), taken as it arrived. */
+  digest: string;
   signatureHeader: string;
   contentType: string;
   receivedAt: Date;
@@ -49,7 +51,7 @@ export type AcceptOutcome =
 
 /** Accepts one verified document; resolves once everything it answers with is committed. */
 export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): Promise<AcceptOutcome> {
-  const digest = bodyDigest(doc.body);
+  const { digest } = doc;
   const partnerId = doc.partner.id;
 
   const byJti = answerRepeat(await exchangeByJti(deps.db, partnerId, doc.requestJti), digest, 'jti-conflict');

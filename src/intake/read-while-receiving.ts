@@ -1,6 +1,6 @@
 /**
  * A partner's document read while its body arrives (issue 10): each piece goes to the
- * reader as it is received, beside the digest and the signature check, so that by the
+ * reader and the digest as it is received, beside the signature check, so that by the
  * last byte the document is judged and the 202 waits only for the durable write and the
  * receipt. Only what the receipt and the read-back need is kept (counts, rejections,
  * the envelope), never the records: the apply job reads the stored body again.
@@ -9,6 +9,7 @@ import { DocumentInvalidError } from '../errors.ts';
 import type { Partner } from '../registry/partner.ts';
 import type { Format } from '../translate/format.ts';
 import { startReading, type ReadResult } from '../translate/read-document.ts';
+import { bodyDigester } from './receipt.ts';
 
 /** The document as read, or the fault of the whole that makes it a 422. */
 export type DocumentRead = { read: ReadResult } | { fault: DocumentInvalidError };
@@ -18,6 +19,8 @@ export interface BodyReading {
   write(piece: Uint8Array): void;
   /** The body is complete. */
   finish(): DocumentRead;
+  /** The body's digest as its receipt carries it (once the body is complete). */
+  digest(): string;
 }
 
 export function readWhileReceiving(formats: ReadonlyMap<string, Format>, partner: Partner, gatewayId: string): BodyReading {
@@ -35,8 +38,13 @@ export function readWhileReceiving(formats: ReadonlyMap<string, Format>, partner
       return undefined;
     }
   };
+  const digester = bodyDigester();
   return {
-    write: (piece) => attempt(() => reading.write(piece)),
+    write(piece) {
+      digester.update(piece);
+      attempt(() => reading.write(piece));
+    },
+    digest: () => digester.digest(),
     finish() {
       const read = attempt(() => reading.end());
       if (read) return { read };

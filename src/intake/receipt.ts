@@ -7,7 +7,20 @@ export const RECEIPT_TYP = 'mra-receipt+jwt';
 
 /** The body digest a receipt carries: `sha-256=` + standard base64 (with padding) of the body's SHA-256, the same on both ends of an exchange. */
 export function bodyDigest(body: Uint8Array): string {
-  return `sha-256=${createHash('sha256').update(body).digest('base64')}`;
+  return bodyDigester().update(body).digest();
+}
+
+/** The same digest taken piece by piece, as a body arrives. */
+export function bodyDigester() {
+  const hash = createHash('sha256');
+  const digester = {
+    update(piece: Uint8Array) {
+      hash.update(piece);
+      return digester;
+    },
+    digest: () => `sha-256=${hash.digest('base64')}`,
+  };
+  return digester;
 }
 
 export interface ReceiptClaims {

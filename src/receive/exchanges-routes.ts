@@ -78,7 +78,7 @@ export function exchangesRouter(ctx: EdgeContext): Router {
     const limit = await ctx.limits.hit('partner', partner.id, partner.limits.requestsPerMinute);
     if (!limit.allowed) return sendProblem(res, 'rate-limited', `more than ${partner.limits.requestsPerMinute} requests this minute`, { retryAfterSeconds: limit.retryAfterSeconds });
 
-    const outcome = await ctx.accept({ partner, requestJti: verdict.header.jti, signingKid: verdict.header.kid, body, read: reading.finish(), signatureHeader: req.get('JWS-Signature')!, contentType: req.get('Content-Type')!, receivedAt });
+    const outcome = await ctx.accept({ partner, requestJti: verdict.header.jti, signingKid: verdict.header.kid, body, read: reading.finish(), digest: reading.digest(), signatureHeader: req.get('JWS-Signature')!, contentType: req.get('Content-Type')!, receivedAt });
     ctx.metrics.exchanges.inc({ partner: partner.id, outcome: outcome.outcome === 'accepted' ? outcome.disposition : outcome.outcome });
     switch (outcome.outcome) {
       case 'accepted':

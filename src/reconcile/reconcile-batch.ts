@@ -29,7 +29,7 @@ import type {
   ReconcilePlan,
   WithdrawalReason,
 } from './model.ts';
-import { runToEnd } from './steps.ts';
+import { runToEnd, sortSteps } from './steps.ts';
 import { asOfDateOf, recognitionOf, type RecognitionVerdict } from './recognition.ts';
 
 /** What reconciling one operator gives. */
@@ -258,15 +258,14 @@ export function* reconcileSteps(input: ReconcileInput): Generator<void, Reconcil
     yield;
   }
   outcomes.push(...omissions);
-  outcomes.sort((a, b) => compareText(a.held.key, b.held.key));
-  yield;
+  const sorted = yield* sortSteps(outcomes, (a, b) => compareText(a.held.key, b.held.key));
 
   const counts: ReconcileCounts = { created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: input.rejected.length };
   const upserts: HeldOperator[] = [];
   const versions: OperatorVersion[] = [];
   const benefitChanges: BenefitChange[] = [];
   const findings: DiscrepancyFinding[] = [];
-  for (const o of outcomes) {
+  for (const o of sorted) {
     if (o.count !== undefined) counts[o.count] += 1;
     if (o.newlyWithdrawn) counts.withdrawn += 1;
     upserts.push(o.held);
