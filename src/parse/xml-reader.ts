@@ -9,7 +9,7 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { DocumentInvalidError } from '../errors.ts';
 import { Utf8Pieces } from './decode.ts';
-import { TEXT, type IncrementalReader, type PathSegment, type RecordVisitor, type SyntaxTree, type TreeObject, type TreeValue } from './tree.ts';
+import { TEXT, type IncrementalReader, type PathSegment, type RecordVisitor, type TreeObject, type TreeValue } from './tree.ts';
 
 export interface XmlLayout {
   namespace: string;
@@ -34,13 +34,6 @@ interface Frame {
   hasAttributes: boolean;
   hasChildren: boolean;
   text: string;
-}
-
-/** Reads a whole XML document laid out as root → record elements, handing each record to `visit` as it closes. */
-export function readXml(input: Uint8Array | string, layout: XmlLayout, visit: RecordVisitor): SyntaxTree {
-  const reader = xmlReader(layout, visit);
-  reader.write(typeof input === 'string' ? Buffer.from(input) : input);
-  return reader.end();
 }
 
 /** The XML declaration is at the very start; this much text is gathered before it is checked. */

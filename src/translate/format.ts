@@ -8,7 +8,7 @@ import { readCsv } from '../parse/csv-reader.ts';
 import { readJson } from '../parse/json-reader.ts';
 import { readNdjson } from '../parse/ndjson-reader.ts';
 import type { IncrementalReader, RecordVisitor, SyntaxTree, TreeObject, TreeValue } from '../parse/tree.ts';
-import { readXml, xmlReader } from '../parse/xml-reader.ts';
+import { xmlReader } from '../parse/xml-reader.ts';
 import { writeCsv } from '../write/csv-writer.ts';
 import { writeJson, writeNdjson } from '../write/json-writer.ts';
 import { writeXml } from '../write/xml-writer.ts';
@@ -31,9 +31,7 @@ export interface Format {
   rules: CompiledRule[];
   /** Where a canonical field lives in this format, for naming the place of a rule's fault. */
   formatPathOf(canonical: string): string[];
-  /** Reads a document, handing each record to `visit` as it is reached. */
-  read(input: Uint8Array | string, visit: RecordVisitor): SyntaxTree;
-  /** A reader to feed the document piece by piece as it arrives. */
+  /** A reader to feed the document piece by piece as it arrives, handing each record to `visit` as it is reached. */
   reader(visit: RecordVisitor): IncrementalReader;
   write(envelope: TreeObject, records: readonly TreeValue[]): string;
   /** Whether the syntax carries scalars as text. */
@@ -67,19 +65,19 @@ export function compileFormat(mapping: Mapping, file: string): Format {
   switch (mapping.syntax) {
     case 'xml': {
       const layout = need(mapping.xml, 'xml');
-      return { ...base, textual: true, read: (input, visit) => readXml(input, layout, visit), reader: (visit) => xmlReader(layout, visit), write: (envelope, records) => writeXml(layout, envelope, records) };
+      return { ...base, textual: true, reader: (visit) => xmlReader(layout, visit), write: (envelope, records) => writeXml(layout, envelope, records) };
     }
     case 'json': {
       const layout = need(mapping.json, 'json');
       base.envelopeShape.members.set(layout.records, { members: new Map() });
-      return { ...base, textual: false, read: (input, visit) => readJson(input, layout, visit), reader: (visit) => wholeReader((input) => readJson(input, layout, visit)), write: (envelope, records) => writeJson(layout, envelope, records) };
+      return { ...base, textual: false, reader: (visit) => wholeReader((input) => readJson(input, layout, visit)), write: (envelope, records) => writeJson(layout, envelope, records) };
     }
     case 'csv-hdt': {
       const layout = need(mapping.csv, 'csv');
-      return { ...base, textual: true, read: (input, visit) => readCsv(input, layout, visit), reader: (visit) => wholeReader((input) => readCsv(input, layout, visit)), write: (envelope, records) => writeCsv(layout, envelope, records) };
+      return { ...base, textual: true, reader: (visit) => wholeReader((input) => readCsv(input, layout, visit)), write: (envelope, records) => writeCsv(layout, envelope, records) };
     }
     case 'ndjson':
-      return { ...base, textual: false, read: (input, visit) => readNdjson(input, visit), reader: (visit) => wholeReader((input) => readNdjson(input, visit)), write: (_envelope, records) => writeNdjson(records) };
+      return { ...base, textual: false, reader: (visit) => wholeReader((input) => readNdjson(input, visit)), write: (_envelope, records) => writeNdjson(records) };
   }
 }
 
