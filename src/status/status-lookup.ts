@@ -14,7 +14,8 @@ export function statusLookup(q: Queryable, partners: Pick<PartnerDirectory, 'par
   const records = async (refs: readonly OperatorRef[]): Promise<StatusRecord[]> => {
     const keysByPartner = new Map<string, string[]>();
     for (const { partner, key } of refs) keysByPartner.set(partner, [...(keysByPartner.get(partner) ?? []), key]);
-    if (keysByPartner.size === 0) await loadHeld(q, '', []);
+    // A key no record has: loadHeld sends nothing for an empty list of keys.
+    if (keysByPartner.size === 0) await loadHeld(q, '', ['']);
     const out: StatusRecord[] = [];
     for (const [partner, keys] of keysByPartner) {
       const entry = partners.partner(partner);
