@@ -42,10 +42,17 @@ const ticker = setInterval(() => {
   blockedSeconds = Math.max(blockedSeconds, Number(now - last) / 1e9 - 0.01);
   last = now;
 }, 10);
+// Resident memory above what the process held just before, sampled every 25 ms.
+global.gc?.();
+const rssBefore = process.memoryUsage.rss();
+let rssPeak = rssBefore;
+const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 25);
 t = process.hrtime.bigint();
 const outcome = await applyBatch({ db, formats, partner: () => eu }, id);
 const applySeconds = Number(process.hrtime.bigint() - t) / 1e9;
 clearInterval(ticker);
+clearInterval(sampler);
+rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 await db.close();
 removeRelocatedCluster(dataDir);
 rmSync(dataDir, { recursive: true, force: true });
@@ -57,6 +64,7 @@ process.stdout.write(
     `| --- | --- | --- |`,
     `| translate to canonical only (floor) | ${translateSeconds.toFixed(2)} s | 1.00× |`,
     `| apply (translate, reconcile, save, one transaction) | ${applySeconds.toFixed(2)} s | ${(applySeconds / translateSeconds).toFixed(2)}× |`,
+    `peak memory growth during apply: ${((rssPeak - rssBefore) / 2 ** 20).toFixed(0)} MiB (${((rssPeak - rssBefore) / body.length).toFixed(2)}× the document)`,
     `longest event-loop block during apply: ${blockedSeconds.toFixed(2)} s (${((blockedSeconds / 30) * 100).toFixed(0)}% of the 30 s job lock); outcome ${JSON.stringify(outcome)}`,
     '',
   ].join('\n'),

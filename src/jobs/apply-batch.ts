@@ -1,25 +1,26 @@
 /**
- * The `apply-batch` job: loads what the gateway holds, reconciles the batch (a pure
- * function that decides everything), saves the plan and marks the exchange applied, all
- * in one transaction under the partner's apply lock. Safe to run twice or on several
+ * The `apply-batch` job: reads the stored body, outlines the batch (which operators it
+ * touches, the MID links it leaves), then decides and saves its operators a window at a
+ * time (reconciliation is pure: it decides, the job loads and writes), and marks the
+ * exchange applied, all in one transaction under the partner's apply lock. Safe to run twice or on several
  * workers at once: the second run finds the exchange applied and does nothing; a run
  * killed half-way rolls back whole, and the next one starts clean.
  */
 import type { Operator } from '../canonical/operator.ts';
 import { GatewayError } from '../errors.ts';
-import { midConflictKeySteps, withoutDecidedFindings, withoutSettledConflicts } from '../reconcile/discrepancies.ts';
-import type { RejectedRecord } from '../reconcile/model.ts';
-import { reconcileSteps } from '../reconcile/reconcile-batch.ts';
+import { midConflictKeySteps, recordRejectedFindings, withoutDecidedFindings, withoutSettledConflicts } from '../reconcile/discrepancies.ts';
+import type { ReconcilePlan, RejectedRecord } from '../reconcile/model.ts';
+import { outlineSteps, windowSteps, type BatchOutline } from '../reconcile/reconcile-batch.ts';
 import type { Partner } from '../registry/partner.ts';
 import { lookupIdentifiers } from '../status/operator-identifiers.ts';
 import { appendBenefitChanges } from '../store/benefit-feed.ts';
 import { ctpatByMid } from '../store/ctpat-members.ts';
-import type { Db } from '../store/db.ts';
-import { decidedDiscrepancies, openDiscrepancies } from '../store/discrepancies.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import { decidedDiscrepancies, decidedMidConflicts, openDiscrepancies } from '../store/discrepancies.ts';
 import { earlierUnapplied, exchangeBodyPieces, exchangeToApply, lockForApply, markApplied, markProcessing, type ExchangeCounts } from '../store/exchanges.ts';
-import { appendVersions, loadHeld, midOwners, saveOperators } from '../store/operators.ts';
+import { appendVersions, loadHeld, midOwners, recordMids, saveOperators, unwithdrawnKeys } from '../store/operators.ts';
 import type { Format } from '../translate/format.ts';
-import { startReading } from '../translate/read-document.ts';
+import { readKeeping, type KeptRead } from '../translate/read-document.ts';
 import { Pace } from './pace.ts';
 
 export interface ApplyDeps {
@@ -60,61 +61,121 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     const format = deps.formats.get(exchange.format);
     if (!format) throw inapplicable(`format ${exchange.format} is not loaded`);
 
-    // The raw body is the record of what was said: it is read again here, never a copy.
-    const body = await exchangeBodyPieces(tx, exchangeId, PIECE_BYTES);
-    if (!body) throw inapplicable(`exchange ${exchangeId} has no stored body`);
     // Read and reconciled in slices of a few milliseconds, so that the API and the queue's
     // lock renewal (same event loop) never wait long behind a large batch.
     const pace = new Pace();
-    const read = await readPaced(format, body, pace);
+    const batch = await outlineBatch(tx, exchangeId, partner, format, pace);
     await deps.progress?.(30);
-    const envelope = read.batch.envelope!;
-    const rejected = rejectedRecords(read.rejections);
-    const { keys, mids } = await pace.run(keysAndMids(read.batch.records, rejected));
-    const previous = await loadHeld(tx, partner.id, envelope.kind === 'SNAPSHOT' ? undefined : keys);
-    const conflictKeys = await pace.run(midConflictKeySteps(partner.id, read.batch.records));
-    const owners = withoutSettledConflicts(await midOwners(tx, mids), conflictKeys, await decidedDiscrepancies(tx, conflictKeys.map(([, key]) => key)));
-    const found = await pace.run(reconcileSteps({
-      partner,
-      exchangeId,
-      sequence: exchange.sequence,
-      kind: exchange.kind,
-      asOf: envelope.asOf,
-      records: read.batch.records,
-      rejected,
-      previous,
-      midOwners: owners,
-      ctpatByMid: await ctpatByMid(tx, mids),
-    }));
-    await deps.progress?.(60);
-    const plan = withoutDecidedFindings(found, await decidedDiscrepancies(tx, found.discrepancies.map((d) => d.dedupeKey)));
-    const identifiers = new Map<string, ReturnType<typeof lookupIdentifiers>>();
-    for (const h of plan.upserts) {
-      identifiers.set(h.key, lookupIdentifiers(format.id, h.record));
-      if (pace.due()) await pace.breathe();
+
+    // Then the operators, a window at a time in key order (the order of the plan), each
+    // written before the next is decided: only one window of records is ever whole in memory.
+    const { outline } = batch;
+    const counts = { ...exchange.counts, created: 0, changed: 0, unchanged: 0, withdrawn: 0 };
+    for (let at = 0; at < outline.order.length; at += WINDOW) {
+      const entries = outline.order.slice(at, at + WINDOW);
+      const records = new Map<string, Operator>();
+      for (const e of entries) {
+        if (e.omitted) continue;
+        records.set(e.key, JSON.parse(batch.records.get(e.key)!.toString()) as Operator);
+        batch.records.delete(e.key);
+      }
+      const previous = await loadHeld(tx, partner.id, entries.map((e) => e.key));
+      const found = await pace.run(windowSteps({ partner, exchangeId, sequence: exchange.sequence, asOfDate: outline.asOfDate, owners: outline.owners, ctpatByMid: batch.ctpat, entries, records, previous }));
+      await savePlan(tx, format, exchangeId, exchange.sequence, found, pace);
+      for (const k of ['created', 'changed', 'unchanged', 'withdrawn'] as const) counts[k] += found.counts[k];
+      await deps.progress?.(30 + Math.floor((70 * (at + entries.length)) / outline.order.length));
     }
-    await saveOperators(tx, plan.upserts, identifiers);
-    await appendVersions(tx, exchangeId, exchange.sequence, plan.versions);
-    await appendBenefitChanges(tx, plan.benefitChanges);
-    await openDiscrepancies(tx, plan.discrepancies);
-    const counts = { ...exchange.counts, ...plan.counts };
+    const rejections = recordRejectedFindings(batch.rejected, partner.id, exchangeId);
+    await openDiscrepancies(tx, withoutDecidedFindings(rejections, await decidedDiscrepancies(tx, rejections.map((d) => d.dedupeKey))));
     await markApplied(tx, exchangeId, counts);
     await deps.progress?.(100);
     return { applied: true, counts };
   });
 }
 
-/** The record keys the batch names (read or rejected) and the MIDs it links, one record per step. */
-function* keysAndMids(records: readonly Operator[], rejected: readonly RejectedRecord[]): Generator<void, { keys: string[]; mids: string[] }> {
-  const keys: string[] = [];
+/** A batch read and outlined, its records serialized by key until their window. */
+interface OutlinedBatch {
+  outline: BatchOutline;
+  records: Map<string, Buffer>;
+  rejected: RejectedRecord[];
+  ctpat: Map<string, { account: string; status: string }>;
+}
+
+/**
+ * Reads the stored body (the record of what was said: read again here, never a copy)
+ * and outlines the batch: which operators it touches, and the MID links once it is
+ * applied. What the outline needs of the whole batch is gathered here and let go here.
+ */
+async function outlineBatch(tx: Queryable, exchangeId: string, partner: Partner, format: Format, pace: Pace): Promise<OutlinedBatch> {
+  const body = await exchangeBodyPieces(tx, exchangeId, PIECE_BYTES);
+  if (!body) throw inapplicable(`exchange ${exchangeId} has no stored body`);
+  const read = await readPaced(format, body, pace);
+  const envelope = read.envelope!;
+  const rejected = rejectedRecords(read.rejections);
+  const mids = await pace.run(midsOf(read.kept));
+  // Conflicts staff decided are few: the batch's links are only listed against them when there are any.
+  const decided = await decidedMidConflicts(tx, partner.id);
+  const settled = decided.size === 0 ? [] : (await pace.run(midConflictKeySteps(partner.id, read.kept))).filter(([, key]) => decided.has(key));
+  const owners = withoutSettledConflicts(await midOwners(tx, mids), settled, decided);
+  const mayOmit = envelope.kind === 'SNAPSHOT' ? await heldItMayOmit(tx, partner.id, read.kept, rejected) : new Map<string, Operator['mids']>();
+  const outline = await pace.run(outlineSteps({ partner, kind: envelope.kind, asOf: envelope.asOf, records: read.kept, rejected, mayOmit, midOwners: owners }));
+  const records = new Map<string, Buffer>();
+  for (const r of read.kept) records.set(r.key, r.json);
+  return { outline, records, rejected, ctpat: await ctpatByMid(tx, mids) };
+}
+
+/** Operators decided and written together: small enough to hold whole, large enough that each statement carries many rows. */
+const WINDOW = 1000;
+
+/** Writes one window's plan, less the findings staff already decided. */
+async function savePlan(tx: Queryable, format: Format, exchangeId: string, sequence: number, found: ReconcilePlan, pace: Pace): Promise<void> {
+  const identifiers = new Map<string, ReturnType<typeof lookupIdentifiers>>();
+  for (const h of found.upserts) {
+    identifiers.set(h.key, lookupIdentifiers(format.id, h.record));
+    if (pace.due()) await pace.breathe();
+  }
+  await saveOperators(tx, found.upserts, identifiers);
+  await appendVersions(tx, exchangeId, sequence, found.versions);
+  await appendBenefitChanges(tx, found.benefitChanges);
+  await openDiscrepancies(tx, withoutDecidedFindings(found.discrepancies, await decidedDiscrepancies(tx, found.discrepancies.map((d) => d.dedupeKey))));
+}
+
+/**
+ * What the apply keeps of each record until its window: its key and links for the
+ * outline, the rest as UTF-8 JSON (a fraction of the objects' memory, and outside the
+ * JavaScript heap, so that it does not raise the heap's collection threshold).
+ */
+interface KeptRecord {
+  key: string;
+  mids: Operator['mids'];
+  json: Buffer;
+}
+
+/**
+ * The key and links are copies: the reader's strings are slices of the text it decoded,
+ * and keeping one would keep that whole piece of text alive.
+ */
+function keptRecord(record: Operator): KeptRecord {
+  const { key, mids } = JSON.parse(JSON.stringify({ key: record.key, mids: record.mids })) as Pick<Operator, 'key' | 'mids'>;
+  return { key, mids, json: Buffer.from(JSON.stringify(record)) };
+}
+
+/** Every MID the batch's records link, one record per step. */
+function* midsOf(records: readonly KeptRecord[]): Generator<void, string[]> {
   const mids = new Set<string>();
   for (const r of records) {
-    keys.push(r.key);
     for (const m of r.mids) mids.add(m.mid);
     yield;
   }
-  for (const r of rejected) if (r.key !== null) keys.push(r.key);
-  return { keys, mids: [...mids] };
+  return [...mids];
+}
+
+/** The partner's held operators a SNAPSHOT withdraws if it does not carry them: not withdrawn already, and absent from the batch. */
+async function heldItMayOmit(tx: Queryable, partner: string, records: readonly KeptRecord[], rejected: readonly RejectedRecord[]): Promise<Map<string, Operator['mids']>> {
+  const present = new Set<string>(records.map((r) => r.key));
+  for (const r of rejected) if (r.key !== null) present.add(r.key);
+  const absent = (await unwithdrawnKeys(tx, partner)).filter((key) => !present.has(key));
+  return recordMids(tx, partner, absent);
 }
 
 /** Rejections grouped by record, as reconciliation takes them. */
@@ -133,8 +194,8 @@ const PIECE_BYTES = 1024 * 1024;
 /** What the reader takes between two looks at the pace: about a millisecond of reading. */
 const READ_BYTES = 64 * 1024;
 
-async function readPaced(format: Format, body: AsyncIterable<Buffer>, pace: Pace) {
-  const reading = startReading(format);
+async function readPaced(format: Format, body: AsyncIterable<Buffer>, pace: Pace): Promise<KeptRead<KeptRecord>> {
+  const reading = readKeeping(format, keptRecord);
   for await (const piece of body) {
     for (let at = 0; at < piece.length; at += READ_BYTES) {
       reading.write(piece.subarray(at, at + READ_BYTES));

@@ -6,7 +6,7 @@ import type { Operator } from '../canonical/operator.ts';
 import type { BenefitChange, BenefitGrant, Recognition } from './model.ts';
 
 /** MIDs current at asOfDate: validFrom absent or ≤ asOfDate, validTo absent or ≥ asOfDate (inclusive). */
-export function currentMids(record: Operator, asOfDate: string): string[] {
+export function currentMids(record: Pick<Operator, 'mids'>, asOfDate: string): string[] {
   const out: string[] = [];
   for (const link of record.mids) {
     if (link.validFrom !== undefined && link.validFrom > asOfDate) continue;

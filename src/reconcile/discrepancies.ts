@@ -9,7 +9,7 @@ import type { Partner } from '../registry/partner.ts';
 import { compareText } from './benefits.ts';
 import { midSourceOf } from './mid-source.ts';
 import { runToEnd } from './steps.ts';
-import type { DiscrepancyFinding, DiscrepancyKind, Recognition, ReconcilePlan, RejectedRecord } from './model.ts';
+import type { DiscrepancyFinding, DiscrepancyKind, Recognition, RejectedRecord } from './model.ts';
 
 /** Who a finding is about: the partner, the record key, and the exchange that found it. */
 export interface FindingContext {
@@ -122,12 +122,12 @@ export function recordRejectedFindings(rejected: readonly RejectedRecord[], part
 }
 
 /** The mid-conflict dedupe key of every MID the batch's records link, as `[mid, dedupeKey]`: the keys whose decisions the job loads. */
-export function midConflictKeys(partner: string, records: readonly Operator[]): [mid: string, dedupeKey: string][] {
+export function midConflictKeys(partner: string, records: readonly Pick<Operator, 'key' | 'mids'>[]): [mid: string, dedupeKey: string][] {
   return runToEnd(midConflictKeySteps(partner, records));
 }
 
 /** `midConflictKeys`, one step per record. */
-export function* midConflictKeySteps(partner: string, records: readonly Operator[]): Generator<void, [mid: string, dedupeKey: string][]> {
+export function* midConflictKeySteps(partner: string, records: readonly Pick<Operator, 'key' | 'mids'>[]): Generator<void, [mid: string, dedupeKey: string][]> {
   const keys: [mid: string, dedupeKey: string][] = [];
   for (const r of records) {
     for (const m of r.mids) keys.push([m.mid, dedupeKeyOf('mid-conflict', partner, r.key, undefined, m.mid)]);
@@ -148,7 +148,7 @@ export function withoutSettledConflicts<O>(
   return out;
 }
 
-/** The plan less the findings staff already decided: a decided discrepancy is not opened again. */
-export function withoutDecidedFindings(plan: ReconcilePlan, decided: ReadonlySet<string>): ReconcilePlan {
-  return { ...plan, discrepancies: plan.discrepancies.filter((d) => !decided.has(d.dedupeKey)) };
+/** Findings less those staff already decided: a decided discrepancy is not opened again. */
+export function withoutDecidedFindings(findings: readonly DiscrepancyFinding[], decided: ReadonlySet<string>): DiscrepancyFinding[] {
+  return findings.filter((d) => !decided.has(d.dedupeKey));
 }

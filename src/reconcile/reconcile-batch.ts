@@ -27,10 +27,12 @@ import type {
   ReconcileCounts,
   ReconcileInput,
   ReconcilePlan,
+  RejectedRecord,
   WithdrawalReason,
 } from './model.ts';
 import { runToEnd, sortSteps } from './steps.ts';
 import { asOfDateOf, recognitionOf, type RecognitionVerdict } from './recognition.ts';
+import type { Partner } from '../registry/partner.ts';
 
 /** What reconciling one operator gives. */
 interface Outcome {
@@ -95,7 +97,7 @@ function endDateOf(recognition: Recognition, asOfDate: string): string {
 }
 
 /** A record key twice in one batch invalidates the document at intake (PROTOCOL.md §3): reaching here is a bug. */
-function* assertUniqueKeys(records: readonly Operator[]): Generator<void, void> {
+function* assertUniqueKeys(records: readonly RecordLinks[]): Generator<void, void> {
   const seen = new Set<string>();
   for (const r of records) {
     if (seen.has(r.key)) throw new Error(`record key ${r.key} appears twice in one batch`);
@@ -111,14 +113,17 @@ function* assertUniqueKeys(records: readonly Operator[]): Generator<void, void> 
  * batch is no conflict, two records of the batch sharing one MID are, and replaying the
  * batch on the state it produced sees the very links this run saw.
  */
-function* ownersAfterBatch(input: ReconcileInput, linksByKey: ReadonlyMap<string, readonly string[]>): Generator<void, Map<string, MidOwner[]>> {
+function* ownersAfterBatch(input: OutlineInput, entries: readonly OutlineEntry[]): Generator<void, Map<string, MidOwner[]>> {
   const partner = input.partner.id;
+  const touched = new Set<string>();
+  for (const e of entries) touched.add(e.key);
   const owners = new Map<string, MidOwner[]>();
   for (const [mid, list] of input.midOwners) {
-    owners.set(mid, list.filter((o) => o.partner !== partner || !linksByKey.has(o.key)));
+    owners.set(mid, list.filter((o) => o.partner !== partner || !touched.has(o.key)));
     yield;
   }
-  for (const [key, mids] of linksByKey) {
+  // Omitted operators first, then the carried in document order: the order in which the store's links were listed before.
+  for (const { key, mids } of entries) {
     for (const mid of mids) {
       const list = owners.get(mid) ?? [];
       list.push({ partner, key });
@@ -130,15 +135,8 @@ function* ownersAfterBatch(input: ReconcileInput, linksByKey: ReadonlyMap<string
 }
 
 /** The outcome for a record the batch carries: it replaces everything held for its key. */
-function carried(
-  record: Operator,
-  mids: string[],
-  owners: ReadonlyMap<string, readonly MidOwner[]>,
-  input: ReconcileInput,
-  asOfDate: string,
-): Outcome {
-  const { partner, exchangeId } = input;
-  const previous = input.previous.get(record.key);
+function carried(record: Operator, mids: string[], previous: HeldOperator | undefined, input: WindowInput): Outcome {
+  const { partner, exchangeId, asOfDate, owners } = input;
   const who: FindingContext = { partner: partner.id, key: record.key, exchangeId };
   const { recognition, withdrawn } = continueFrom(previous, recognitionOf(record, partner, asOfDate, false, exchangeId), asOfDate);
   const conflicts = midConflictFindings(mids, owners, who);
@@ -179,10 +177,10 @@ function countOf(previous: HeldOperator | undefined, record: Operator): Exclude<
 }
 
 /** The outcome for a held operator a SNAPSHOT omitted: withdrawn as of the asOf date, its record kept; undefined if already withdrawn. */
-function omitted(previous: HeldOperator, input: ReconcileInput, asOfDate: string): Outcome | undefined {
+function omitted(previous: HeldOperator, input: WindowInput): Outcome | undefined {
   // Omitted again (or withdrawn by consent, which ranks first): nothing changes, nothing is counted.
   if (previous.withdrawn !== undefined) return undefined;
-  const { partner, exchangeId } = input;
+  const { partner, exchangeId, asOfDate } = input;
   const who: FindingContext = { partner: partner.id, key: previous.key, exchangeId };
   const fresh = recognitionOf(previous.record, partner, asOfDate, true, exchangeId);
   const { recognition, withdrawn } = continueFrom(previous, fresh, asOfDate);
@@ -209,23 +207,6 @@ function omitted(previous: HeldOperator, input: ReconcileInput, asOfDate: string
   };
 }
 
-/** Held operators a SNAPSHOT neither carries nor rejected with a readable key (those count as present). */
-function* omittedOperators(input: ReconcileInput): Generator<void, HeldOperator[]> {
-  if (input.kind !== 'SNAPSHOT') return [];
-  const present = new Set<string>();
-  for (const r of input.records) {
-    present.add(r.key);
-    yield;
-  }
-  for (const r of input.rejected) if (r.key !== null) present.add(r.key);
-  const omitted: HeldOperator[] = [];
-  for (const h of input.previous.values()) {
-    if (!present.has(h.key)) omitted.push(h);
-    yield;
-  }
-  return omitted;
-}
-
 /** Reconciles one batch against what the gateway held for its partner. */
 export function reconcileBatch(input: ReconcileInput): ReconcilePlan {
   return runToEnd(reconcileSteps(input));
@@ -234,38 +215,110 @@ export function reconcileBatch(input: ReconcileInput): ReconcilePlan {
 /**
  * The same reconciliation, one `yield` after each operator, so that a job can give the
  * event loop a turn within a batch of 100,000 (jobs/pace.ts). Still pure: the steps
- * compute, they never wait for anything.
+ * compute, they never wait for anything. It is the outline and one window of every
+ * operator: the apply job runs the same two with windows of a thousand.
  */
 export function* reconcileSteps(input: ReconcileInput): Generator<void, ReconcilePlan> {
+  const mayOmit = new Map<string, Operator['mids']>();
+  if (input.kind === 'SNAPSHOT') for (const h of input.previous.values()) if (h.withdrawn === undefined) mayOmit.set(h.key, h.record.mids);
+  const outline = yield* outlineSteps({ ...input, mayOmit });
+  const records = new Map(input.records.map((r) => [r.key, r]));
+  const window = yield* windowSteps({ ...input, ...outline, entries: outline.order, records });
+  return { ...window, counts: { ...window.counts, rejected: input.rejected.length }, discrepancies: [...window.discrepancies, ...recordRejectedFindings(input.rejected, input.partner.id, input.exchangeId)] };
+}
+
+/** What the outline needs of a record the batch carries: its key and its MID links. */
+export interface RecordLinks {
+  key: string;
+  mids: Operator['mids'];
+}
+
+export interface OutlineInput {
+  partner: Partner;
+  kind: 'SNAPSHOT' | 'DELTA';
+  asOf: string;
+  /** The records that passed validation, in document order (only their keys and links). */
+  records: readonly RecordLinks[];
+  rejected: readonly RejectedRecord[];
+  /** For a SNAPSHOT, the held operators it withdraws if it omits them (none withdrawn already), with their record's MID links. */
+  mayOmit: ReadonlyMap<string, Operator['mids']>;
+  /** As in ReconcileInput. */
+  midOwners: ReconcileInput['midOwners'];
+}
+
+/** One operator the batch touches: carried, or held and omitted by a SNAPSHOT; with its MID links once the batch is applied. */
+export interface OutlineEntry {
+  key: string;
+  omitted: boolean;
+  mids: string[];
+}
+
+/**
+ * What must be known of the whole batch before any operator is decided: every
+ * operator it touches, in key order (the order of the plan), and the MID links as they
+ * stand once it is applied (a conflict may be with any record of the batch). Small
+ * beside the records, which the apply job keeps serialized until their window.
+ */
+export interface BatchOutline {
+  asOfDate: string;
+  order: OutlineEntry[];
+  owners: Map<string, MidOwner[]>;
+}
+
+export function* outlineSteps(input: OutlineInput): Generator<void, BatchOutline> {
   yield* assertUniqueKeys(input.records);
   const asOfDate = asOfDateOf(input.asOf);
-  const omissions: Outcome[] = [];
-  for (const previous of yield* omittedOperators(input)) {
-    const outcome = omitted(previous, input, asOfDate);
-    if (outcome) omissions.push(outcome);
-    yield;
+  const entries: OutlineEntry[] = [];
+  if (input.kind === 'SNAPSHOT') {
+    // Held operators the SNAPSHOT neither carries nor rejected with a readable key (those count as present).
+    const present = new Set<string>();
+    for (const r of input.records) {
+      present.add(r.key);
+      yield;
+    }
+    for (const r of input.rejected) if (r.key !== null) present.add(r.key);
+    for (const [key, mids] of input.mayOmit) {
+      if (!present.has(key)) entries.push({ key, omitted: true, mids: currentMids({ mids }, asOfDate) });
+      yield;
+    }
   }
-  const linksByKey = new Map<string, string[]>(omissions.map((o) => [o.held.key, o.held.currentMids]));
   for (const r of input.records) {
-    linksByKey.set(r.key, currentMids(r, asOfDate));
+    entries.push({ key: r.key, omitted: false, mids: currentMids(r, asOfDate) });
     yield;
   }
-  const owners = yield* ownersAfterBatch(input, linksByKey);
+  const owners = yield* ownersAfterBatch(input, entries);
+  const order = yield* sortSteps(entries, (a, b) => compareText(a.key, b.key));
+  return { asOfDate, order, owners };
+}
 
-  const outcomes: Outcome[] = [];
-  for (const r of input.records) {
-    outcomes.push(carried(r, linksByKey.get(r.key) ?? [], owners, input, asOfDate));
-    yield;
-  }
-  outcomes.push(...omissions);
-  const sorted = yield* sortSteps(outcomes, (a, b) => compareText(a.held.key, b.held.key));
+/** What deciding one window of operators needs: the outline, and the records and held state of this window's keys. */
+export interface WindowInput {
+  partner: Partner;
+  exchangeId: string;
+  sequence: number;
+  asOfDate: string;
+  owners: ReadonlyMap<string, readonly MidOwner[]>;
+  ctpatByMid: ReconcileInput['ctpatByMid'];
+  /** A run of the outline's order. */
+  entries: readonly OutlineEntry[];
+  /** The carried records of these entries, by key. */
+  records: ReadonlyMap<string, Operator>;
+  /** What the gateway holds for these entries' keys. */
+  previous: ReadonlyMap<string, HeldOperator>;
+}
 
-  const counts: ReconcileCounts = { created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: input.rejected.length };
+/** The plan for one window of the outline, in its order; `counts.rejected` and the record-rejected findings are the batch's, added once. */
+export function* windowSteps(input: WindowInput): Generator<void, ReconcilePlan> {
+  const counts: ReconcileCounts = { created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: 0 };
   const upserts: HeldOperator[] = [];
   const versions: OperatorVersion[] = [];
   const benefitChanges: BenefitChange[] = [];
   const findings: DiscrepancyFinding[] = [];
-  for (const o of sorted) {
+  for (const entry of input.entries) {
+    const previous = input.previous.get(entry.key);
+    const o = entry.omitted ? omitted(previous!, input) : carried(input.records.get(entry.key)!, entry.mids, previous, input);
+    yield;
+    if (o === undefined) continue;
     if (o.count !== undefined) counts[o.count] += 1;
     if (o.newlyWithdrawn) counts.withdrawn += 1;
     upserts.push(o.held);
@@ -273,8 +326,6 @@ export function* reconcileSteps(input: ReconcileInput): Generator<void, Reconcil
     for (const change of o.changes) benefitChanges.push(change);
     for (const finding of o.findings) findings.push(finding);
   }
-  yield;
-  for (const finding of recordRejectedFindings(input.rejected, input.partner.id, input.exchangeId)) findings.push(finding);
   return { upserts, versions, counts, benefitChanges, discrepancies: findings };
 }
 

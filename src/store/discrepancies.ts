@@ -44,6 +44,15 @@ export async function decidedDiscrepancies(q: Queryable, dedupeKeys: readonly st
   return decided;
 }
 
+/** The dedupe keys of the partner's mid-conflicts staff have decided: the links whose benefits a conflict no longer holds. */
+export async function decidedMidConflicts(q: Queryable, partner: string): Promise<Set<string>> {
+  const { rows } = await q.query<{ dedupe_key: string }>(
+    "select distinct dedupe_key from discrepancies where kind = 'mid-conflict' and partner = $1 and state in ('accepted', 'overridden', 'dismissed')",
+    [partner],
+  );
+  return new Set(rows.map((r) => r.dedupe_key));
+}
+
 /** What discrepancies may be filtered by. */
 export interface DiscrepancyFilter {
   state: DiscrepancyView['state'] | 'all';

@@ -60,6 +60,22 @@ export async function loadHeld(q: Queryable, partner: string, keys?: readonly st
   return heldByKey;
 }
 
+/** Keys of the partner's operators not withdrawn: those a SNAPSHOT withdraws if it omits them. */
+export async function unwithdrawnKeys(q: Queryable, partner: string): Promise<string[]> {
+  const { rows } = await q.query<{ record_key: string }>('select record_key from operators where partner = $1 and withdrawn_reason is null', [partner]);
+  return rows.map((r) => r.record_key);
+}
+
+/** The MID links of these operators' records (valid dates included), by key. */
+export async function recordMids(q: Queryable, partner: string, keys: readonly string[]): Promise<Map<string, Operator['mids']>> {
+  const byKey = new Map<string, Operator['mids']>();
+  for (const part of chunks(keys)) {
+    const { rows } = await q.query<{ record_key: string; mids: Operator['mids'] }>("select record_key, record->'mids' as mids from operators where partner = $1 and record_key = any($2::text[])", [partner, part]);
+    for (const r of rows) byKey.set(r.record_key, r.mids);
+  }
+  return byKey;
+}
+
 /** The partner's operators whose held recognition is not out-of-scope: all the MRA calendar can end. */
 export async function loadNotOutOfScope(q: Queryable, partner: string): Promise<Map<string, HeldOperator>> {
   const { rows } = await q.query<OperatorRow>(`select ${OPERATOR_COLUMNS} from operators where partner = $1 and recognition_state <> 'out-of-scope'`, [partner]);

@@ -50,8 +50,34 @@ export interface ReadingOptions extends ReadOptions {
 
 /** Reads a document fed in pieces as they arrive; each record is translated as soon as the reader completes it. */
 export function startReading(format: Format, options: ReadingOptions = {}): DocumentReading {
-  const keep = options.keepRecords ?? true;
-  const read: (Operator | undefined)[] = [];
+  const reading = readKeeping(format, options.keepRecords ?? true ? (record) => record : undefined, options);
+  return {
+    write: reading.write,
+    end() {
+      const { envelope, kept, rejections, rejectedCount } = reading.end();
+      return { batch: { format: format.id, ...(envelope && { envelope }), records: kept }, rejections, rejectedCount };
+    },
+  };
+}
+
+/** What `readKeeping` gives at the end of the document. */
+export interface KeptRead<T> {
+  envelope: Envelope | undefined;
+  /** What was kept of each record that read well, in document order. */
+  kept: T[];
+  rejections: RecordIssue[];
+  rejectedCount: number;
+}
+
+/**
+ * Reads a document as `startReading` does, keeping `keep(record)` of each record instead
+ * of the record (none if `keep` is undefined): the apply job keeps each record
+ * serialized until its window, a fraction of the memory of the records themselves.
+ * A record that read well may still be rejected at the end (a later duplicate of its
+ * key), so what is kept is only given out then.
+ */
+export function readKeeping<T>(format: Format, keep: ((record: Operator) => T) | undefined, options: ReadOptions = {}): { write(piece: Uint8Array): void; end(): KeptRead<T> } {
+  const read: (T | undefined)[] = [];
   const keys: (string | null)[] = [];
   const issuesByIndex = new Map<number, FieldIssue[]>();
   // Duplicate keys are found as records arrive, so that the end of a large document has little left to do.
@@ -73,7 +99,7 @@ export function startReading(format: Format, options: ReadingOptions = {}): Docu
       else duplicates.push({ key, first, index });
     }
     if (issues.length > 0) issuesByIndex.set(index, dedupe(issues));
-    if (keep) read.push(issues.length > 0 ? undefined : complete(out));
+    if (keep) read.push(issues.length > 0 ? undefined : keep(complete(out)));
   });
   return {
     write: (piece) => reader.write(piece),
@@ -88,8 +114,8 @@ export function startReading(format: Format, options: ReadingOptions = {}): Docu
         }
       }
       // Duplicates found after reading reject records that read well, hence the second filter.
-      const records = read.filter((r, i): r is Operator => r !== undefined && !issuesByIndex.has(i));
-      return { batch: { format: format.id, ...(envelope && { envelope }), records }, rejections, rejectedCount: issuesByIndex.size };
+      const kept = read.filter((r, i): r is T => r !== undefined && !issuesByIndex.has(i));
+      return { envelope, kept, rejections, rejectedCount: issuesByIndex.size };
     },
   };
 }

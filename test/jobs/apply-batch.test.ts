@@ -127,6 +127,32 @@ describe('applying batches', () => {
     expect(await openDiscrepancies(g)).toContainEqual({ kind: 'revoked-reinstated', key: euKey(a), mid: null });
   });
 
+  it('a batch of several windows is decided as one: a MID shared across windows conflicts, an omission in the middle withdraws', async () => {
+    const g = await start();
+    // More than two of the apply's windows of 1,000 operators.
+    const all = Array.from({ length: 2100 }, (_, i) => ({ n: i + 1 }));
+    const [first, middle, last] = [all[0]!, all[999]!, all[2099]!];
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: all }));
+    const second = all.filter((o) => o !== middle).map((o) => (o === first ? { ...o, mids: [euMid(first), euMid(last)] } : o));
+    const { exchangeId } = await sendAndWait(g, euBatch({ batchId: 'S2', sequence: 2, kind: 'SNAPSHOT', operators: second }));
+
+    const { rows } = await g.gateway.db.query<{ counts: Record<string, number> }>('select counts from exchanges where id = $1', [exchangeId]);
+    expect(rows[0]!.counts).toMatchObject({ records: 2099, created: 0, changed: 1, unchanged: 2098, withdrawn: 1, rejected: 0 });
+    expect(await recognition(g, euKey(middle))).toMatchObject({ state: 'withdrawn' });
+    // The first window's record and the last window's both link the shared MID: both conflicts are found, and its benefit is held.
+    expect((await openDiscrepancies(g)).filter((d) => d.kind === 'mid-conflict')).toEqual([
+      { kind: 'mid-conflict', key: euKey(first), mid: euMid(last) },
+      { kind: 'mid-conflict', key: euKey(last), mid: euMid(last) },
+    ]);
+    const ends = (await feed(g)).filter((f) => f.change === 'end').map((f) => [f.record, f.mid]);
+    expect(ends).toEqual([
+      [euKey(middle), euMid(middle)],
+      [euKey(last), euMid(last)],
+    ]);
+    const versions = await g.gateway.db.query<{ key: string }>('select record_key as key from operator_versions where exchange_id = $1 order by id', [exchangeId]);
+    expect(versions.rows.map((v) => v.key)).toEqual(all.map(euKey).sort());
+  });
+
   it('keeps what it held for a record the SNAPSHOT carried but rejected, and opens a discrepancy', async () => {
     const g = await start();
     const a = { n: 1 };

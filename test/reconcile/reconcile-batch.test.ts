@@ -5,7 +5,9 @@ import { Operator } from '../../src/canonical/operator.ts';
 import { buildMid } from '../../src/identifiers/mid.ts';
 import type { HeldOperator, ReconcileInput, ReconcilePlan, RejectedRecord } from '../../src/reconcile/model.ts';
 import { midSourceOf } from '../../src/reconcile/mid-source.ts';
-import { reconcileBatch, sameValue } from '../../src/reconcile/reconcile-batch.ts';
+import { outlineSteps, reconcileBatch, sameValue, windowSteps } from '../../src/reconcile/reconcile-batch.ts';
+import { recordRejectedFindings } from '../../src/reconcile/discrepancies.ts';
+import { runToEnd } from '../../src/reconcile/steps.ts';
 import type { Partner } from '../../src/registry/partner.ts';
 import { testPartner } from '../support/partners.ts';
 
@@ -631,4 +633,35 @@ describe('reconcileBatch: properties over generated batches', () => {
       }),
     );
   });
+
+  it('decided a window at a time, as the apply job does, the plan is the one of the whole batch', () => {
+    fc.assert(
+      fc.property(arbRecords, arbBatch, fc.integer({ min: 1, max: 4 }), (firstRecords, b, size) => {
+        const first = run(firstRecords, empty, { exchangeId: 'ex-1' });
+        const i = input(b.records, first.state, batchOptions(b, 'ex-2'));
+        expect(inWindows(i, size)).toEqual(reconcileBatch(i));
+      }),
+    );
+  });
 });
+
+/** The apply job's way: the outline, then windows of `size` with only their own records and held state, then the rejected. */
+function inWindows(i: ReconcileInput, size: number): ReconcilePlan {
+  const mayOmit = new Map(i.kind === 'SNAPSHOT' ? [...i.previous.values()].filter((h) => h.withdrawn === undefined).map((h) => [h.key, h.record.mids] as const) : []);
+  const outline = runToEnd(outlineSteps({ ...i, mayOmit }));
+  const plan: ReconcilePlan = { upserts: [], versions: [], counts: { created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: i.rejected.length }, benefitChanges: [], discrepancies: [] };
+  for (let at = 0; at < outline.order.length; at += size) {
+    const entries = outline.order.slice(at, at + size);
+    const keys = new Set(entries.map((e) => e.key));
+    const records = new Map(i.records.filter((r) => keys.has(r.key)).map((r) => [r.key, r]));
+    const previous = new Map([...i.previous].filter(([key]) => keys.has(key)));
+    const part = runToEnd(windowSteps({ ...i, ...outline, entries, records, previous }));
+    plan.upserts.push(...part.upserts);
+    plan.versions.push(...part.versions);
+    plan.benefitChanges.push(...part.benefitChanges);
+    plan.discrepancies.push(...part.discrepancies);
+    for (const k of ['created', 'changed', 'unchanged', 'withdrawn'] as const) plan.counts[k] += part.counts[k];
+  }
+  plan.discrepancies.push(...recordRejectedFindings(i.rejected, i.partner.id, i.exchangeId));
+  return plan;
+}
