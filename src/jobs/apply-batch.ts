@@ -18,7 +18,7 @@ import { ctpatByMid } from '../store/ctpat-members.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { decidedDiscrepancies, decidedMidConflicts, openDiscrepancies } from '../store/discrepancies.ts';
 import { earlierUnapplied, exchangeBodyPieces, exchangeToApply, lockForApply, markApplied, markProcessing, type ExchangeCounts } from '../store/exchanges.ts';
-import { appendVersions, loadHeld, midOwners, recordMids, saveOperators, unwithdrawnKeys } from '../store/operators.ts';
+import { appendVersions, heldKeys, loadHeld, midOwners, recordMids, saveOperators } from '../store/operators.ts';
 import type { Format } from '../translate/format.ts';
 import { readKeeping, type KeptRead } from '../translate/read-document.ts';
 import { Pace } from './pace.ts';
@@ -79,9 +79,10 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
         records.set(e.key, JSON.parse(batch.records.get(e.key)!.toString()) as Operator);
         batch.records.delete(e.key);
       }
-      const previous = await loadHeld(tx, partner.id, entries.map((e) => e.key));
+      // Only keys the store holds are asked for: a first SNAPSHOT asks nothing.
+      const previous = await loadHeld(tx, partner.id, entries.map((e) => e.key).filter((key) => batch.held.has(key)));
       const found = await pace.run(windowSteps({ partner, exchangeId, sequence: exchange.sequence, asOfDate: outline.asOfDate, owners: outline.owners, ctpatByMid: batch.ctpat, entries, records, previous }));
-      await savePlan(tx, format, exchangeId, exchange.sequence, found, pace);
+      await savePlan(tx, format, exchangeId, exchange.sequence, found, previous, pace);
       for (const k of ['created', 'changed', 'unchanged', 'withdrawn'] as const) counts[k] += found.counts[k];
       await deps.progress?.(30 + Math.floor((70 * (at + entries.length)) / outline.order.length));
     }
@@ -97,6 +98,8 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
 interface OutlinedBatch {
   outline: BatchOutline;
   records: Map<string, Buffer>;
+  /** The operators of the batch the store holds (every one of the partner's, for a SNAPSHOT), and whether each is withdrawn. */
+  held: Map<string, { withdrawn: boolean }>;
   rejected: RejectedRecord[];
   ctpat: Map<string, { account: string; status: string }>;
 }
@@ -117,24 +120,25 @@ async function outlineBatch(tx: Queryable, exchangeId: string, partner: Partner,
   const decided = await decidedMidConflicts(tx, partner.id);
   const settled = decided.size === 0 ? [] : (await pace.run(midConflictKeySteps(partner.id, read.kept))).filter(([, key]) => decided.has(key));
   const owners = withoutSettledConflicts(await midOwners(tx, mids), settled, decided);
-  const mayOmit = envelope.kind === 'SNAPSHOT' ? await heldItMayOmit(tx, partner.id, read.kept, rejected) : new Map<string, Operator['mids']>();
+  const held = await heldKeys(tx, partner.id, envelope.kind === 'SNAPSHOT' ? undefined : read.kept.map((r) => r.key));
+  const mayOmit = envelope.kind === 'SNAPSHOT' ? await heldItMayOmit(tx, partner.id, held, read.kept, rejected) : new Map<string, Operator['mids']>();
   const outline = await pace.run(outlineSteps({ partner, kind: envelope.kind, asOf: envelope.asOf, records: read.kept, rejected, mayOmit, midOwners: owners }));
   const records = new Map<string, Buffer>();
   for (const r of read.kept) records.set(r.key, r.json);
-  return { outline, records, rejected, ctpat: await ctpatByMid(tx, mids) };
+  return { outline, records, held, rejected, ctpat: await ctpatByMid(tx, mids) };
 }
 
 /** Operators decided and written together: small enough to hold whole, large enough that each statement carries many rows. */
 const WINDOW = 1000;
 
 /** Writes one window's plan, less the findings staff already decided. */
-async function savePlan(tx: Queryable, format: Format, exchangeId: string, sequence: number, found: ReconcilePlan, pace: Pace): Promise<void> {
+async function savePlan(tx: Queryable, format: Format, exchangeId: string, sequence: number, found: ReconcilePlan, previous: ReadonlyMap<string, unknown>, pace: Pace): Promise<void> {
   const identifiers = new Map<string, ReturnType<typeof lookupIdentifiers>>();
   for (const h of found.upserts) {
     identifiers.set(h.key, lookupIdentifiers(format.id, h.record));
     if (pace.due()) await pace.breathe();
   }
-  await saveOperators(tx, found.upserts, identifiers);
+  await saveOperators(tx, found.upserts, identifiers, (key) => previous.has(key));
   await appendVersions(tx, exchangeId, sequence, found.versions);
   await appendBenefitChanges(tx, found.benefitChanges);
   await openDiscrepancies(tx, withoutDecidedFindings(found.discrepancies, await decidedDiscrepancies(tx, found.discrepancies.map((d) => d.dedupeKey))));
@@ -171,10 +175,17 @@ function* midsOf(records: readonly KeptRecord[]): Generator<void, string[]> {
 }
 
 /** The partner's held operators a SNAPSHOT withdraws if it does not carry them: not withdrawn already, and absent from the batch. */
-async function heldItMayOmit(tx: Queryable, partner: string, records: readonly KeptRecord[], rejected: readonly RejectedRecord[]): Promise<Map<string, Operator['mids']>> {
+async function heldItMayOmit(
+  tx: Queryable,
+  partner: string,
+  held: ReadonlyMap<string, { withdrawn: boolean }>,
+  records: readonly KeptRecord[],
+  rejected: readonly RejectedRecord[],
+): Promise<Map<string, Operator['mids']>> {
   const present = new Set<string>(records.map((r) => r.key));
   for (const r of rejected) if (r.key !== null) present.add(r.key);
-  const absent = (await unwithdrawnKeys(tx, partner)).filter((key) => !present.has(key));
+  const absent: string[] = [];
+  for (const [key, { withdrawn }] of held) if (!withdrawn && !present.has(key)) absent.push(key);
   return recordMids(tx, partner, absent);
 }
 

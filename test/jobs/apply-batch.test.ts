@@ -153,6 +153,21 @@ describe('applying batches', () => {
     expect(versions.rows.map((v) => v.key)).toEqual(all.map(euKey).sort());
   });
 
+  it('a record that links another MID in a later batch no longer links the old one, and is found by the new one only', async () => {
+    const g = await start();
+    const a = { n: 1 };
+    const b = { n: 2 };
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a, b] }));
+    await sendAndWait(g, euBatch({ batchId: 'D2', sequence: 2, kind: 'DELTA', operators: [{ ...a, mids: [euMid({ n: 3 })] }] }));
+    const links = await g.gateway.db.query<{ mid: string; key: string }>('select mid, record_key as key from mid_links order by record_key, mid');
+    expect(links.rows).toEqual([
+      { mid: euMid({ n: 3 }), key: euKey(a) },
+      { mid: euMid(b), key: euKey(b) },
+    ]);
+    const ids = await g.gateway.db.query<{ n: number }>("select count(*)::int as n from operator_identifiers where record_key = $1", [euKey(a)]);
+    expect(ids.rows[0]!.n).toBe(2);
+  });
+
   it('keeps what it held for a record the SNAPSHOT carried but rejected, and opens a discrepancy', async () => {
     const g = await start();
     const a = { n: 1 };
