@@ -2,9 +2,9 @@
  * The `apply-batch` job: reads the stored body, outlines the batch (which operators it
  * touches, the MID links it leaves), then decides and saves its operators a window at a
  * time (reconciliation is pure: it decides, the job loads and writes), and marks the
- * exchange applied, all in one transaction under the partner's apply lock. Safe to run twice or on several
- * workers at once: the second run finds the exchange applied and does nothing; a run
- * killed half-way rolls back whole, and the next one starts clean.
+ * exchange applied, all in one transaction under the partner's apply lock. Safe to run
+ * twice or on several workers at once: the second run finds the exchange applied and
+ * does nothing; a run killed half-way rolls back whole, and the next one starts clean.
  */
 import type { Operator } from '../canonical/operator.ts';
 import { GatewayError } from '../errors.ts';
