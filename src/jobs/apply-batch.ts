@@ -74,15 +74,20 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     for (let at = 0; at < outline.order.length; at += WINDOW) {
       const entries = outline.order.slice(at, at + WINDOW);
       const records = new Map<string, Operator>();
+      // The text each record was read from, written as is to the operator and its version.
+      const texts = new WeakMap<Operator, string>();
       for (const e of entries) {
         if (e.omitted) continue;
-        records.set(e.key, JSON.parse(batch.records.get(e.key)!.toString()) as Operator);
+        const text = batch.records.get(e.key)!.toString();
+        const record = JSON.parse(text) as Operator;
+        records.set(e.key, record);
+        texts.set(record, text);
         batch.records.delete(e.key);
       }
       // Only keys the store holds are asked for: a first SNAPSHOT asks nothing.
       const previous = await loadHeld(tx, partner.id, entries.map((e) => e.key).filter((key) => batch.held.has(key)));
       const found = await pace.run(windowSteps({ partner, exchangeId, sequence: exchange.sequence, asOfDate: outline.asOfDate, owners: outline.owners, ctpatByMid: batch.ctpat, entries, records, previous }));
-      await savePlan(tx, format, exchangeId, exchange.sequence, found, previous, pace);
+      await savePlan(tx, { format, exchangeId, sequence: exchange.sequence, previous, texts }, found, pace);
       for (const k of ['created', 'changed', 'unchanged', 'withdrawn'] as const) counts[k] += found.counts[k];
       await deps.progress?.(30 + Math.floor((70 * (at + entries.length)) / outline.order.length));
     }
@@ -131,15 +136,27 @@ async function outlineBatch(tx: Queryable, exchangeId: string, partner: Partner,
 /** Operators decided and written together: small enough to hold whole, large enough that each statement carries many rows. */
 const WINDOW = 1000;
 
+/** What writing a window needs besides its plan. */
+interface WindowFacts {
+  format: Format;
+  exchangeId: string;
+  sequence: number;
+  /** What the store held for the window's keys. */
+  previous: ReadonlyMap<string, unknown>;
+  /** The text each carried record was read from. */
+  texts: WeakMap<Operator, string>;
+}
+
 /** Writes one window's plan, less the findings staff already decided. */
-async function savePlan(tx: Queryable, format: Format, exchangeId: string, sequence: number, found: ReconcilePlan, previous: ReadonlyMap<string, unknown>, pace: Pace): Promise<void> {
+async function savePlan(tx: Queryable, { format, exchangeId, sequence, previous, texts }: WindowFacts, found: ReconcilePlan, pace: Pace): Promise<void> {
   const identifiers = new Map<string, ReturnType<typeof lookupIdentifiers>>();
   for (const h of found.upserts) {
     identifiers.set(h.key, lookupIdentifiers(format.id, h.record));
     if (pace.due()) await pace.breathe();
   }
-  await saveOperators(tx, found.upserts, identifiers, (key) => previous.has(key));
-  await appendVersions(tx, exchangeId, sequence, found.versions);
+  const recordJson = (record: Operator) => texts.get(record) ?? JSON.stringify(record);
+  await saveOperators(tx, found.upserts, identifiers, (key) => previous.has(key), recordJson);
+  await appendVersions(tx, exchangeId, sequence, found.versions, recordJson);
   await appendBenefitChanges(tx, found.benefitChanges);
   await openDiscrepancies(tx, withoutDecidedFindings(found.discrepancies, await decidedDiscrepancies(tx, found.discrepancies.map((d) => d.dedupeKey))));
 }

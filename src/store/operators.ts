@@ -133,6 +133,7 @@ export async function saveOperators(
   upserts: readonly HeldOperator[],
   identifiers: ReadonlyMap<string, readonly { scheme: string; value: string }[]>,
   wasHeld: (key: string) => boolean,
+  recordJson: (record: Operator) => string = JSON.stringify,
 ): Promise<void> {
   for (const part of chunks(upserts)) {
     const partner = part[0]!.partner;
@@ -149,7 +150,7 @@ export async function saveOperators(
         partner,
         part[0]!.lastSequence,
         keys,
-        part.map((op) => JSON.stringify(op.record)),
+        part.map((op) => recordJson(op.record)),
         part.map((op) => op.withdrawn?.reason ?? null),
         part.map((op) => op.withdrawn?.since ?? null),
         part.map((op) => op.recognition.state),
@@ -174,14 +175,24 @@ export async function saveOperators(
   }
 }
 
-/** Appends what one batch said of each operator to the version log; a batch recorded before adds nothing. */
-export async function appendVersions(tx: Queryable, exchangeId: string, sequence: number, versions: readonly OperatorVersion[]): Promise<void> {
+/**
+ * Appends what one batch said of each operator to the version log; a batch recorded
+ * before adds nothing. `recordJson` may give the text a record was read from, rather
+ * than serializing it again.
+ */
+export async function appendVersions(
+  tx: Queryable,
+  exchangeId: string,
+  sequence: number,
+  versions: readonly OperatorVersion[],
+  recordJson: (record: Operator) => string = JSON.stringify,
+): Promise<void> {
   for (const part of chunks(versions)) {
     await tx.query(
       `insert into operator_versions (partner, record_key, exchange_id, sequence, change, record)
        select $1, k, $2, $3, c, r::jsonb from unnest($4::text[], $5::text[], $6::text[]) as t(k, c, r)
        on conflict (partner, record_key, exchange_id) do nothing`,
-      [part[0]!.partner, exchangeId, sequence, part.map((v) => v.key), part.map((v) => v.change), part.map((v) => JSON.stringify(v.record))],
+      [part[0]!.partner, exchangeId, sequence, part.map((v) => v.key), part.map((v) => v.change), part.map((v) => recordJson(v.record))],
     );
   }
 }
