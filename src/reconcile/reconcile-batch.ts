@@ -122,7 +122,7 @@ function* ownersAfterBatch(input: OutlineInput, entries: readonly OutlineEntry[]
     owners.set(mid, list.filter((o) => o.partner !== partner || !touched.has(o.key)));
     yield;
   }
-  // Omitted operators first, then the carried in document order: the order in which the store's links were listed before.
+  // The order of a MID's owners does not matter: a finding lists them sorted.
   for (const { key, mids } of entries) {
     for (const mid of mids) {
       const list = owners.get(mid) ?? [];
@@ -265,6 +265,7 @@ export interface BatchOutline {
   owners: Map<string, MidOwner[]>;
 }
 
+/** The outline of a batch, one `yield` per operator. */
 export function* outlineSteps(input: OutlineInput): Generator<void, BatchOutline> {
   yield* assertUniqueKeys(input.records);
   const asOfDate = asOfDateOf(input.asOf);
