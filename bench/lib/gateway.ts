@@ -57,7 +57,10 @@ export async function startGateway(options: { partner: PartnerKey; redisUrl: str
   );
   const prefix = `{mragw-bench-${randomBytes(5).toString('hex')}}`;
   const env = { ...process.env, DATA_DIR: dataDir, PARTNERS_DIR: partners, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', REDIS_URL: options.redisUrl, QUEUE_PREFIX: prefix, ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }), ...options.env };
-  const gateway = spawn(process.execPath, ['--import', 'tsx', cli, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_GATEWAY_CPU_PROF=dir: the gateway writes a V8 CPU profile there when it stops (to find where a scenario's CPU goes).
+  const profileDir = process.env['BENCH_GATEWAY_CPU_PROF'];
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const gateway = spawn(process.execPath, [...profile, '--import', 'tsx', cli, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise((r) => gateway.once('exit', r));
   const dispose = () => {
     removeRelocatedCluster(dataDir);

@@ -33,7 +33,8 @@ export interface VerifiedDocument {
   requestJti: string;
   /** The partner's key that signed the request (`kid`). */
   signingKid: string;
-  body: Buffer;
+  /** The raw body as the pieces it arrived in, in order: stored so, never joined whole. */
+  body: readonly Buffer[];
   /** The body as read while it arrived (read-while-receiving.ts). */
   read: DocumentRead;
   /** Its digest (`bodyDigest`), taken as it arrived. */
