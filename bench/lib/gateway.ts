@@ -97,8 +97,8 @@ export interface IngestTimes {
   view: { state: string; counts?: Record<string, number> };
 }
 
-/** POSTs `body` as partner EU, then polls the exchange every 200 ms until it is applied. */
-export async function ingest(gateway: RunningGateway, partner: PartnerKey, body: Buffer): Promise<IngestTimes> {
+/** POSTs `body` as partner EU, then polls the exchange every 200 ms until it is applied; `answered` runs at the 202, before the polling. */
+export async function ingest(gateway: RunningGateway, partner: PartnerKey, body: Buffer, answered?: () => Promise<void>): Promise<IngestTimes> {
   const { key } = partner;
   const started = performance.now();
   const signature = signRequest({ key, iss: 'EU', aud: 'US-CBP-DEV', method: 'POST', target: '/v1/exchanges', body });
@@ -106,6 +106,7 @@ export async function ingest(gateway: RunningGateway, partner: PartnerKey, body:
   const to202 = (performance.now() - started) / 1000;
   if (response.status !== 202) throw new Error(`the gateway answered ${response.status}: ${await response.text()}`);
   const { exchangeId } = (await response.json()) as { exchangeId: string };
+  await answered?.();
   let resets = 0;
   for (;;) {
     const path = `/v1/exchanges/${exchangeId}`;
@@ -129,11 +130,12 @@ export async function longestBlockSinceLastScrape(gateway: RunningGateway): Prom
   return Number(/^mragw_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN);
 }
 
-/** Samples a process's resident memory every 25 ms; `stop` returns the peak, in MiB. */
-export function rssPeak(pid: number): { stop(): number } {
+/** Samples a process's resident memory every 25 ms; `stop` returns the peak, in MiB, and `peak` the peak so far. */
+export function rssPeak(pid: number): { peak(): number; stop(): number } {
   let peak = rssMiB(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 25);
   return {
+    peak: () => Math.max(peak, rssMiB(pid)),
     stop() {
       clearInterval(sampler);
       return Math.max(peak, rssMiB(pid));
