@@ -11,7 +11,7 @@ import type { DocumentInvalidError} from '../errors.ts';
 import { type RecordIssue } from '../errors.ts';
 import type { Partner } from '../registry/partner.ts';
 import type { Db, Queryable } from '../store/db.ts';
-import { exchangeByBatchId, exchangeByJti, heldBatches, insertExchange, sequenceTaken, setExchangeState, setHeldReason, type EarlierExchange } from '../store/exchanges.ts';
+import { acceptanceView, exchangeByJti, insertExchange, setExchangeState, setHeldReason, type EarlierExchange } from '../store/exchanges.ts';
 import { addToOutbox } from '../store/outbox.ts';
 import { lockPartnerState, savePartnerState } from '../store/partner-state.ts';
 import { rememberSigningKey } from '../store/signing-keys.ts';
@@ -50,28 +50,43 @@ export type AcceptOutcome =
   | { outcome: 'conflict'; slug: 'jti-conflict' | 'duplicate-batch'; detail: string }
   | { outcome: 'invalid'; error: DocumentInvalidError };
 
+/**
+ * The kids this process has seen recorded in each store's signing_keys, by a committed
+ * acceptance: rows there are never removed, so recording them again would only cost the
+ * acceptance one more round trip while it holds its partner's lock.
+ */
+const recordedKids = new WeakMap<Db, Set<string>>();
+
+function kidsRecordedIn(db: Db): Set<string> {
+  let kids = recordedKids.get(db);
+  if (!kids) recordedKids.set(db, (kids = new Set()));
+  return kids;
+}
+
 /** Accepts one verified document; resolves once everything it answers with is committed. */
 export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): Promise<AcceptOutcome> {
   const { digest } = doc;
   const partnerId = doc.partner.id;
 
-  const byJti = answerRepeat(await exchangeByJti(deps.db, partnerId, doc.requestJti), digest, 'jti-conflict');
-  if (byJti) return byJti;
-
-  if ('fault' in doc.read) return { outcome: 'invalid', error: doc.read.fault };
+  if ('fault' in doc.read) {
+    // A retry is answered as before, whatever its document: only a new request gets the 422.
+    return answerRepeat(await exchangeByJti(deps.db, partnerId, doc.requestJti), digest, 'jti-conflict') ?? { outcome: 'invalid', error: doc.read.fault };
+  }
   const { read } = doc.read;
   const envelope = read.batch.envelope!;
 
-  const byBatch = answerRepeat(await exchangeByBatchId(deps.db, partnerId, envelope.batchId), digest, 'duplicate-batch');
-  if (byBatch) return byBatch;
-
-  return deps.db.transaction(async (tx) => {
+  const kids = kidsRecordedIn(deps.db);
+  let recorded: string | undefined;
+  // Retries and conflicts are told apart under the partner's lock, in the one read the
+  // decision needs anyway: a concurrent duplicate that waited for the lock sees what the
+  // first one stored, and a new batch (nearly every request) costs no read before it.
+  const outcome = await deps.db.transaction(async (tx): Promise<AcceptOutcome> => {
     const state = await lockPartnerState(tx, partnerId);
-    // A concurrent duplicate waited for the lock: it now sees what the first one stored.
-    const again = answerRepeat(await exchangeByJti(tx, partnerId, doc.requestJti), digest, 'jti-conflict') ?? answerRepeat(await exchangeByBatchId(tx, partnerId, envelope.batchId), digest, 'duplicate-batch');
+    const view = await acceptanceView(tx, partnerId, doc.requestJti, envelope.batchId, envelope.sequence);
+    const again = answerRepeat(view.byJti, digest, 'jti-conflict') ?? answerRepeat(view.byBatchId, digest, 'duplicate-batch');
     if (again) return again;
 
-    const decision = decideSequence(state, await heldBatches(tx, partnerId), envelope, await sequenceTaken(tx, partnerId, envelope.sequence));
+    const decision = decideSequence(state, view.held, envelope, view.sequenceTaken);
     const exchangeId = randomUUID();
     const signed = await deps.receipts.sign({
       aud: partnerId,
@@ -86,7 +101,10 @@ export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): P
       disposition: decision.disposition,
       ...(decision.heldReason && { heldReason: decision.heldReason }),
     });
-    await rememberSigningKey(tx, signed.key);
+    if (!kids.has(signed.key.kid)) {
+      await rememberSigningKey(tx, signed.key);
+      recorded = signed.key.kid;
+    }
     await insertExchange(tx, {
       id: exchangeId,
       partner: partnerId,
@@ -116,6 +134,8 @@ export async function acceptExchange(deps: IntakeDeps, doc: VerifiedDocument): P
     await queueApplications(tx, partnerId, [...(decision.disposition === 'accepted' ? [{ id: exchangeId, sequence: envelope.sequence }] : []), ...decision.release]);
     return { outcome: 'accepted', exchangeId, receipt: signed.token, disposition: decision.disposition };
   });
+  if (recorded !== undefined) kids.add(recorded);
+  return outcome;
 }
 
 /** A request or batch seen before: the same bytes get the earlier receipt, other bytes a conflict. */

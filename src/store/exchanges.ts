@@ -67,6 +67,34 @@ export async function exchangeByBatchId(q: Queryable, partner: string, batchId: 
   return rows[0];
 }
 
+/** What an acceptance decides on, read in one round trip once the partner's state is locked. */
+export interface AcceptanceView {
+  byJti: EarlierExchange | undefined;
+  byBatchId: EarlierExchange | undefined;
+  /** The partner's held batches, in sequence order (heldBatches). */
+  held: HeldBatch[];
+  /** Whether `sequence` was already accepted under another batch id (sequenceTaken). */
+  sequenceTaken: boolean;
+}
+
+/**
+ * exchangeByJti, exchangeByBatchId, heldBatches and sequenceTaken in one statement: the
+ * acceptance holds its partner's lock while it reads them, and each round trip held it longer.
+ */
+export async function acceptanceView(tx: Queryable, partner: string, jti: string, batchId: string, sequence: number): Promise<AcceptanceView> {
+  const { rows } = await tx.query<{ by_jti: EarlierExchange | null; by_batch: EarlierExchange | null; held: { id: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; heldReason: HeldReason }[]; taken: boolean }>(
+    `select
+       (select json_build_object('id', id, 'digest', digest, 'receipt', receipt) from exchanges where partner = $1 and request_jti = $2) as by_jti,
+       (select json_build_object('id', id, 'digest', digest, 'receipt', receipt) from exchanges where partner = $1 and batch_id = $3) as by_batch,
+       coalesce((select json_agg(json_build_object('id', id, 'sequence', sequence, 'kind', kind, 'heldReason', held_reason) order by sequence)
+                   from exchanges where partner = $1 and state = 'held'), '[]'::json) as held,
+       exists (select 1 from exchanges where partner = $1 and sequence = $4 and disposition <> 'stale') as taken`,
+    [partner, jti, batchId, sequence],
+  );
+  const r = rows[0]!;
+  return { byJti: r.by_jti ?? undefined, byBatchId: r.by_batch ?? undefined, held: r.held, sequenceTaken: r.taken };
+}
+
 /** Batches of the partner still held, in sequence order. */
 export async function heldBatches(tx: Queryable, partner: string): Promise<HeldBatch[]> {
   const { rows } = await tx.query<{ id: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; held_reason: HeldReason }>(
