@@ -201,6 +201,25 @@ describe('a multi-piece body over HTTP', () => {
     await gw?.close();
   });
 
+  it('accepts many concurrent DELTAs of one partner as if one after the other (group commit)', async () => {
+    expect((await gw.request({ body: euDocument({ batchId: 'EU-GROUP-1', sequence: 1 }) })).status).toBe(202);
+    // Sent at once, the highest sequence first: most wait held until the run reaches them.
+    const sequences = Array.from({ length: 16 }, (_, i) => 17 - i);
+    const responses = await Promise.all(sequences.map((sequence) => gw.request({ body: euDocument({ batchId: `EU-GROUP-${sequence}`, sequence, kind: 'DELTA' }) })));
+    expect(responses.map((r) => r.status)).toEqual(sequences.map(() => 202));
+    const receipts = await Promise.all(responses.map(async (r) => JSON.parse(Buffer.from(((await r.json()) as { receipt: string }).receipt.split('.')[1]!, 'base64url').toString('utf8')) as { sequence: number; disposition: string }));
+    expect(receipts.map((c) => c.sequence)).toEqual(sequences);
+    for (const c of receipts) expect(['accepted', 'held']).toContain(c.disposition);
+
+    const { rows: state } = await gw.gateway.db.query<{ run_end: number }>("select run_end from partner_state where partner = 'EU'");
+    expect(state[0]!.run_end).toBe(17);
+    const { rows } = await gw.gateway.db.query<{ sequence: number; state: string }>("select sequence, state from exchanges where batch_id like 'EU-GROUP-%' order by sequence");
+    expect(rows).toEqual(Array.from({ length: 17 }, (_, i) => ({ sequence: i + 1, state: 'received' })));
+    // Each one queued once, to be applied in order.
+    const { rows: jobs } = await gw.gateway.db.query<{ n: number }>("select count(distinct job_id)::int as n from outbox where job = 'apply-batch'");
+    expect(jobs[0]!.n).toBe(17);
+  });
+
   it('stores the body byte for byte in more than one piece, and the receipt carries its digest', async () => {
     const body = Buffer.from(euDocument({ batchId: 'EU-LARGE-1', sequence: 1, records: 9_000 }));
     expect(body.length).toBeGreaterThan(2 * BODY_PIECE_BYTES);
