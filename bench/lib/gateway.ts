@@ -57,7 +57,10 @@ export async function startGateway(options: { partner: PartnerKey; redisUrl: str
   );
   const prefix = `{mragw-bench-${randomBytes(5).toString('hex')}}`;
   const env = { ...process.env, DATA_DIR: dataDir, PARTNERS_DIR: partners, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', REDIS_URL: options.redisUrl, QUEUE_PREFIX: prefix, ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }), ...options.env };
-  const gateway = spawn(process.execPath, ['--import', 'tsx', cli, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_GATEWAY_CPU_PROF=dir: the gateway writes a V8 CPU profile there when it stops (to find where a scenario's CPU goes).
+  const profileDir = process.env['BENCH_GATEWAY_CPU_PROF'];
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const gateway = spawn(process.execPath, [...profile, '--import', 'tsx', cli, 'start'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const exited = new Promise((r) => gateway.once('exit', r));
   const dispose = () => {
     removeRelocatedCluster(dataDir);
@@ -94,8 +97,8 @@ export interface IngestTimes {
   view: { state: string; counts?: Record<string, number> };
 }
 
-/** POSTs `body` as partner EU, then polls the exchange every 200 ms until it is applied. */
-export async function ingest(gateway: RunningGateway, partner: PartnerKey, body: Buffer): Promise<IngestTimes> {
+/** POSTs `body` as partner EU, then polls the exchange every 200 ms until it is applied; `answered` runs at the 202, before the polling. */
+export async function ingest(gateway: RunningGateway, partner: PartnerKey, body: Buffer, answered?: () => Promise<void>): Promise<IngestTimes> {
   const { key } = partner;
   const started = performance.now();
   const signature = signRequest({ key, iss: 'EU', aud: 'US-CBP-DEV', method: 'POST', target: '/v1/exchanges', body });
@@ -103,6 +106,7 @@ export async function ingest(gateway: RunningGateway, partner: PartnerKey, body:
   const to202 = (performance.now() - started) / 1000;
   if (response.status !== 202) throw new Error(`the gateway answered ${response.status}: ${await response.text()}`);
   const { exchangeId } = (await response.json()) as { exchangeId: string };
+  await answered?.();
   let resets = 0;
   for (;;) {
     const path = `/v1/exchanges/${exchangeId}`;
@@ -126,11 +130,12 @@ export async function longestBlockSinceLastScrape(gateway: RunningGateway): Prom
   return Number(/^mragw_nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(metrics)?.[1] ?? Number.NaN);
 }
 
-/** Samples a process's resident memory every 25 ms; `stop` returns the peak, in MiB. */
-export function rssPeak(pid: number): { stop(): number } {
+/** Samples a process's resident memory every 25 ms; `stop` returns the peak, in MiB, and `peak` the peak so far. */
+export function rssPeak(pid: number): { peak(): number; stop(): number } {
   let peak = rssMiB(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 25);
   return {
+    peak: () => Math.max(peak, rssMiB(pid)),
     stop() {
       clearInterval(sampler);
       return Math.max(peak, rssMiB(pid));

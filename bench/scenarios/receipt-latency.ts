@@ -11,7 +11,7 @@ export const scenario: Scenario = {
       value: { value: median(runs.map((r) => r.to202)), unit: 's' },
       floor: { value: median(runs.map((r) => r.saxes)), unit: 's' },
       runs: runs.length,
-      detail: { records, documentBytes, floorName: 'saxes scan', to202: runs.map((r) => r.to202), saxes: runs.map((r) => r.saxes) },
+      detail: { records, documentBytes, floorName: 'saxes scan', to202: runs.map((r) => r.to202), saxes: runs.map((r) => r.saxes), growthTo202MiB: runs.map((r) => r.growthTo202MiB), longestBlockTo202Ms: runs.map((r) => r.longestBlockTo202 * 1000) },
     };
   },
 };

@@ -4,11 +4,11 @@
  * key is published at once; in a folder, a key signs only after it has been published
  * for SIGNING_KEY_MIN_AGE_DAYS, so that verifiers have fetched it before they meet it.
  */
-import type { KeyObject } from 'node:crypto';
+import { sign, type KeyObject } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { CompactSign } from 'jose';
 import type { PublicJwk } from '../registry/partner.ts';
+import { pssOptions } from '../verify/signature.ts';
 import { readSigningKey, SigningKeyError, type GatewayAlgorithm, type SigningKeyMaterial } from './key-file.ts';
 import { firstPublished, generatedKeyFile } from './key-store.ts';
 
@@ -120,13 +120,26 @@ export class GatewayKeys {
     return { keys };
   }
 
-  /** Signs a compact JWS with the current key: protected header { alg, kid, typ }, a JSON payload. */
+  /**
+   * Signs a compact JWS with the current key: protected header { alg, kid, typ }, a JSON
+   * payload. On node:crypto at once, as the request signer does (src/sign): jose signs
+   * through WebCrypto, a hop to the thread pool and back for each receipt, while the
+   * acceptance holds its partner's lock (issue 10).
+   */
   async sign(typ: string, payload: Record<string, unknown>): Promise<string> {
     if (typ === '') throw new Error('a gateway-signed object needs a typ');
     const key = this.current();
-    return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: key.alg, kid: key.kid, typ }).sign(key.privateKey);
+    const signingInput = `${base64url(JSON.stringify({ alg: key.alg, kid: key.kid, typ }))}.${base64url(JSON.stringify(payload))}`;
+    const data = Buffer.from(signingInput, 'ascii');
+    const signature =
+      key.alg === 'EdDSA' ? sign(null, data, key.privateKey)
+      : key.alg === 'PS256' ? sign('sha256', data, { key: key.privateKey, ...pssOptions })
+      : sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${signingInput}.${signature.toString('base64url')}`;
   }
 }
+
+const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 
 function gatewayKey(key: SigningKeyMaterial, notBefore: Date): GatewayKey {
   return { kid: key.kid, alg: key.alg, privateKey: key.privateKey, publicJwk: key.publicJwk, notBefore };

@@ -1,6 +1,6 @@
 /**
- * Moves jobs from the store's outbox to BullMQ. The outbox row is marked only after
- * Redis took the job, inside the transaction that claimed it: a Redis outage leaves the
+ * Moves jobs from the store's outbox to BullMQ. The outbox row is marked as it is
+ * claimed, and that mark is committed only after Redis took the job: a Redis outage leaves the
  * rows waiting, a crash between commit and enqueue leaves them to the next relay, and a
  * job added twice (a crash after enqueue, before commit) keeps its id, so BullMQ keeps it once.
  */
@@ -8,7 +8,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.ts';
-import { claimPending, markRelayed } from '../store/outbox.ts';
+import { takePending } from '../store/outbox.ts';
 
 /** Completed jobs are kept this long, so that a job id relayed twice is still recognised. */
 const KEEP_COMPLETED_S = 7 * 24 * 3600;
@@ -32,7 +32,8 @@ export class OutboxRelay {
   /** Relays up to `batch` pending jobs; returns how many. Throws if Redis or the store refuses. */
   async relayOnce(batch = 200): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const jobs = await claimPending(tx, batch);
+      // Marked in the same statement; the mark is committed only after Redis took the jobs.
+      const jobs = await takePending(tx, batch);
       const byQueue = new Map<string, typeof jobs>();
       for (const job of jobs) byQueue.set(job.queue, [...(byQueue.get(job.queue) ?? []), job]);
       for (const [name, group] of byQueue) {
@@ -40,15 +41,19 @@ export class OutboxRelay {
         const bulk = group.map((j) => ({ name: j.job, data: j.payload, opts: { jobId: j.jobId, removeOnComplete: { age: KEEP_COMPLETED_S }, removeOnFail: false, attempts: 10, backoff: { type: 'exponential' as const, delay: 1_000 } } }));
         await withTimeout(this.queue(name).addBulk(bulk), 5_000);
       }
-      await markRelayed(tx, jobs.map((j) => j.id));
       this.relayed += jobs.length;
       return jobs.length;
     });
   }
 
-  /** Relays until nothing is pending. */
-  async drain(): Promise<void> {
-    while ((await this.relayOnce()) > 0);
+  /**
+   * Relays until nothing is pending: a relay that found less than a full batch found
+   * everything committed before it looked (what commits later waits for the next kick or
+   * tick, as it always did), so no further transaction is spent only to find the
+   * outbox empty.
+   */
+  async drain(batch = 200): Promise<void> {
+    while ((await this.relayOnce(batch)) === batch);
   }
 
   /** Polls the outbox, and relays at once after `kick()`. */

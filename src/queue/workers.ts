@@ -51,7 +51,7 @@ export interface WorkerDeps {
 const outboundOnly = (name: string) => new GatewayError('batch-inapplicable', `this worker set does not take ${name} jobs`);
 
 const handlers: Record<JobName, (deps: WorkerDeps, job: Job) => Promise<unknown>> = {
-  'apply-batch': (deps, job) => applyBatch({ ...deps.apply, progress: (p) => job.updateProgress(p) }, (job.data as ApplyBatchPayload).exchangeId),
+  'apply-batch': (deps, job) => applyBatch({ ...deps.apply, progress: progressOnceLong(job) }, (job.data as ApplyBatchPayload).exchangeId),
   'mra-calendar': (deps, job) => runMraCalendar({ db: deps.apply.db, partner: deps.apply.partner, clock: deps.clock ?? systemClock }, (job.data as MraCalendarPayload).partner),
   'prepare-outbound': (deps, job) => {
     const { partner, snapshot, replaces } = job.data as PrepareOutboundPayload;
@@ -64,6 +64,21 @@ const handlers: Record<JobName, (deps: WorkerDeps, job: Job) => Promise<unknown>
   },
   retention: (deps) => runRetention({ db: deps.apply.db, clock: deps.clock ?? systemClock, days: deps.retentionDays }),
 };
+
+/** Below this much time into a job, its progress is not reported. */
+const PROGRESS_AFTER_MS = 200;
+
+/**
+ * Reports a job's progress once it has run long enough for anyone to watch it: each
+ * report is a script run in Redis, and a small batch (most of them) is done before a
+ * report could be read, yet paid three of them (issue 10).
+ */
+function progressOnceLong(job: Job): (percent: number) => Promise<void> {
+  const started = performance.now();
+  return async (percent) => {
+    if (performance.now() - started >= PROGRESS_AFTER_MS) await job.updateProgress(percent);
+  };
+}
 
 /** Seconds from when a job was due (created, plus the delay it was added with) to when it ended. */
 function latencySeconds(job: Job): number {

@@ -54,7 +54,7 @@ export function exchangesRouter(ctx: EdgeContext): Router {
     const check = createSignatureCheck(verdict);
     // The document is read as it arrives; what was read counts only once the signature verifies.
     const reading = ctx.readDocument(partner);
-    let body: Buffer;
+    let body: Buffer[];
     try {
       body = await readBody(req, {
         limit: partner.limits.maxBodyBytes,

@@ -36,8 +36,12 @@ export interface ReadBodyOptions {
   onChunk(chunk: Buffer): void;
 }
 
-/** The whole body, or a GatewayError with a BodyFault code; the budget is released once the body is read or refused. */
-export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<Buffer> {
+/**
+ * The whole body as the pieces it arrived in, in order (never joined: a 57 MB body joined
+ * was a 65 ms block and one more copy), or a GatewayError with a BodyFault code; the
+ * budget is released once the body is read or refused.
+ */
+export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -52,7 +56,7 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
         // Stop reading what is left of a refused body.
         req.pause();
         reject(error);
-      } else resolve(Buffer.concat(chunks, size));
+      } else resolve(chunks);
     };
     const onData = (chunk: Buffer) => {
       if (size + chunk.length > options.limit) return finish(fault('payload-too-large', `the body is larger than this partner's limit of ${options.limit} bytes`));

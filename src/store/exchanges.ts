@@ -23,7 +23,8 @@ export interface NewExchange {
   format: string;
   contentType: string;
   digest: string;
-  body: Uint8Array;
+  /** The raw body, whole or as the pieces it arrived in (in order): it is stored as received, in pieces of at most BODY_PIECE_BYTES. */
+  body: Uint8Array | readonly Uint8Array[];
   signatureHeader: string;
   signingKid: string;
   receivedAt: Date;
@@ -66,6 +67,34 @@ export async function exchangeByBatchId(q: Queryable, partner: string, batchId: 
   return rows[0];
 }
 
+/** What an acceptance decides on, read in one round trip once the partner's state is locked. */
+export interface AcceptanceView {
+  byJti: EarlierExchange | undefined;
+  byBatchId: EarlierExchange | undefined;
+  /** The partner's held batches, in sequence order (heldBatches). */
+  held: HeldBatch[];
+  /** Whether `sequence` was already accepted under another batch id (sequenceTaken). */
+  sequenceTaken: boolean;
+}
+
+/**
+ * exchangeByJti, exchangeByBatchId, heldBatches and sequenceTaken in one statement: the
+ * acceptance holds its partner's lock while it reads them, and each round trip held it longer.
+ */
+export async function acceptanceView(tx: Queryable, partner: string, jti: string, batchId: string, sequence: number): Promise<AcceptanceView> {
+  const { rows } = await tx.query<{ by_jti: EarlierExchange | null; by_batch: EarlierExchange | null; held: { id: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; heldReason: HeldReason }[]; taken: boolean }>(
+    `select
+       (select json_build_object('id', id, 'digest', digest, 'receipt', receipt) from exchanges where partner = $1 and request_jti = $2) as by_jti,
+       (select json_build_object('id', id, 'digest', digest, 'receipt', receipt) from exchanges where partner = $1 and batch_id = $3) as by_batch,
+       coalesce((select json_agg(json_build_object('id', id, 'sequence', sequence, 'kind', kind, 'heldReason', held_reason) order by sequence)
+                   from exchanges where partner = $1 and state = 'held'), '[]'::json) as held,
+       exists (select 1 from exchanges where partner = $1 and sequence = $4 and disposition <> 'stale') as taken`,
+    [partner, jti, batchId, sequence],
+  );
+  const r = rows[0]!;
+  return { byJti: r.by_jti ?? undefined, byBatchId: r.by_batch ?? undefined, held: r.held, sequenceTaken: r.taken };
+}
+
 /** Batches of the partner still held, in sequence order. */
 export async function heldBatches(tx: Queryable, partner: string): Promise<HeldBatch[]> {
   const { rows } = await tx.query<{ id: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; held_reason: HeldReason }>(
@@ -81,18 +110,61 @@ export async function sequenceTaken(tx: Queryable, partner: string, sequence: nu
   return rows.length > 0;
 }
 
-/** Stores one accepted exchange: raw body, signature header, receipt, disposition and counts. */
+/**
+ * The most a stored piece of a body holds (migration 0011): pg builds each statement's
+ * message in one go, so a piece is what one statement costs the event loop (about 2 ms),
+ * never the whole body.
+ */
+export const BODY_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * Stores one accepted exchange: raw body, signature header, receipt, disposition and
+ * counts. The body's first piece goes into the exchange's row, each further piece into
+ * `exchange_body_pieces` by a statement of its own, all on `tx` (the caller's transaction:
+ * nothing is acknowledged before all of it is committed).
+ */
 export async function insertExchange(tx: Queryable, e: NewExchange): Promise<void> {
+  const pieces = bodyPieces(e.body instanceof Uint8Array ? [e.body] : e.body, BODY_PIECE_BYTES);
+  const first = pieces.next();
   await tx.query(
     `insert into exchanges (id, partner, request_jti, batch_id, sequence, kind, format, content_type, digest, body, signature_header,
        received_at, disposition, held_reason, state, counts, rejections, receipt, receipt_kid, signing_kid)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
     [
-      e.id, e.partner, e.requestJti, e.batchId, e.sequence, e.kind, e.format, e.contentType, e.digest, Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength),
+      e.id, e.partner, e.requestJti, e.batchId, e.sequence, e.kind, e.format, e.contentType, e.digest, first.done ? Buffer.alloc(0) : first.value,
       e.signatureHeader, e.receivedAt, e.disposition, e.heldReason ?? null, e.state, JSON.stringify(e.counts), JSON.stringify(e.rejections), e.receipt, e.receiptKid, e.signingKid,
     ],
   );
+  let piece = 1;
+  for (const bytes of pieces) await tx.query('insert into exchange_body_pieces (exchange_id, piece, bytes) values ($1, $2, $3)', [e.id, piece++, bytes]);
 }
+
+/**
+ * The body as pieces of at most `max` bytes, in order: consecutive received chunks are
+ * joined up to `max` (a copy of one piece at a time, as it is written), a larger chunk
+ * is cut without a copy. Nothing here ever holds the body as one value.
+ */
+function* bodyPieces(chunks: readonly Uint8Array[], max: number): Generator<Buffer> {
+  let group: Uint8Array[] = [];
+  let size = 0;
+  for (const chunk of chunks) {
+    for (let from = 0; from < chunk.byteLength; ) {
+      const part = chunk.subarray(from, from + (max - size));
+      from += part.byteLength;
+      group.push(part);
+      size += part.byteLength;
+      if (size === max) {
+        yield joined(group, size);
+        group = [];
+        size = 0;
+      }
+    }
+  }
+  if (size > 0) yield joined(group, size);
+}
+
+const joined = (parts: Uint8Array[], size: number): Buffer =>
+  parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, parts[0]!.byteLength) : Buffer.concat(parts, size);
 
 /** Moves these exchanges to `state`. */
 export async function setExchangeState(tx: Queryable, ids: readonly string[], state: ExchangeState): Promise<void> {
@@ -135,7 +207,7 @@ export async function exchangeState(q: Queryable, id: string): Promise<ExchangeS
   return rows[0]?.state;
 }
 
-/** An accepted exchange as the apply job reads it (its raw body apart: `exchangeBody`). */
+/** An accepted exchange as the apply job reads it (its raw body apart: `exchangeBodyPieces`). */
 export interface ExchangeToApply {
   partner: string;
   format: string;
@@ -153,17 +225,30 @@ export async function exchangeToApply(q: Queryable, id: string): Promise<Exchang
 /**
  * The raw body exchange `id` carried, as stored, in pieces of at most `pieceBytes`
  * (undefined when there is no body: no such exchange, or retention removed it). A 57 MB
- * document is never one value in memory, nor its hex text twice that size.
+ * document is never one value in memory, nor its hex text twice that size. Its first
+ * piece is the exchange's `body` (the whole body, for exchanges stored before migration
+ * 0011), the rest its `exchange_body_pieces` in order.
  */
 export async function exchangeBodyPieces(q: Queryable, id: string, pieceBytes: number): Promise<AsyncIterable<Buffer> | undefined> {
-  const { rows } = await q.query<{ size: number | null }>('select octet_length(body) as size from exchanges where id = $1', [id]);
+  const { rows } = await q.query<{ size: number | null; pieces: number[] }>(
+    `select octet_length(body) as size, array(select piece from exchange_body_pieces p where p.exchange_id = e.id order by piece) as pieces
+     from exchanges e where id = $1`,
+    [id],
+  );
   const size = rows[0]?.size;
   if (size === undefined || size === null) return undefined;
+  const pieces = rows[0]!.pieces;
   return (async function* () {
     for (let from = 0; from < size; from += pieceBytes) {
       // substring counts from 1; bodies are stored uncompressed (migration 0010), so each piece reads only its own pages.
       const piece = await q.query<{ piece: Buffer }>('select substring(body from $2 for $3) as piece from exchanges where id = $1', [id, from + 1, pieceBytes]);
       yield piece.rows[0]!.piece;
+    }
+    for (const n of pieces) {
+      const { rows: stored } = await q.query<{ bytes: Buffer }>('select bytes from exchange_body_pieces where exchange_id = $1 and piece = $2', [id, n]);
+      const bytes = stored[0]!.bytes;
+      // Stored pieces are BODY_PIECE_BYTES at most; a reader asking for less gets them cut, without a copy.
+      for (let from = 0; from < bytes.length; from += pieceBytes) yield bytes.subarray(from, from + pieceBytes);
     }
   })();
 }
@@ -274,17 +359,23 @@ export async function staffExchangeView(q: Queryable, id: string): Promise<Staff
   if (!isExchangeId(id)) return undefined;
   const { rows } = await q.query<StaffExchangeView>(
     `select ${LIST_COLUMNS}, request_jti as "requestJti", signature_header as "signatureHeader", signing_kid as "signingKid", receipt, digest, content_type as "contentType",
-       coalesce(octet_length(body), 0)::int as "documentBytes", document_removed_at as "documentRemovedAt", rejections
-     from exchanges where id = $1`,
+       (coalesce(octet_length(body), 0) + coalesce((select sum(octet_length(p.bytes)) from exchange_body_pieces p where p.exchange_id = e.id), 0))::int as "documentBytes", document_removed_at as "documentRemovedAt", rejections
+     from exchanges e where id = $1`,
     [id],
   );
   return rows[0];
 }
 
-/** The raw document of an exchange, as received. */
+/** The raw document of an exchange, as received (its first piece and the pieces after it, joined by the server). */
 export async function exchangeDocument(q: Queryable, id: string): Promise<{ contentType: string; body: Buffer | null; removedAt: Date | null } | undefined> {
   if (!isExchangeId(id)) return undefined;
-  const { rows } = await q.query<{ contentType: string; body: Buffer | null; removedAt: Date | null }>('select content_type as "contentType", body, document_removed_at as "removedAt" from exchanges where id = $1', [id]);
+  const { rows } = await q.query<{ contentType: string; body: Buffer | null; removedAt: Date | null }>(
+    `select content_type as "contentType",
+       body || coalesce((select string_agg(p.bytes, ''::bytea order by p.piece) from exchange_body_pieces p where p.exchange_id = e.id), ''::bytea) as body,
+       document_removed_at as "removedAt"
+     from exchanges e where id = $1`,
+    [id],
+  );
   return rows[0];
 }
 

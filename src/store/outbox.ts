@@ -27,6 +27,22 @@ export async function claimPending(tx: Queryable, limit: number): Promise<Pendin
   return rows.map((r) => ({ id: r.id, queue: r.queue, job: r.job, jobId: r.job_id, payload: r.payload }));
 }
 
+/**
+ * Up to `limit` jobs not yet relayed, marked relayed and locked in one statement: the
+ * caller's transaction commits the mark only once the queue took them (claimPending and
+ * markRelayed in one round trip).
+ */
+export async function takePending(tx: Queryable, limit: number): Promise<PendingJob[]> {
+  const { rows } = await tx.query<{ id: number; queue: string; job: string; job_id: string; payload: Record<string, unknown> }>(
+    `update outbox set relayed_at = now()
+      where id in (select id from outbox where relayed_at is null order by id limit $1 for update skip locked)
+      returning id, queue, job, job_id, payload`,
+    [limit],
+  );
+  // In the order they were written (update … returning keeps no order).
+  return rows.sort((a, b) => a.id - b.id).map((r) => ({ id: r.id, queue: r.queue, job: r.job, jobId: r.job_id, payload: r.payload }));
+}
+
 /** Marks these jobs relayed (in the transaction that claimed them). */
 export async function markRelayed(tx: Queryable, ids: readonly number[]): Promise<void> {
   if (ids.length > 0) await tx.query('update outbox set relayed_at = now() where id = any($1::bigint[])', [ids]);

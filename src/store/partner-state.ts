@@ -7,8 +7,13 @@ import type { Queryable } from './db.ts';
  * acceptance for one partner is decided one at a time, concurrent duplicates included.
  */
 export async function lockPartnerState(tx: Queryable, partner: string): Promise<PartnerSequenceState> {
-  await tx.query('insert into partner_state (partner) values ($1) on conflict (partner) do nothing', [partner]);
-  const { rows } = await tx.query<{ snapshot_base: number | null; run_end: number | null }>('select snapshot_base, run_end from partner_state where partner = $1 for update', [partner]);
+  // The row exists after a partner's first acceptance: one round trip, the insert only the first time.
+  const lock = () => tx.query<{ snapshot_base: number | null; run_end: number | null }>('select snapshot_base, run_end from partner_state where partner = $1 for update', [partner]);
+  let { rows } = await lock();
+  if (rows.length === 0) {
+    await tx.query('insert into partner_state (partner) values ($1) on conflict (partner) do nothing', [partner]);
+    ({ rows } = await lock());
+  }
   const row = rows[0]!;
   return { snapshotBase: row.snapshot_base, runEnd: row.run_end };
 }

@@ -13,8 +13,11 @@ export async function removeDocumentsChunk(tx: Queryable, cut: Date, removedAt: 
         where state = 'applied' and applied_at < $1 and document_removed_at is null
         order by applied_at
         limit $3
-        for update skip locked)
-     update exchanges e set body = null, document_removed_at = $2 from due where e.id = due.id returning e.id`,
+        for update skip locked),
+     removed as (update exchanges e set body = null, document_removed_at = $2 from due where e.id = due.id returning e.id),
+     -- The pieces after the first (migration 0011) go in the same statement.
+     pieces as (delete from exchange_body_pieces p using removed where p.exchange_id = removed.id)
+     select id from removed`,
     [cut, removedAt, limit],
   );
   return rows.length;

@@ -3,9 +3,11 @@
  * an external PostgreSQL and a real Redis: every row of the PROTOCOL §3 table that a partner can cause.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyDigest } from '../../src/intake/receipt.ts';
+import { BODY_PIECE_BYTES, exchangeBodyPieces, exchangeDocument } from '../../src/store/exchanges.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 const uniq = () => randomUUID().slice(0, 8);
@@ -45,8 +47,8 @@ describe.each(['embedded', 'PostgreSQL'] as const)('exchanges on %s', (store) =>
     expect(claims['receivedAt']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
     expect(decodeProtectedHeader(receipt).kid).toBeTruthy();
     // The raw body and the signature header are kept byte for byte, with the receipt.
-    const { rows } = await gw.gateway.db.query<{ body: Uint8Array; receipt: string; signature_header: string }>('select body, receipt, signature_header from exchanges where id = $1', [exchangeId]);
-    expect(Buffer.from(rows[0]!.body).toString('utf8')).toBe(body);
+    const { rows } = await gw.gateway.db.query<{ receipt: string; signature_header: string }>('select receipt, signature_header from exchanges where id = $1', [exchangeId]);
+    expect((await exchangeDocument(gw.gateway.db, exchangeId))!.body!.toString('utf8')).toBe(body);
     expect(rows[0]!.receipt).toBe(receipt);
     expect(rows[0]!.signature_header).toMatch(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/);
   });
@@ -182,5 +184,57 @@ describe.each(['embedded', 'PostgreSQL'] as const)('exchanges on %s', (store) =>
     const response = await fetch(`${gw.url}/v2/nothing`);
     expect(response.status).toBe(404);
     expect((await problem(response)).type).toBe('urn:mra:problem:not-found');
+  });
+});
+
+// The EU partner of test/support/gateway.ts, with a limit that admits several pieces.
+const { partner } = JSON.parse(readFileSync(new URL('../../../shared/spec/vectors/partner.json', import.meta.url), 'utf8')) as { partner: { keys: { jwks: unknown } } };
+
+describe('a multi-piece body over HTTP', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    const eu = { id: 'EU', name: 'European Union', programme: 'EU-AEO', format: 'eu-aeo', mra: { signed: '2012-05-04', scope: ['AEOS', 'AEOF'], benefits: ['reduced-examinations'] }, keys: { algorithms: ['ES256', 'EdDSA', 'PS256'], jwks: partner.keys.jwks }, limits: { maxBodyBytes: 8 * BODY_PIECE_BYTES, requestsPerMinute: 600 } };
+    // No workers: the stored body is looked at as intake left it.
+    gw = await startTestGateway({ store: 'PostgreSQL', partners: { eu }, workers: false });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('accepts many concurrent DELTAs of one partner as if one after the other (group commit)', async () => {
+    expect((await gw.request({ body: euDocument({ batchId: 'EU-GROUP-1', sequence: 1 }) })).status).toBe(202);
+    // Sent at once, the highest sequence first: most wait held until the run reaches them.
+    const sequences = Array.from({ length: 16 }, (_, i) => 17 - i);
+    const responses = await Promise.all(sequences.map((sequence) => gw.request({ body: euDocument({ batchId: `EU-GROUP-${sequence}`, sequence, kind: 'DELTA' }) })));
+    expect(responses.map((r) => r.status)).toEqual(sequences.map(() => 202));
+    const receipts = await Promise.all(responses.map(async (r) => JSON.parse(Buffer.from(((await r.json()) as { receipt: string }).receipt.split('.')[1]!, 'base64url').toString('utf8')) as { sequence: number; disposition: string }));
+    expect(receipts.map((c) => c.sequence)).toEqual(sequences);
+    for (const c of receipts) expect(['accepted', 'held']).toContain(c.disposition);
+
+    const { rows: state } = await gw.gateway.db.query<{ run_end: number }>("select run_end from partner_state where partner = 'EU'");
+    expect(state[0]!.run_end).toBe(17);
+    const { rows } = await gw.gateway.db.query<{ sequence: number; state: string }>("select sequence, state from exchanges where batch_id like 'EU-GROUP-%' order by sequence");
+    expect(rows).toEqual(Array.from({ length: 17 }, (_, i) => ({ sequence: i + 1, state: 'received' })));
+    // Each one queued once, to be applied in order.
+    const { rows: jobs } = await gw.gateway.db.query<{ n: number }>("select count(distinct job_id)::int as n from outbox where job = 'apply-batch'");
+    expect(jobs[0]!.n).toBe(17);
+  });
+
+  it('stores the body byte for byte in more than one piece, and the receipt carries its digest', async () => {
+    const body = Buffer.from(euDocument({ batchId: 'EU-LARGE-1', sequence: 1, records: 9_000 }));
+    expect(body.length).toBeGreaterThan(2 * BODY_PIECE_BYTES);
+    const response = await gw.request({ body });
+    expect(response.status).toBe(202);
+    const { exchangeId, receipt } = (await response.json()) as { exchangeId: string; receipt: string };
+    const claims = JSON.parse(Buffer.from(receipt.split('.')[1]!, 'base64url').toString('utf8')) as { digest: string };
+    expect(claims.digest).toBe(bodyDigest(body));
+
+    const { rows } = await gw.gateway.db.query<{ n: number }>('select count(*)::int as n from exchange_body_pieces where exchange_id = $1', [exchangeId]);
+    expect(rows[0]!.n).toBeGreaterThanOrEqual(2);
+    const pieces: Buffer[] = [];
+    for await (const piece of (await exchangeBodyPieces(gw.gateway.db, exchangeId, BODY_PIECE_BYTES))!) pieces.push(piece);
+    expect(Buffer.concat(pieces).equals(body)).toBe(true);
+    expect(bodyDigest(Buffer.concat(pieces))).toBe(claims.digest);
+    expect((await exchangeDocument(gw.gateway.db, exchangeId))!.body!.equals(body)).toBe(true);
   });
 });

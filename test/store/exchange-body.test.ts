@@ -1,0 +1,101 @@
+/**
+ * The raw body of an exchange stored in pieces (migration 0011): written as received,
+ * read back byte for byte by the apply job, the staff download and the staff view, and
+ * removed whole by retention. Bodies stored whole before 0011 still read.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BODY_PIECE_BYTES, exchangeBodyPieces, exchangeDocument, insertExchange, staffExchangeView, type NewExchange } from '../../src/store/exchanges.ts';
+import { removeDocumentsChunk } from '../../src/store/retention.ts';
+import { freshPostgres, type TestDatabase } from '../support/databases.ts';
+
+const exchange = (body: NewExchange['body']): NewExchange => ({
+  id: randomUUID(), partner: 'EU', requestJti: `jti-${randomUUID()}`, batchId: `B-${randomUUID()}`, sequence: 1, kind: 'SNAPSHOT', format: 'eu-aeo',
+  contentType: 'application/xml', digest: 'sha-256=abc', body, signatureHeader: 'h..s', signingKid: 'k1', receivedAt: new Date(), disposition: 'accepted',
+  heldReason: undefined, state: 'received', counts: { records: 0, created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: 0 }, rejections: [], receipt: 'r', receiptKid: 'k',
+});
+
+/** `bytes` cut as a socket might deliver them: uneven chunks, none aligned with a piece. */
+function chunksOf(bytes: Buffer, sizes: readonly number[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let from = 0, i = 0; from < bytes.length; i++) {
+    const size = sizes[i % sizes.length]!;
+    chunks.push(bytes.subarray(from, from + size));
+    from += size;
+  }
+  return chunks;
+}
+
+async function readAll(pieces: AsyncIterable<Buffer> | undefined): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const piece of pieces!) out.push(piece);
+  return out;
+}
+
+describe('exchange bodies in pieces', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await freshPostgres();
+  });
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it('stores a multi-piece body as received: its pieces joined are the bytes sent, byte for byte', async () => {
+    const body = randomBytes(2 * BODY_PIECE_BYTES + 12_345);
+    const e = exchange(chunksOf(body, [65_536, 1, 70_001, 3 * BODY_PIECE_BYTES]));
+    await insertExchange(t.db, e);
+
+    const { rows } = await t.db.query<{ body: Buffer; pieces: Buffer[] }>(
+      'select body, array(select bytes from exchange_body_pieces p where p.exchange_id = e.id order by piece) as pieces from exchanges e where id = $1',
+      [e.id],
+    );
+    const stored = [rows[0]!.body, ...rows[0]!.pieces];
+    expect(stored.length).toBe(3);
+    for (const piece of stored) expect(piece.length).toBeLessThanOrEqual(BODY_PIECE_BYTES);
+    expect(Buffer.concat(stored).equals(body)).toBe(true);
+
+    // Read back as the apply job reads it, in pieces of the size it asks for.
+    const read = await readAll(await exchangeBodyPieces(t.db, e.id, 300_000));
+    for (const piece of read) expect(piece.length).toBeLessThanOrEqual(300_000);
+    expect(Buffer.concat(read).equals(body)).toBe(true);
+
+    expect((await exchangeDocument(t.db, e.id))!.body!.equals(body)).toBe(true);
+    expect((await staffExchangeView(t.db, e.id))!.documentBytes).toBe(body.length);
+  });
+
+  it('stores a small body in the exchange row alone, and an empty body as empty', async () => {
+    const small = exchange(Buffer.from([0xef, 0xbb, 0xbf, 0x00, 0xff, 0x3c]));
+    const empty = exchange([]);
+    await insertExchange(t.db, small);
+    await insertExchange(t.db, empty);
+    const { rows } = await t.db.query<{ n: number }>('select count(*)::int as n from exchange_body_pieces where exchange_id = any($1::uuid[])', [[small.id, empty.id]]);
+    expect(rows[0]!.n).toBe(0);
+    expect(Buffer.concat(await readAll(await exchangeBodyPieces(t.db, small.id, 4)))).toEqual(small.body);
+    expect(await readAll(await exchangeBodyPieces(t.db, empty.id, 4))).toEqual([]);
+    expect((await exchangeDocument(t.db, empty.id))!.body).toEqual(Buffer.alloc(0));
+  });
+
+  it('still reads a body stored whole before migration 0011', async () => {
+    const body = randomBytes(BODY_PIECE_BYTES + 777);
+    const e = exchange(Buffer.alloc(0));
+    await insertExchange(t.db, e);
+    await t.db.query('update exchanges set body = $2 where id = $1', [e.id, body]);
+    expect(Buffer.concat(await readAll(await exchangeBodyPieces(t.db, e.id, BODY_PIECE_BYTES))).equals(body)).toBe(true);
+    expect((await exchangeDocument(t.db, e.id))!.body!.equals(body)).toBe(true);
+  });
+
+  it('retention removes every piece of a body; nothing reads it afterwards', async () => {
+    const e = exchange(randomBytes(BODY_PIECE_BYTES * 2 + 1));
+    await insertExchange(t.db, e);
+    await t.db.query("update exchanges set state = 'applied', applied_at = now() - interval '40 days' where id = $1", [e.id]);
+    const removedAt = new Date();
+    // Other exchanges of this file are not applied: only this one is due.
+    expect(await removeDocumentsChunk(t.db, new Date(Date.now() - 30 * 86_400_000), removedAt, 10)).toBe(1);
+    const { rows } = await t.db.query<{ n: number }>('select count(*)::int as n from exchange_body_pieces where exchange_id = $1', [e.id]);
+    expect(rows[0]!.n).toBe(0);
+    expect(await exchangeBodyPieces(t.db, e.id, BODY_PIECE_BYTES)).toBeUndefined();
+    expect(await exchangeDocument(t.db, e.id)).toMatchObject({ body: null, removedAt });
+    expect((await staffExchangeView(t.db, e.id))!.documentBytes).toBe(0);
+  });
+});
