@@ -27,7 +27,7 @@ export interface ApplyDeps {
   db: Db;
   formats: ReadonlyMap<string, Format>;
   partner(id: string): Partner | undefined;
-  /** Reports progress (BullMQ job.updateProgress), from 0 to 100, for a batch of more than one window. */
+  /** Reports progress (BullMQ job.updateProgress), from 0 to 100. */
   progress?(percent: number): Promise<void>;
 }
 
@@ -65,10 +65,7 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     // lock renewal (same event loop) never wait long behind a large batch.
     const pace = new Pace();
     const batch = await outlineBatch(tx, exchangeId, partner, format, pace);
-    // Progress is for batches someone watches; one of a single window (a small DELTA) is done
-    // about as soon as it starts, and its reports would be three more Redis writes.
-    const progress = batch.outline.order.length > WINDOW ? deps.progress : undefined;
-    await progress?.(30);
+    await deps.progress?.(30);
 
     // Then the operators, a window at a time in key order (the order of the plan), each
     // written before the next is decided: only one window of records is ever whole in memory.
@@ -92,12 +89,12 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
       const found = await pace.run(windowSteps({ partner, exchangeId, sequence: exchange.sequence, asOfDate: outline.asOfDate, owners: outline.owners, ctpatByMid: batch.ctpat, entries, records, previous }));
       await savePlan(tx, { format, exchangeId, sequence: exchange.sequence, previous, texts }, found, pace);
       for (const k of ['created', 'changed', 'unchanged', 'withdrawn'] as const) counts[k] += found.counts[k];
-      await progress?.(30 + Math.floor((70 * (at + entries.length)) / outline.order.length));
+      await deps.progress?.(30 + Math.floor((70 * (at + entries.length)) / outline.order.length));
     }
     const rejections = recordRejectedFindings(batch.rejected, partner.id, exchangeId);
     await openDiscrepancies(tx, withoutDecidedFindings(rejections, await decidedDiscrepancies(tx, rejections.map((d) => d.dedupeKey))));
     await markApplied(tx, exchangeId, counts);
-    await progress?.(100);
+    await deps.progress?.(100);
     return { applied: true, counts };
   });
 }
