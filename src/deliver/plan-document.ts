@@ -7,7 +7,7 @@
  * reported with the field named; it stays unsent, so a later document carries it once
  * its record is mended.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Batch, BatchKind } from '../canonical/batch.ts';
 import type { Operator } from '../canonical/operator.ts';
 import type { RecordIssue } from '../errors.ts';
@@ -29,8 +29,8 @@ export interface CarriedMember {
 }
 
 export interface OutboundPlan {
-  /** The document to send; undefined when a DELTA is left with nothing to carry. */
-  document: { batch: Batch; text: string; carried: CarriedMember[] } | undefined;
+  /** The document to send, as the bytes to sign and send; undefined when a DELTA is left with nothing to carry. */
+  document: { batch: Batch; body: Buffer; carried: CarriedMember[] } | undefined;
   /** Members of a SNAPSHOT's omission: withdrawn on the partner's side without a record of their own. */
   omitted: string[];
   /** Members left out because the partner's format cannot carry them, with the field. */
@@ -97,12 +97,15 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
   const kept = carried.filter((_, i) => !left.has(i));
   if (options.kind === 'DELTA' && kept.length === 0) return { document: undefined, omitted, unwritable };
   const batch: Batch = { format: format.id, envelope: { ...envelope, count: kept.length }, records: records.filter((_, i) => !left.has(i)) };
-  return { document: { batch, text: written.text, carried: kept }, omitted, unwritable };
+  return { document: { batch, body: written.body, carried: kept }, omitted, unwritable };
 }
 
 /** The digest of a record as written for a partner, whatever the order of its keys (records may come back from jsonb). */
 export function digestOf(record: Operator): string {
-  return createHash('sha256').update(stableJson(record)).digest('base64url');
+  const parts: string[] = [];
+  stableJson(record, parts);
+  // One join into a flat string and a one-shot hash: no Hash object, no rope walked per update.
+  return hash('sha256', parts.join(''), 'base64url');
 }
 
 /** `"name":` for each member name met, since the same few names recur in every record. */
@@ -118,29 +121,51 @@ function quotedName(name: string): string {
   return quoted;
 }
 
-/** JSON text with keys sorted at every depth and undefined members left out; written out by hand because this runs once per member of every document. */
-function stableJson(value: unknown): string {
-  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+/** Sorts names in place by UTF-16 code units, as the default sort and `<` compare: insertion, as a record's objects have a dozen keys at most. */
+function sortNames(names: string[]): void {
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i]!;
+    let j = i - 1;
+    while (j >= 0 && names[j]! > name) {
+      names[j + 1] = names[j]!;
+      j--;
+    }
+    names[j + 1] = name;
+  }
+}
+
+/**
+ * JSON text with keys sorted at every depth and undefined members left out, pushed onto
+ * `out` in parts; written out by hand because this runs once per member of every document.
+ */
+function stableJson(value: unknown, out: string[]): void {
+  if (typeof value !== 'object' || value === null) {
+    out.push(JSON.stringify(value));
+    return;
+  }
   if (Array.isArray(value)) {
-    let out = '[';
+    out.push('[');
     for (let i = 0; i < value.length; i++) {
       // An undefined item stays an empty place, as Array#join leaves it: digests already stored were taken that way.
-      if (i > 0) out += ',';
+      if (i > 0) out.push(',');
       const item: unknown = value[i];
-      if (item !== undefined) out += stableJson(item);
+      if (item !== undefined) stableJson(item, out);
     }
-    return `${out}]`;
+    out.push(']');
+    return;
   }
   const bag = value as Record<string, unknown>;
-  // The default sort compares UTF-16 code units, as `<` does.
-  const keys = Object.keys(bag).sort();
-  let out = '{';
+  const keys = Object.keys(bag);
+  sortNames(keys);
+  out.push('{');
+  let first = true;
   for (const key of keys) {
     const member = bag[key];
     if (member === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += quotedName(key);
-    out += stableJson(member);
+    if (!first) out.push(',');
+    first = false;
+    out.push(quotedName(key));
+    stableJson(member, out);
   }
-  return `${out}}`;
+  out.push('}');
 }
