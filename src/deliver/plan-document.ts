@@ -8,12 +8,12 @@
  * its record is mended.
  */
 import { hash } from 'node:crypto';
-import type { Batch, BatchKind } from '../canonical/batch.ts';
+import type { BatchKind, Envelope } from '../canonical/batch.ts';
 import type { Operator } from '../canonical/operator.ts';
 import type { RecordIssue } from '../errors.ts';
 import type { Format } from '../translate/format.ts';
 import { eligibleMember, memberToPartnerRecord, withdrawalRecord } from '../translate/outbound.ts';
-import { Cooperation, writeDocumentCooperatively } from '../translate/write-document.ts';
+import { asBytes, bodyOf, Cooperation, DocumentWriter } from '../translate/write-document.ts';
 
 /** What a partner was last told of one member. */
 export interface SentMember {
@@ -29,8 +29,8 @@ export interface CarriedMember {
 }
 
 export interface OutboundPlan {
-  /** The document to send, as the bytes to sign and send; undefined when a DELTA is left with nothing to carry. */
-  document: { batch: Batch; body: Buffer; carried: CarriedMember[] } | undefined;
+  /** The document to send: its envelope, and its bytes to sign and send; undefined when a DELTA is left with nothing to carry. */
+  document: { envelope: Envelope; body: Buffer; carried: CarriedMember[] } | undefined;
   /** Members of a SNAPSHOT's omission: withdrawn on the partner's side without a record of their own. */
   omitted: string[];
   /** Members left out because the partner's format cannot carry them, with the field. */
@@ -60,8 +60,17 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
   const cooperation = new Cooperation();
   // A member REMOVED (absent from a full export) stops being eligible: FORMATS.md lists it among the withdrawals.
   const eligible = (m: Operator) => eligibleMember(m) && m.status.code !== 'revoked' && (options.businessTypes === undefined || options.businessTypes.includes(m.authorisation.category ?? ''));
-  const records: Operator[] = [];
+  // Each record is written as soon as it is made, and not kept: the document grows as bytes, record by record.
+  const writer = new DocumentWriter(format, asBytes);
+  let tried = 0;
   const carried: CarriedMember[] = [];
+  const unwritable: (RecordIssue & { account: string })[] = [];
+  const carry = (record: Operator, member: CarriedMember) => {
+    tried++;
+    const problems = writer.add(record);
+    if (problems === undefined) carried.push(member);
+    else for (const p of problems) unwritable.push({ ...p, account: member.account });
+  };
   const withdrawals: { record: Operator; account: string }[] = [];
   const omitted: string[] = [];
   for (const [account, member] of [...members].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -72,8 +81,7 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
       const record = memberToPartnerRecord(format, member);
       const digest = digestOf(record);
       if (options.kind === 'DELTA' && told && before.digest === digest) continue;
-      records.push(record);
-      carried.push({ account, digest, as: member.status.code === 'active' ? 'valid' : 'not-valid' });
+      carry(record, { account, digest, as: member.status.code === 'active' ? 'valid' : 'not-valid' });
     } else if (told) {
       if (options.kind === 'SNAPSHOT') {
         omitted.push(account);
@@ -85,19 +93,15 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
   }
   // Withdrawals go last (FORMATS.md): the last record a partner gets of that member.
   for (const w of withdrawals) {
-    records.push(w.record);
-    carried.push({ account: w.account, digest: digestOf(w.record), as: 'withdrawn' });
+    if (cooperation.due) await cooperation.pause();
+    carry(w.record, { account: w.account, digest: digestOf(w.record), as: 'withdrawn' });
   }
-  if (options.kind === 'DELTA' && records.length === 0) return undefined;
+  if (options.kind === 'DELTA' && tried === 0) return undefined;
+  if (options.kind === 'DELTA' && carried.length === 0) return { document: undefined, omitted, unwritable };
 
-  const envelope = { sender: options.gatewayId, receiver: options.partnerId, batchId: options.batchId, sequence: options.sequence, kind: options.kind, asOf: options.asOf, count: records.length };
-  const written = await writeDocumentCooperatively(format, { envelope, records }, cooperation);
-  const left = new Set(written.problems.map((p) => p.index));
-  const unwritable = written.problems.map((p) => ({ ...p, account: carried[p.index]!.account }));
-  const kept = carried.filter((_, i) => !left.has(i));
-  if (options.kind === 'DELTA' && kept.length === 0) return { document: undefined, omitted, unwritable };
-  const batch: Batch = { format: format.id, envelope: { ...envelope, count: kept.length }, records: records.filter((_, i) => !left.has(i)) };
-  return { document: { batch, body: written.body, carried: kept }, omitted, unwritable };
+  if (cooperation.due) await cooperation.pause();
+  const envelope: Envelope = { sender: options.gatewayId, receiver: options.partnerId, batchId: options.batchId, sequence: options.sequence, kind: options.kind, asOf: options.asOf, count: carried.length };
+  return { document: { envelope, body: bodyOf(writer.finish(envelope)), carried }, omitted, unwritable };
 }
 
 /** The digest of a record as written for a partner, whatever the order of its keys (records may come back from jsonb). */

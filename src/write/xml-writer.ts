@@ -21,37 +21,40 @@ const escapeAttribute = (s: string) =>
 const deeper: string[] = [];
 const indentBelow = (indent: string): string => (deeper[indent.length] ??= `${indent}  `);
 
-/** One element, with its attributes (`@name`), text (`#text`) and children, at an indent, pushed onto `out`. */
+/**
+ * One element, with its attributes (`@name`), text (`#text`) and children, at an indent,
+ * pushed onto `out`: a leaf as one template, which measured faster to join than its
+ * seven pieces pushed one by one.
+ */
 function element(name: string, value: TreeValue, indent: string, out: string[]): void {
   if (Array.isArray(value)) {
     for (const item of value) element(name, item, indent, out);
     return;
   }
   if (typeof value !== 'object' || value === null) {
-    out.push(indent, '<', name, '>', escapeText(String(value)), '</', name, '>\n');
+    out.push(`${indent}<${name}>${escapeText(String(value))}</${name}>\n`);
     return;
   }
-  out.push(indent, '<', name);
-  // Attributes go first, in the tree's member order; children follow, in theirs (the ICDs' fixed orders are built into the tree).
+  // Attributes in the tree's member order; children after them, in theirs (the ICDs' fixed orders are built into the tree).
+  let attributes = '';
   let children = false;
   for (const key in value) {
     const v = value[key]!;
-    if (key.charCodeAt(0) === 64 /* @ */) out.push(' ', key.slice(1), '="', escapeAttribute(String(v)), '"');
+    if (key.charCodeAt(0) === 64 /* @ */) attributes += ` ${key.slice(1)}="${escapeAttribute(String(v))}"`;
     else if (key !== TEXT && v !== null) children = true;
   }
   if (children) {
-    out.push('>\n');
+    out.push(`${indent}<${name}${attributes}>\n`);
     const below = indentBelow(indent);
     for (const key in value) {
       const v = value[key]!;
       if (key.charCodeAt(0) !== 64 && key !== TEXT && v !== null) element(key, v, below, out);
     }
-    out.push(indent, '</', name, '>\n');
+    out.push(`${indent}</${name}>\n`);
     return;
   }
   const text = value[TEXT];
-  if (text === undefined || text === null) out.push('/>\n');
-  else out.push('>', escapeText(String(text)), '</', name, '>\n');
+  out.push(text === undefined || text === null ? `${indent}<${name}${attributes}/>\n` : `${indent}<${name}${attributes}>${escapeText(String(text))}</${name}>\n`);
 }
 
 /** XML, record by record: the root's start tag carries the envelope as attributes. */
