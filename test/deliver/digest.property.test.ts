@@ -44,6 +44,10 @@ describe('the digest of a record', () => {
     value: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
       fc.string(),
+      // Every UTF-16 code unit, lone surrogates and control characters included: what JSON.stringify escapes.
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) }),
+      fc.constantFrom('"', '\\', '\u0000', '\u001f', '\u007f', '\u2028', '\ud800', '\udc00x', '\ud83d\ude00', 'é'),
       fc.double(),
       fc.integer(),
       fc.boolean(),
