@@ -82,7 +82,7 @@ class Pieces<Chunk> {
   }
 }
 
-/** Some tens of KB of text per chunk: young enough to be joined before a scavenge, few enough to join at the end at once. */
+/** About 9 KB of XML per chunk: joined while young; 64 to 1,024 parts measured alike, 2,048 slower (more to copy per join, out of cache). */
 const PARTS_PER_CHUNK = 512;
 
 /**
