@@ -79,7 +79,7 @@ async function signedSnapshot(format: Format, members: ReadonlyMap<string, Opera
   const plan = await planDocument(format, members, new Map(), { gatewayId: 'US-CBP-BENCH', partnerId: format.partner!, kind: 'SNAPSHOT', sequence: 1, batchId: 'US-CBP-BENCH-1', asOf: '2026-11-30T02:00:00Z', today: '2026-11-30', businessTypes: undefined });
   const document = plan?.document;
   if (!document || plan.unwritable.length > 0 || document.carried.length !== members.size) throw new Error(`${format.id}: carried ${document?.carried.length ?? 0} of ${members.size} members, ${plan?.unwritable.length ?? 0} unwritable`);
-  const body = Buffer.from(document.text, 'utf8');
+  const { body } = document;
   signRequest({ key, iss: 'US-CBP-BENCH', aud: format.partner!, method: 'POST', target: '/v1/batches', body, jti: 'bench-jti', iat: 1_796_000_000, contentType: format.mediaType });
   return body.length;
 }

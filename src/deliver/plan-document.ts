@@ -7,13 +7,13 @@
  * reported with the field named; it stays unsent, so a later document carries it once
  * its record is mended.
  */
-import { createHash } from 'node:crypto';
-import type { Batch, BatchKind } from '../canonical/batch.ts';
+import { hash } from 'node:crypto';
+import type { BatchKind, Envelope } from '../canonical/batch.ts';
 import type { Operator } from '../canonical/operator.ts';
 import type { RecordIssue } from '../errors.ts';
 import type { Format } from '../translate/format.ts';
-import { eligibleMember, memberToPartnerRecord, withdrawalRecord } from '../translate/outbound.ts';
-import { Cooperation, writeDocumentCooperatively } from '../translate/write-document.ts';
+import { eligibleMember, memberToPartnerRecordSharing, withdrawalRecord } from '../translate/outbound.ts';
+import { asBytes, bodyOf, Cooperation, DocumentWriter } from '../translate/write-document.ts';
 
 /** What a partner was last told of one member. */
 export interface SentMember {
@@ -29,8 +29,8 @@ export interface CarriedMember {
 }
 
 export interface OutboundPlan {
-  /** The document to send; undefined when a DELTA is left with nothing to carry. */
-  document: { batch: Batch; text: string; carried: CarriedMember[] } | undefined;
+  /** The document to send: its envelope, and its bytes to sign and send; undefined when a DELTA is left with nothing to carry. */
+  document: { envelope: Envelope; body: Buffer; carried: CarriedMember[] } | undefined;
   /** Members of a SNAPSHOT's omission: withdrawn on the partner's side without a record of their own. */
   omitted: string[];
   /** Members left out because the partner's format cannot carry them, with the field. */
@@ -60,8 +60,17 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
   const cooperation = new Cooperation();
   // A member REMOVED (absent from a full export) stops being eligible: FORMATS.md lists it among the withdrawals.
   const eligible = (m: Operator) => eligibleMember(m) && m.status.code !== 'revoked' && (options.businessTypes === undefined || options.businessTypes.includes(m.authorisation.category ?? ''));
-  const records: Operator[] = [];
+  // Each record is written as soon as it is made, and not kept: the document grows as bytes, record by record.
+  const writer = new DocumentWriter(format, asBytes);
+  let tried = 0;
   const carried: CarriedMember[] = [];
+  const unwritable: (RecordIssue & { account: string })[] = [];
+  const carry = (record: Operator, member: CarriedMember) => {
+    tried++;
+    const problems = writer.add(record);
+    if (problems === undefined) carried.push(member);
+    else for (const p of problems) unwritable.push({ ...p, account: member.account });
+  };
   const withdrawals: { record: Operator; account: string }[] = [];
   const omitted: string[] = [];
   for (const [account, member] of [...members].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -69,40 +78,37 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
     const before = sent.get(account);
     const told = before !== undefined && !before.withdrawn;
     if (eligible(member)) {
-      const record = memberToPartnerRecord(format, member);
+      // Read only (digested, written, dropped): it may share what the rules leave alone with the member.
+      const record = memberToPartnerRecordSharing(format, member);
       const digest = digestOf(record);
       if (options.kind === 'DELTA' && told && before.digest === digest) continue;
-      records.push(record);
-      carried.push({ account, digest, as: member.status.code === 'active' ? 'valid' : 'not-valid' });
+      carry(record, { account, digest, as: member.status.code === 'active' ? 'valid' : 'not-valid' });
     } else if (told) {
       if (options.kind === 'SNAPSHOT') {
         omitted.push(account);
         continue;
       }
-      const record = withdrawalRecord(format, memberToPartnerRecord(format, member), options.today);
+      const record = withdrawalRecord(format, memberToPartnerRecordSharing(format, member), options.today);
       withdrawals.push({ record, account });
     }
   }
   // Withdrawals go last (FORMATS.md): the last record a partner gets of that member.
   for (const w of withdrawals) {
-    records.push(w.record);
-    carried.push({ account: w.account, digest: digestOf(w.record), as: 'withdrawn' });
+    if (cooperation.due) await cooperation.pause();
+    carry(w.record, { account: w.account, digest: digestOf(w.record), as: 'withdrawn' });
   }
-  if (options.kind === 'DELTA' && records.length === 0) return undefined;
+  if (options.kind === 'DELTA' && tried === 0) return undefined;
+  if (options.kind === 'DELTA' && carried.length === 0) return { document: undefined, omitted, unwritable };
 
-  const envelope = { sender: options.gatewayId, receiver: options.partnerId, batchId: options.batchId, sequence: options.sequence, kind: options.kind, asOf: options.asOf, count: records.length };
-  const written = await writeDocumentCooperatively(format, { envelope, records }, cooperation);
-  const left = new Set(written.problems.map((p) => p.index));
-  const unwritable = written.problems.map((p) => ({ ...p, account: carried[p.index]!.account }));
-  const kept = carried.filter((_, i) => !left.has(i));
-  if (options.kind === 'DELTA' && kept.length === 0) return { document: undefined, omitted, unwritable };
-  const batch: Batch = { format: format.id, envelope: { ...envelope, count: kept.length }, records: records.filter((_, i) => !left.has(i)) };
-  return { document: { batch, text: written.text, carried: kept }, omitted, unwritable };
+  if (cooperation.due) await cooperation.pause();
+  const envelope: Envelope = { sender: options.gatewayId, receiver: options.partnerId, batchId: options.batchId, sequence: options.sequence, kind: options.kind, asOf: options.asOf, count: carried.length };
+  return { document: { envelope, body: bodyOf(writer.finish(envelope)), carried }, omitted, unwritable };
 }
 
 /** The digest of a record as written for a partner, whatever the order of its keys (records may come back from jsonb). */
 export function digestOf(record: Operator): string {
-  return createHash('sha256').update(stableJson(record)).digest('base64url');
+  // A one-shot hash: no Hash object per record.
+  return hash('sha256', stableJson(record), 'base64url');
 }
 
 /** `"name":` for each member name met, since the same few names recur in every record. */
@@ -118,8 +124,30 @@ function quotedName(name: string): string {
   return quoted;
 }
 
-/** JSON text with keys sorted at every depth and undefined members left out; written out by hand because this runs once per member of every document. */
+/** Sorts names in place by UTF-16 code units, as the default sort and `<` compare: insertion, as a record's objects have a dozen keys at most. */
+function sortNames(names: string[]): void {
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i]!;
+    let j = i - 1;
+    while (j >= 0 && names[j]! > name) {
+      names[j + 1] = names[j]!;
+      j--;
+    }
+    names[j + 1] = name;
+  }
+}
+
+/** Text JSON.stringify writes unchanged between quotes: no quote, backslash, control character or surrogate. */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON.stringify escapes
+const needsEscapes = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * JSON text with keys sorted at every depth and undefined members left out; written out
+ * by hand because this runs once per member of every document. Plain text is quoted here
+ * rather than by JSON.stringify, a native call per value that measured a quarter of it.
+ */
 function stableJson(value: unknown): string {
+  if (typeof value === 'string') return needsEscapes.test(value) ? JSON.stringify(value) : `"${value}"`;
   if (typeof value !== 'object' || value === null) return JSON.stringify(value);
   if (Array.isArray(value)) {
     let out = '[';
@@ -132,15 +160,16 @@ function stableJson(value: unknown): string {
     return `${out}]`;
   }
   const bag = value as Record<string, unknown>;
-  // The default sort compares UTF-16 code units, as `<` does.
-  const keys = Object.keys(bag).sort();
+  const keys = Object.keys(bag);
+  sortNames(keys);
   let out = '{';
+  let first = true;
   for (const key of keys) {
     const member = bag[key];
     if (member === undefined) continue;
-    if (out.length > 1) out += ',';
-    out += quotedName(key);
-    out += stableJson(member);
+    if (!first) out += ',';
+    first = false;
+    out += quotedName(key) + stableJson(member);
   }
   return `${out}}`;
 }

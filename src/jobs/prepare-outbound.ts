@@ -83,7 +83,7 @@ export async function prepareOutbound(deps: PrepareDeps, partnerId: string, opti
     }
     if (!plan?.document) return { prepared: false, reason: 'nothing-changed' };
 
-    const body = Buffer.from(plan.document.text, 'utf8');
+    const { body } = plan.document;
     const jti = randomUUID();
     const signatureHeader = signRequest({ key: deps.signingKey(), iss: deps.gatewayId, aud: partner.id, method: 'POST', target: `${url.pathname}${url.search}`, body, jti, iat: Math.floor(now.getTime() / 1000), contentType: format.mediaType });
     await insertDelivery(tx, {

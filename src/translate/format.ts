@@ -9,9 +9,10 @@ import { readJson } from '../parse/json-reader.ts';
 import { readNdjson } from '../parse/ndjson-reader.ts';
 import type { IncrementalReader, RecordVisitor, SyntaxTree, TreeObject, TreeValue } from '../parse/tree.ts';
 import { xmlReader } from '../parse/xml-reader.ts';
-import { writeCsv } from '../write/csv-writer.ts';
-import { writeJson, writeNdjson } from '../write/json-writer.ts';
-import { writeXml } from '../write/xml-writer.ts';
+import { csvWriter } from '../write/csv-writer.ts';
+import { jsonWriter, ndjsonWriter } from '../write/json-writer.ts';
+import { writeWhole, type SyntaxWriter } from '../write/syntax-writer.ts';
+import { xmlWriter } from '../write/xml-writer.ts';
 import { compileFields, formatPaths, shapeOf, type CompiledField, type Shape } from './compile.ts';
 import type { Mapping } from './mapping-schema.ts';
 import { compileRule, type CompiledRule } from './record-rules.ts';
@@ -33,6 +34,9 @@ export interface Format {
   formatPathOf(canonical: string): string[];
   /** A reader to feed the document piece by piece as it arrives, handing each record to `visit` as it is reached. */
   reader(visit: RecordVisitor): IncrementalReader;
+  /** The document's text a record at a time, for writing a large document in pieces (write-document.ts). */
+  writer: SyntaxWriter;
+  /** A whole document at once: the writer's head, records and tail joined. */
   write(envelope: TreeObject, records: readonly TreeValue[]): string;
   /** Whether the syntax carries scalars as text. */
   textual: boolean;
@@ -62,22 +66,23 @@ export function compileFormat(mapping: Mapping, file: string): Format {
     if (!layout) throw new GatewayError('mapping-invalid', `${file}: syntax ${mapping.syntax} needs a "${name}" section`);
     return layout;
   };
+  const withWriter = (writer: SyntaxWriter) => ({ writer, write: (envelope: TreeObject, records: readonly TreeValue[]) => writeWhole(writer, envelope, records) });
   switch (mapping.syntax) {
     case 'xml': {
       const layout = need(mapping.xml, 'xml');
-      return { ...base, textual: true, reader: (visit) => xmlReader(layout, visit), write: (envelope, records) => writeXml(layout, envelope, records) };
+      return { ...base, ...withWriter(xmlWriter(layout)), textual: true, reader: (visit) => xmlReader(layout, visit) };
     }
     case 'json': {
       const layout = need(mapping.json, 'json');
       base.envelopeShape.members.set(layout.records, { members: new Map() });
-      return { ...base, textual: false, reader: (visit) => wholeReader((input) => readJson(input, layout, visit)), write: (envelope, records) => writeJson(layout, envelope, records) };
+      return { ...base, ...withWriter(jsonWriter(layout)), textual: false, reader: (visit) => wholeReader((input) => readJson(input, layout, visit)) };
     }
     case 'csv-hdt': {
       const layout = need(mapping.csv, 'csv');
-      return { ...base, textual: true, reader: (visit) => wholeReader((input) => readCsv(input, layout, visit)), write: (envelope, records) => writeCsv(layout, envelope, records) };
+      return { ...base, ...withWriter(csvWriter(layout)), textual: true, reader: (visit) => wholeReader((input) => readCsv(input, layout, visit)) };
     }
     case 'ndjson':
-      return { ...base, textual: false, reader: (visit) => wholeReader((input) => readNdjson(input, visit)), write: (_envelope, records) => writeNdjson(records) };
+      return { ...base, ...withWriter(ndjsonWriter), textual: false, reader: (visit) => wholeReader((input) => readNdjson(input, visit)) };
   }
 }
 

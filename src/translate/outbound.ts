@@ -22,6 +22,8 @@ export function eligibleMember(member: Operator): boolean {
 interface CompiledOutboundRule {
   rule: OutboundRule;
   target: string[];
+  /** `target` and one more segment: the way to the list an `each` rule changes, the list included. */
+  through: string[];
   from: string[] | undefined;
   when: [path: string[], values: string[]][] | undefined;
   /** Literal text and member paths in turn: even indexes literal, odd ones paths. */
@@ -43,6 +45,7 @@ function compileOutboundRule(path: string, rule: OutboundRule, where: string): C
   return {
     rule,
     target: dotted(path),
+    through: [...dotted(path), ''],
     from: rule.from === undefined ? undefined : dotted(rule.from),
     when: rule.when && Object.entries(rule.when).map(([p, values]) => [dotted(p), values]),
     template,
@@ -96,6 +99,66 @@ function apply(compiled: CompiledOutboundRule, member: Operator, into: Record<st
   const v = evaluate(compiled, member, current);
   if (v === undefined) deleteAt(into, compiled.target);
   else setAt(into, compiled.target, v);
+}
+
+/** An array's items or an object's members, in order, in a container of its own. */
+const shallowCopy = (value: object): object => (Array.isArray(value) ? value.slice() : { ...value });
+
+/**
+ * Gives `root` containers of its own on the way to `path`'s last segment (copying those
+ * still shared with the member), so that setting or deleting there leaves the member as
+ * it was. `owned` lists the containers already copied for this record.
+ */
+function ownWay(root: Record<string, unknown>, path: readonly string[], owned: object[]): void {
+  let cur = root;
+  for (let i = 0; i < path.length - 1; i++) {
+    const segment = path[i]!;
+    let next = cur[segment];
+    // Nothing there, or not a container: setAt puts a fresh object in its place, deleteAt finds nothing to delete.
+    if (typeof next !== 'object' || next === null) return;
+    if (!owned.includes(next)) {
+      next = shallowCopy(next);
+      cur[segment] = next;
+      owned.push(next as object);
+    }
+    cur = next as Record<string, unknown>;
+  }
+}
+
+/**
+ * `memberToPartnerRecord` that copies only what the rules change: the record's own
+ * members, and the objects on the way to a rule's target; everything else is the
+ * member's own, shared. For a caller that only reads the record (planning a document
+ * digests and writes each record, then drops it), where copying all of every member was
+ * as costly as JSON.stringify of it. The record must not be changed.
+ */
+export function memberToPartnerRecordSharing(format: Format, member: Operator): Operator {
+  const record = { ...(member as unknown as Record<string, unknown>) };
+  const owned: object[] = [record];
+  for (const compiled of outboundRulesOf(format)) {
+    if (compiled.each) {
+      // The list itself, and then each item, become the record's own before the item rules change them.
+      ownWay(record, compiled.through, owned);
+      const items = getAt(record, compiled.target);
+      if (!Array.isArray(items)) continue;
+      for (let i = 0; i < items.length; i++) {
+        let item: unknown = items[i];
+        if (typeof item === 'object' && item !== null && !owned.includes(item)) {
+          item = shallowCopy(item);
+          items[i] = item;
+          owned.push(item as object);
+        }
+        for (const itemRule of compiled.each) {
+          ownWay(item as Record<string, unknown>, itemRule.target, owned);
+          apply(itemRule, member, item as Record<string, unknown>, getAt(item, itemRule.target));
+        }
+      }
+      continue;
+    }
+    ownWay(record, compiled.target, owned);
+    apply(compiled, member, record, getAt(record, compiled.target));
+  }
+  return record as unknown as Operator;
 }
 
 /** One C-TPAT member as a record of `format`. */

@@ -29,7 +29,7 @@ function problem(issues: FieldIssue[], at: readonly PathSegment[], field: Compil
 }
 
 /** Sets a value at a format path; text of an element that also has attributes goes under `#text`. */
-function place(node: TreeObject, path: readonly string[], value: TreeValue): void {
+function placeAt(node: TreeObject, path: readonly string[], value: TreeValue): void {
   if (path.length === 0) {
     // A flat group (`address` over the record's own members) merges; anything else is the node's text.
     if (isObject(value)) Object.assign(node, value);
@@ -54,18 +54,86 @@ function place(node: TreeObject, path: readonly string[], value: TreeValue): voi
   else cur[last] = value;
 }
 
+/**
+ * A field's canonical value and its place in the format, as functions of their own with
+ * the member names written in (as JSON string literals), made once per compiled field:
+ * V8 then keeps one inline cache per name, where `getAt` and `placeAt`, shared by every
+ * field, see every name and every shape and fall back to their slowest, megamorphic
+ * loads and stores (canonical-path.ts `setterAt` does the same for reading).
+ */
+interface Access {
+  get: (source: unknown) => unknown;
+  put: (node: TreeObject, value: TreeValue) => void;
+  /** `codesOut` with each assignment's path as a getter. */
+  codes: [code: string, assignments: [get: (source: unknown) => unknown, value: string][]][] | undefined;
+}
+
+const accesses = new WeakMap<CompiledField, Access>();
+
+function accessOf(field: CompiledField): Access {
+  let access = accesses.get(field);
+  if (access === undefined) {
+    access = {
+      get: getterOf(field.canonical),
+      put: placerOf(field.path),
+      codes: field.codesOut?.map(([code, assignments]) => [code, assignments.map(([path, value]) => [getterOf(path), value])]),
+    };
+    accesses.set(field, access);
+  }
+  return access;
+}
+
+const getters = new Map<string, (source: unknown) => unknown>();
+
+/** `getAt` for one fixed path; shared by fields with the same path. */
+function getterOf(path: readonly string[]): (source: unknown) => unknown {
+  const key = JSON.stringify(path);
+  let get = getters.get(key);
+  if (get === undefined) {
+    if (path.length === 0) get = (source) => source;
+    else {
+      const body = ['let cur = root;'];
+      for (const segment of path) body.push("if (typeof cur !== 'object' || cur === null) return undefined;", `cur = cur[${JSON.stringify(segment)}];`);
+      body.push('return cur;');
+      // Generated from JSON string literals only: a mapping cannot put code in it.
+      get = new Function('root', body.join('\n')) as (source: unknown) => unknown;
+    }
+    getters.set(key, get);
+  }
+  return get;
+}
+
+/** `placeAt` for one fixed path, written out the same way. */
+function placerOf(path: readonly string[]): (node: TreeObject, value: TreeValue) => void {
+  if (path.length === 0) return (node, value) => placeAt(node, path, value);
+  const names = path.map((segment) => JSON.stringify(segment));
+  const last = names.pop()!;
+  const text = JSON.stringify(TEXT);
+  const body = ['let cur = node, next;'];
+  for (const name of names) body.push(`next = cur[${name}];`, `if (isObject(next)) cur = next;`, `else { const created = next === undefined || next === null ? {} : { [${text}]: next }; cur[${name}] = created; cur = created; }`);
+  body.push(
+    `const existing = cur[${last}];`,
+    `if (isObject(existing) && !isObject(value) && !Array.isArray(value) && value !== null) existing[${text}] = value;`,
+    'else if (isObject(existing) && isObject(value)) Object.assign(existing, value);',
+    `else cur[${last}] = value;`,
+  );
+  // Generated from JSON string literals only: a mapping cannot put code in it.
+  return new Function('isObject', `return function place(node, value) {\n${body.join('\n')}\n};`)(isObject) as (node: TreeObject, value: TreeValue) => void;
+}
+
 /** The first code whose assignments all hold of `source`; a plain loop, as this runs for every coded field of every record. */
-function firstHolding(codes: NonNullable<CompiledField['codesOut']>, source: unknown): (typeof codes)[number] | undefined {
-  next: for (const entry of codes) {
-    for (const [path, v] of entry[1]) if (getAt(source, path) !== v) continue next;
-    return entry;
+function firstHolding(codes: NonNullable<Access['codes']>, source: unknown): string | undefined {
+  next: for (const [code, assignments] of codes) {
+    for (const [get, v] of assignments) if (get(source) !== v) continue next;
+    return code;
   }
   return undefined;
 }
 
 function writeField(field: CompiledField, source: unknown, textual: boolean, node: TreeObject, at: readonly PathSegment[], issues: FieldIssue[]): void {
   if (field.kind === 'const') return;
-  const value = field.codesOut ? undefined : getAt(source, field.canonical);
+  const access = accessOf(field);
+  const value = access.codes ? undefined : access.get(source);
 
   if (field.kind === 'list') {
     const items = Array.isArray(value) ? (value as unknown[]) : [];
@@ -79,44 +147,44 @@ function writeField(field: CompiledField, source: unknown, textual: boolean, nod
       written.push(keys.length === 1 && keys[0] === TEXT ? itemNode[TEXT]! : itemNode);
     }
     if (field.split !== undefined) {
-      if (written.length > 0) place(node, field.path, written.map(String).join(field.split));
-      else if (!textual) place(node, field.path, null);
+      if (written.length > 0) access.put(node, written.map(String).join(field.split));
+      else if (!textual) access.put(node, null);
     } else if (written.length > 0 || !textual) {
-      place(node, field.path, written);
+      access.put(node, written);
     }
     return;
   }
   if (field.kind === 'object') {
     if (value === undefined || value === null) {
       if (!field.optional) problem(issues, at, field, 'required', (where) => `${formatPath(where)} is required`);
-      else if (!textual) place(node, field.path, null);
+      else if (!textual) access.put(node, null);
       return;
     }
     const sub: TreeObject = {};
     writeFieldsInto(field.children!, value, textual, sub, whereOf(at, field), issues);
-    place(node, field.path, sub);
+    access.put(node, sub);
     return;
   }
   let out: string | number | boolean;
-  if (field.codesOut) {
-    const match = firstHolding(field.codesOut, source);
-    if (!match) {
-      const codesOut = field.codesOut;
+  if (access.codes) {
+    const match = firstHolding(access.codes, source);
+    if (match === undefined) {
+      const codesOut = field.codesOut!;
       if (field.optional && codesOut[0]![1].every(([path]) => getAt(source, path) === undefined)) {
-        if (!textual) place(node, field.path, null);
+        if (!textual) access.put(node, null);
         return;
       }
       const shown = codesOut[0]![1].map(([path]) => `${path.join('.')}=${String(getAt(source, path))}`).join(', ');
       return problem(issues, at, field, 'not-writable', (where) => `${formatPath(where)}: no code of this format stands for ${shown}`);
     }
-    out = field.type.write(match[0]);
+    out = field.type.write(match);
   } else {
     if (value === undefined || value === null) {
       if (!field.optional) return problem(issues, at, field, 'required', (where) => `${formatPath(where)} is required`);
-      if (!textual) place(node, field.path, null);
+      if (!textual) access.put(node, null);
       return;
     }
     out = field.type.write(value as string | number | boolean);
   }
-  place(node, field.path, textual ? String(out) : out);
+  access.put(node, textual ? String(out) : out);
 }

@@ -1,15 +1,35 @@
 /** The syntax-neutral tree to JSON: the envelope's members, then the records array. */
 import type { TreeObject, TreeValue } from '../parse/tree.ts';
+import { writeWhole, type SyntaxWriter } from './syntax-writer.ts';
 
-/** A whole document, members in mapping order, records one per line for readable diffs. */
-export function writeJson(layout: { records: string }, envelope: TreeObject, records: readonly TreeValue[]): string {
-  const head = Object.entries(envelope).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
-  const body = records.map((r) => `    ${JSON.stringify(r)}`).join(',\n');
-  head.push(`  ${JSON.stringify(layout.records)}: [${records.length > 0 ? `\n${body}\n  ` : ''}]`);
-  return `{\n${head.join(',\n')}\n}\n`;
+/** JSON, record by record: members in mapping order, records one per line for readable diffs. */
+export function jsonWriter(layout: { records: string }): SyntaxWriter {
+  const recordsMember = `  ${JSON.stringify(layout.records)}: [`;
+  return {
+    // The comma goes before every record but the first, so that each record's text stands alone.
+    record: (node, index, out) => void out.push(index === 0 ? '\n    ' : ',\n    ', JSON.stringify(node)),
+    head(envelope) {
+      let out = '{\n';
+      for (const key of Object.keys(envelope)) out += `  ${JSON.stringify(key)}: ${JSON.stringify(envelope[key])},\n`;
+      return out + recordsMember;
+    },
+    tail: (_envelope, count) => `${count > 0 ? '\n  ' : ''}]\n}\n`,
+  };
 }
 
-/** NDJSON: one record a line, LF. */
+/** NDJSON, record by record: one record a line, LF; no envelope. */
+export const ndjsonWriter: SyntaxWriter = {
+  record: (node, _index, out) => void out.push(JSON.stringify(node), '\n'),
+  head: () => '',
+  tail: () => '',
+};
+
+/** A whole JSON document. */
+export function writeJson(layout: { records: string }, envelope: TreeObject, records: readonly TreeValue[]): string {
+  return writeWhole(jsonWriter(layout), envelope, records);
+}
+
+/** A whole NDJSON document. */
 export function writeNdjson(records: readonly TreeValue[]): string {
-  return records.map((r) => `${JSON.stringify(r)}\n`).join('');
+  return writeWhole(ndjsonWriter, {}, records);
 }

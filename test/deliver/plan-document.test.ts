@@ -22,7 +22,7 @@ describe('planning an outbound document', () => {
       ['CT-0020001', 'valid'],
       ['CT-0030003', 'not-valid'],
     ]);
-    expect(readDocument(formats.get('jp-aeo')!, Buffer.from(plan.document!.text)).batch.envelope).toMatchObject({ sender: 'US-CBP-TEST', sequence: 1, kind: 'SNAPSHOT', count: 3 });
+    expect(readDocument(formats.get('jp-aeo')!, plan.document!.body).batch.envelope).toMatchObject({ sender: 'US-CBP-TEST', sequence: 1, kind: 'SNAPSHOT', count: 3 });
   });
 
   it('a DELTA after it carries nothing when nothing changed, whatever the key order of records read back from jsonb', async () => {
@@ -41,10 +41,10 @@ describe('planning an outbound document', () => {
       ['CT-0020001', 'withdrawn'],
     ]);
     // JP withdraws with status REVOKED dated the day of the withdrawal (FORMATS.md).
-    const read = readDocument(formats.get('jp-aeo')!, Buffer.from(delta.document!.text));
+    const read = readDocument(formats.get('jp-aeo')!, delta.document!.body);
     const last = [...read.batch.records, ...read.rejections].length;
     expect(last).toBe(2);
-    expect(delta.document!.text).toMatch(/REVOKED[^\r\n]*2026-11-30|2026-11-30[^\r\n]*REVOKED/);
+    expect(delta.document!.body.toString('utf8')).toMatch(/REVOKED[^\r\n]*2026-11-30|2026-11-30[^\r\n]*REVOKED/);
   });
 
   it('a member absent from the full export (REMOVED) is withdrawn; a SNAPSHOT withdraws by leaving it out', async () => {
