@@ -54,6 +54,18 @@ export function readFields(fields: readonly CompiledField[], node: TreeValue, te
   readerOf(fields, textual)(node, out, issues, place);
 }
 
+/**
+ * `readFields` from the top of a record, for one field list and kind of syntax, looked up
+ * once: a loop over the records of a document calls this instead.
+ */
+export function fieldsReader(fields: readonly CompiledField[], textual: boolean): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[]) => void {
+  const read = readerOf(fields, textual);
+  return (node, out, issues) => {
+    place.length = 0;
+    read(node, out, issues, place);
+  };
+}
+
 function readerOf(fields: readonly CompiledField[], textual: boolean): Reader {
   let built = readers.get(fields);
   if (!built) readers.set(fields, (built = {}));
@@ -266,6 +278,68 @@ function listReader(field: CompiledField, textual: boolean, set: Setter, fault: 
     at.length = depth;
     set(out, list);
   };
+}
+
+type MemberCheck = (node: TreeValue, issues: FieldIssue[], at: PathSegment[]) => void;
+
+/**
+ * `unknownMembers` for one shape and kind of syntax, compiled once (exported for the test
+ * that holds the two to the same answers): each level a generated function whose member
+ * names are written in as cases of a switch, where `unknownMembers` looks every member
+ * of every record up in a Map.
+ */
+export function memberCheck(shape: Shape, textual: boolean): (node: TreeValue, issues: FieldIssue[]) => void {
+  let built = memberChecks.get(shape);
+  if (!built) memberChecks.set(shape, (built = {}));
+  // Built once per shape and kind of syntax, then reused by every document: fresh functions would start cold.
+  const key = textual ? 'textual' : 'typed';
+  return (built[key] ??= topCheck(levelCheck(shape, textual)));
+}
+
+const memberChecks = new WeakMap<Shape, { typed?: (node: TreeValue, issues: FieldIssue[]) => void; textual?: (node: TreeValue, issues: FieldIssue[]) => void }>();
+
+function topCheck(check: MemberCheck): (node: TreeValue, issues: FieldIssue[]) => void {
+  const at: PathSegment[] = [];
+  return (node, issues) => {
+    // Reset on every call, so that a throw half-way down leaves nothing behind for the next record.
+    at.length = 0;
+    check(node, issues, at);
+  };
+}
+
+function levelCheck(shape: Shape, textual: boolean): MemberCheck {
+  const subs: MemberCheck[] = [];
+  const cases: string[] = [];
+  for (const [name, sub] of shape.members) {
+    // In JSON an object or list where text belongs is a wrong type, which reading the field reports.
+    const scalar = !textual && sub.members.size === 1 && sub.members.has(TEXT);
+    if (scalar) {
+      cases.push(`case ${JSON.stringify(name)}: continue;`);
+      continue;
+    }
+    subs.push(levelCheck(sub, textual));
+    cases.push(`case ${JSON.stringify(name)}: { const value = node[name]; if (typeof value === 'object' && value !== null) { at.push(name); subs[${subs.length - 1}](value, issues, at); at.pop(); } continue; }`);
+  }
+  const body = [
+    'const subs = s.slice();',
+    'return function check(node, issues, at) {',
+    'if (Array.isArray(node)) { for (let i = 0; i < node.length; i++) { at.push(i); check(node[i], issues, at); at.pop(); } return; }',
+    "if (typeof node !== 'object' || node === null) return;",
+    'for (const name in node) {',
+    'switch (name) {',
+    ...cases,
+    'default: unknown(name, issues, at);',
+    '}',
+    '}',
+    '};',
+  ];
+  // Generated from JSON string literals only: a mapping cannot put code in it.
+  return new Function('s', 'unknown', body.join('\n'))(subs, unknownMember) as MemberCheck;
+}
+
+function unknownMember(name: string, issues: FieldIssue[], at: readonly PathSegment[]): void {
+  const what = name === TEXT ? 'text' : name.startsWith('@') ? `attribute ${name.slice(1)}` : `member or element ${name}`;
+  issues.push({ path: [...at, name], code: 'unknown-field', message: `${formatPath(at) || 'the record'} has an unknown ${what}` });
 }
 
 /** Members of `node` that no rule names: each an unknown element, attribute or member. */
