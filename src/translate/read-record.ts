@@ -61,7 +61,7 @@ export function readFields(fields: readonly CompiledField[], node: TreeValue, te
 export function fieldsReader(fields: readonly CompiledField[], textual: boolean): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[]) => void {
   const read = readerOf(fields, textual);
   return (node, out, issues) => {
-    place.length = 0;
+    if (place.length !== 0) place.length = 0;
     read(node, out, issues, place);
   };
 }
@@ -97,6 +97,11 @@ function lookupOf(path: readonly string[]): (node: TreeValue) => TreeValue | und
   body.push('return cur;');
   // Generated from JSON string literals only: a mapping cannot put code in it.
   return new Function('node', body.join('\n')) as (node: TreeValue) => TreeValue | undefined;
+}
+
+/** Back up `at` to `depth`: pops, which V8 inlines, where setting the length calls into the runtime. */
+function leave(at: PathSegment[], depth: number): void {
+  while (at.length > depth) at.pop();
 }
 
 /** Descends `at` into a field's format path; returns the depth to go back to. */
@@ -240,7 +245,7 @@ function presentReader(field: CompiledField, textual: boolean, set: Setter, faul
     const sub: Bag = {};
     const depth = enter(at, field.path);
     children(raw, sub, issues, at);
-    at.length = depth;
+    leave(at, depth);
     set(out, sub);
   };
 }
@@ -260,7 +265,11 @@ function listReader(field: CompiledField, textual: boolean, set: Setter, fault: 
       if (!textual) return fault(issues, at, 'invalid-type', (name) => `${name} must be a list`);
       items = [raw];
     }
-    const list: Bag[] = [];
+    // Made at its size: a list grown by push from [] keeps room for 17 entries, and
+    // nearly every list of a record has one (issue 10: what records keep is what the
+    // collector copies).
+    const list: Bag[] = new Array<Bag>(items.length);
+    let kept = 0;
     const depth = enter(at, field.path);
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
@@ -271,11 +280,12 @@ function listReader(field: CompiledField, textual: boolean, set: Setter, fault: 
       } else {
         const entry: Bag = {};
         children(item, entry, issues, at);
-        list.push(entry);
+        list[kept++] = entry;
       }
       at.pop();
     }
-    at.length = depth;
+    if (kept < list.length) list.length = kept;
+    leave(at, depth);
     set(out, list);
   };
 }
@@ -302,7 +312,7 @@ function topCheck(check: MemberCheck): (node: TreeValue, issues: FieldIssue[]) =
   const at: PathSegment[] = [];
   return (node, issues) => {
     // Reset on every call, so that a throw half-way down leaves nothing behind for the next record.
-    at.length = 0;
+    if (at.length !== 0) at.length = 0;
     check(node, issues, at);
   };
 }
