@@ -111,7 +111,8 @@ function enter(at: PathSegment[], path: readonly string[]): number {
   return depth;
 }
 
-function fieldReader(field: CompiledField, textual: boolean): Reader {
+/** The reader of one field (exported for the property test of structureFieldReader). */
+export function fieldReader(field: CompiledField, textual: boolean): Reader {
   const set = setterAt(field.canonical);
   if (field.kind === 'const') {
     const value = field.constValue;
@@ -122,6 +123,68 @@ function fieldReader(field: CompiledField, textual: boolean): Reader {
     issues.push({ path, code, message: message(formatPath(path) || 'value') });
   };
   if (field.kind === 'scalar') return scalarFieldReader(field, textual, fault);
+  return structureFieldReader(field, textual, fault);
+}
+
+/**
+ * An object or list field as one generated function, as `scalarFieldReader` does for
+ * scalars: the member names written in, and calls to its children's reader from a call
+ * site of its own. The generic closures it replaced (kept below as `genericFieldReader`
+ * for the property test that holds the two to the same answers) were one function for
+ * every object and list of every format, which V8 could not specialise.
+ */
+function structureFieldReader(field: CompiledField, textual: boolean, fault: Fault): Reader {
+  const { optional, presenceRequired } = field;
+  const emptyList = field.kind === 'list' && optional;
+  const helpers = {
+    children: readerOf(field.children!, textual),
+    setAt: setterAt(field.canonical),
+    absent: (raw: undefined | null, out: Bag, issues: FieldIssue[], at: PathSegment[]) => {
+      if (raw === undefined && presenceRequired) return fault(issues, at, 'required', (name) => `${name} is required (it may be null, but not absent)`);
+      if (emptyList) setterAt(field.canonical)(out, []);
+      else if (!optional) fault(issues, at, 'required', (name) => `${name} is required`);
+    },
+    many: (raw: TreeValue[], issues: FieldIssue[], at: PathSegment[]) => {
+      if (!textual) return fault(issues, at, 'invalid-type', (name) => `${name} must be an object, not a list`);
+      fault(issues, at, 'repeated', (name) => `${name} appears ${raw.length} times; at most once is allowed`);
+    },
+    notObject: (issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, 'invalid-type', (name) => `${name} must be an object`),
+    notText: (issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, 'invalid-type', (name) => `${name} must be text`),
+    notList: (issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, 'invalid-type', (name) => `${name} must be a list`),
+    emptyItem: (issues: FieldIssue[], at: PathSegment[]) => {
+      const itemAt = [...at];
+      issues.push({ path: itemAt, code: 'required', message: `${formatPath(itemAt)} must not be empty` });
+    },
+  };
+  const down = field.path.map((segment) => `at.push(${JSON.stringify(segment)});`).join(' ');
+  const up = field.path.map(() => 'at.pop();').join(' ');
+  const body = ['const { children, setAt, absent, many, notObject, notText, notList, emptyItem } = h;', 'return function readStructure(node, out, issues, at) {', lookupSource(field.path), 'if (raw === undefined || raw === null) return absent(raw, out, issues, at);'];
+  if (field.kind === 'object') {
+    body.push('if (Array.isArray(raw)) return many(raw, issues, at);', "if (typeof raw !== 'object') return notObject(issues, at);", 'const v = {};', down, 'children(raw, v, issues, at);', up);
+  } else {
+    // One item read into the list; `i` is its place. Written out twice below, for a list and for a lone item.
+    const item = 'at.push(i); if (item === null) emptyItem(issues, at); else { const entry = {}; children(item, entry, issues, at); v[kept++] = entry; } at.pop();';
+    // Made at its size: a list grown from [] keeps room for 17 entries, and nearly every list of a record has one.
+    const loop = ['const v = new Array(items.length);', 'let kept = 0;', down, 'for (let i = 0; i < items.length; i++) { const item = items[i];', item, '}', up, 'if (kept < v.length) v.length = kept;'];
+    if (field.split !== undefined) {
+      body.push("if (typeof raw !== 'string') return notText(issues, at);", `const items = raw.split(${JSON.stringify(field.split)});`, ...loop);
+    } else {
+      body.push('let v;', 'if (Array.isArray(raw)) {', 'const items = raw;', ...loop.map((line) => line.replace('const v = ', 'v = ')), '} else {');
+      // XML has no lists, only repeated elements: one element is a list of one. JSON says which it is.
+      body.push(textual ? `v = new Array(1); let kept = 0; const i = 0; const item = raw; ${down} ${item} ${up} if (kept === 0) v.length = 0;` : 'return notList(issues, at);', '}');
+    }
+  }
+  body.push(storeSource(field.canonical), '};');
+  return new Function('h', body.join('\n'))(helpers) as Reader;
+}
+
+/** The object and list fields as they were read before `structureFieldReader` (exported for its property test). */
+export function genericFieldReader(field: CompiledField, textual: boolean): Reader {
+  const set = setterAt(field.canonical);
+  const fault = (issues: FieldIssue[], at: readonly PathSegment[], code: RecordIssueCode, message: (name: string) => string): void => {
+    const path = [...at, ...field.path];
+    issues.push({ path, code, message: message(formatPath(path) || 'value') });
+  };
   const lookup = lookupOf(field.path);
   const present = presentReader(field, textual, set, fault);
   const { optional, presenceRequired } = field;
