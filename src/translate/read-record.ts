@@ -7,7 +7,7 @@
 import type { RecordIssueCode } from '../errors.ts';
 import { identifierChecker, type IdentifierVerdict } from '../identifiers/schemes.ts';
 import { formatPath, isObject, TEXT, type PathSegment, type TreeObject, type TreeValue } from '../parse/tree.ts';
-import { setterAt } from './canonical-path.ts';
+import { setterAt, storeCode } from './canonical-path.ts';
 import type { CompiledField, Shape } from './compile.ts';
 import type { ReadResult } from './value-types.ts';
 
@@ -207,15 +207,10 @@ function lookupSource(path: readonly string[]): string {
   return ['let raw = node;', ...steps].join('\n');
 }
 
-/** JavaScript that stores `v` at a canonical path of `out` (`setAt`), each name a JSON string literal. */
-function storeSource(path: readonly string[]): string {
-  if (path.length === 0) return 'setAt(out, v);';
-  const names = path.map((segment) => JSON.stringify(segment));
-  const last = names.pop()!;
-  const lines = ['{', 'let cur = out, next;'];
-  for (const name of names) lines.push(`next = cur[${name}];`, `if (typeof next !== 'object' || next === null) { next = {}; cur[${name}] = next; }`, 'cur = next;');
-  lines.push(`cur[${last}] = v;`, '}');
-  return lines.join('\n');
+/** JavaScript that stores `value` (an expression, `v` unless told) at a canonical path of `out` (`setAt`), each name a JSON string literal. */
+function storeSource(path: readonly string[], value = 'v'): string {
+  if (path.length === 0) return `setAt(out, ${value});`;
+  return storeCode(path, 'out', value);
 }
 
 /**
@@ -272,10 +267,24 @@ function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault)
     pattern ? 'if (!pattern.test(v)) return unlike(v, issues, at);' : '',
     check ? 'const verdict = check(v); if (!verdict.ok) return unchecked(verdict, issues, at);' : '',
     '}',
-    assigners ? 'const assign = assigners.get(String(v)); if (assign === undefined) return uncoded(v, issues, at); assign(out);' : storeSource(field.canonical),
+    codes ? codeSource(codes) : storeSource(field.canonical),
     '};',
   ];
   return new Function('h', body.join('\n'))(helpers) as Reader;
+}
+
+/**
+ * JavaScript that stores what the code in `v` stands for: a switch with a case per code
+ * and its stores written in, where a Map look-up per value hashed each value and called a
+ * closure per store. Codes and values go in as JSON string literals only. A table with an
+ * assignment to the record itself (no path) keeps the Map.
+ */
+function codeSource(codes: NonNullable<CompiledField['codesIn']>): string {
+  if ([...codes.values()].some((assignments) => assignments.some(([path]) => path.length === 0))) {
+    return 'const assign = assigners.get(String(v)); if (assign === undefined) return uncoded(v, issues, at); assign(out);';
+  }
+  const cases = [...codes].map(([code, assignments]) => [`case ${JSON.stringify(code)}:`, ...assignments.map(([path, value]) => storeSource(path, JSON.stringify(value))), 'break;'].join('\n'));
+  return ["switch (typeof v === 'string' ? v : String(v)) {", ...cases, 'default: return uncoded(v, issues, at);', '}'].join('\n');
 }
 
 /** Each code of a table to what it stores, made once. */
