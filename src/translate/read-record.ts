@@ -136,12 +136,13 @@ export function fieldReader(field: CompiledField, textual: boolean): Reader {
 function structureFieldReader(field: CompiledField, textual: boolean, fault: Fault): Reader {
   const { optional, presenceRequired } = field;
   const emptyList = field.kind === 'list' && optional;
+  const set = setterAt(field.canonical);
   const helpers = {
     children: readerOf(field.children!, textual),
-    setAt: setterAt(field.canonical),
+    setAt: set,
     absent: (raw: undefined | null, out: Bag, issues: FieldIssue[], at: PathSegment[]) => {
       if (raw === undefined && presenceRequired) return fault(issues, at, 'required', (name) => `${name} is required (it may be null, but not absent)`);
-      if (emptyList) setterAt(field.canonical)(out, []);
+      if (emptyList) set(out, []);
       else if (!optional) fault(issues, at, 'required', (name) => `${name} is required`);
     },
     many: (raw: TreeValue[], issues: FieldIssue[], at: PathSegment[]) => {
