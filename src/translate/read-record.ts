@@ -138,7 +138,9 @@ function structureFieldReader(field: CompiledField, textual: boolean, fault: Fau
   const emptyList = field.kind === 'list' && optional;
   const set = setterAt(field.canonical);
   const helpers = {
-    children: readerOf(field.children!, textual),
+    // The children store under `holder.e`: see `HOLE`.
+    children: readerOf(underHole(field.children!), textual),
+    holder: { [HOLE]: undefined as Bag | undefined },
     setAt: set,
     absent: (raw: undefined | null, out: Bag, issues: FieldIssue[], at: PathSegment[]) => {
       if (raw === undefined && presenceRequired) return fault(issues, at, 'required', (name) => `${name} is required (it may be null, but not absent)`);
@@ -159,24 +161,56 @@ function structureFieldReader(field: CompiledField, textual: boolean, fault: Fau
   };
   const down = field.path.map((segment) => `at.push(${JSON.stringify(segment)});`).join(' ');
   const up = field.path.map(() => 'at.pop();').join(' ');
-  const body = ['const { children, setAt, absent, many, notObject, notText, notList, emptyItem } = h;', 'return function readStructure(node, out, issues, at) {', lookupSource(field.path), 'if (raw === undefined || raw === null) return absent(raw, out, issues, at);'];
+  const hole = JSON.stringify(HOLE);
+  // The children read `from` into a new object, made by their first store (or {} when they store nothing).
+  const readInto = (target: string, from: string) => `holder[${hole}] = undefined; children(${from}, holder, issues, at); ${target} = holder[${hole}]; holder[${hole}] = undefined; if (${target} === undefined) ${target} = {};`;
+  const body = ['const { children, holder, setAt, absent, many, notObject, notText, notList, emptyItem } = h;', 'return function readStructure(node, out, issues, at) {', lookupSource(field.path), 'if (raw === undefined || raw === null) return absent(raw, out, issues, at);'];
   if (field.kind === 'object') {
-    body.push('if (Array.isArray(raw)) return many(raw, issues, at);', "if (typeof raw !== 'object') return notObject(issues, at);", 'const v = {};', down, 'children(raw, v, issues, at);', up);
+    body.push('if (Array.isArray(raw)) return many(raw, issues, at);', "if (typeof raw !== 'object') return notObject(issues, at);", 'let v;', down, readInto('v', 'raw'), up);
   } else {
-    // One item read into the list; `i` is its place. Written out twice below, for a list and for a lone item.
-    const item = 'at.push(i); if (item === null) emptyItem(issues, at); else { const entry = {}; children(item, entry, issues, at); v[kept++] = entry; } at.pop();';
-    // Made at its size: a list grown from [] keeps room for 17 entries, and nearly every list of a record has one.
-    const loop = ['const v = new Array(items.length);', 'let kept = 0;', down, 'for (let i = 0; i < items.length; i++) { const item = items[i];', item, '}', up, 'if (kept < v.length) v.length = kept;'];
+    // One item read into `entry` (undefined for an empty one); `i` is its place.
+    const item = `let entry; at.push(i); if (item === null) emptyItem(issues, at); else { ${readInto('entry', 'item')} } at.pop();`;
+    // Nearly every list of a record has one entry: a list literal, which V8 can allocate among the old objects as it does the entries.
+    const one = `{ const i = 0; ${down} ${item} ${up} v = entry === undefined ? [] : [entry]; }`;
+    // Made at its size: a list grown from [] keeps room for 17 entries.
+    const loop = ['{', 'v = new Array(items.length);', 'let kept = 0;', down, 'for (let i = 0; i < items.length; i++) { const item = items[i];', item, 'if (entry !== undefined) v[kept++] = entry;', '}', up, 'if (kept < v.length) v.length = kept;', '}'];
+    const list = (items: string) => [`const items = ${items};`, `if (items.length === 1) { const item = items[0]; ${one} } else`, ...loop];
+    body.push('let v;');
     if (field.split !== undefined) {
-      body.push("if (typeof raw !== 'string') return notText(issues, at);", `const items = raw.split(${JSON.stringify(field.split)});`, ...loop);
+      body.push("if (typeof raw !== 'string') return notText(issues, at);", ...list(`raw.split(${JSON.stringify(field.split)})`));
     } else {
-      body.push('let v;', 'if (Array.isArray(raw)) {', 'const items = raw;', ...loop.map((line) => line.replace('const v = ', 'v = ')), '} else {');
+      body.push('if (Array.isArray(raw)) {', ...list('raw'), '} else {');
       // XML has no lists, only repeated elements: one element is a list of one. JSON says which it is.
-      body.push(textual ? `v = new Array(1); let kept = 0; const i = 0; const item = raw; ${down} ${item} ${up} if (kept === 0) v.length = 0;` : 'return notList(issues, at);', '}');
+      body.push(textual ? `const item = raw; ${one}` : 'return notList(issues, at);', '}');
     }
   }
   body.push(storeSource(field.canonical), '};');
   return new Function('h', body.join('\n'))(helpers) as Reader;
+}
+
+/**
+ * The member of a reader's own holder object under which the children of an object or
+ * list item store, so that the object they fill is made by the first store, as an object
+ * literal already holding that value (`storeCode`), not as {} filled afterwards: V8
+ * allocates objects made by literals among the old objects once it sees that nearly all
+ * of them stay (the records of a document do), and the collector then never copies them.
+ */
+const HOLE = 'e';
+
+/** Fields with `HOLE` put before each canonical path (and the paths of their code tables), made once per list. */
+const holed = new WeakMap<readonly CompiledField[], CompiledField[]>();
+
+function underHole(fields: readonly CompiledField[]): CompiledField[] {
+  let under = holed.get(fields);
+  if (!under) {
+    under = fields.map((f) => {
+      const moved: CompiledField = { ...f, canonical: [HOLE, ...f.canonical] };
+      if (f.codesIn) moved.codesIn = new Map([...f.codesIn].map(([code, assignments]) => [code, assignments.map(([path, value]) => [[HOLE, ...path], value] as const)]));
+      return moved;
+    });
+    holed.set(fields, under);
+  }
+  return under;
 }
 
 /** The object and list fields as they were read before `structureFieldReader` (exported for its property test). */
