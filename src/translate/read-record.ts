@@ -177,7 +177,9 @@ function structureFieldReader(field: CompiledField, textual: boolean, fault: Fau
     const list = (items: string) => [`const items = ${items};`, `if (items.length === 1) { const item = items[0]; ${one} } else`, ...loop];
     body.push('let v;');
     if (field.split !== undefined) {
-      body.push("if (typeof raw !== 'string') return notText(issues, at);", ...list(`raw.split(${JSON.stringify(field.split)})`));
+      const separator = JSON.stringify(field.split);
+      // Text without the separator is a list of one (as split would say), read without splitting.
+      body.push("if (typeof raw !== 'string') return notText(issues, at);", `if (raw.indexOf(${separator}) === -1) { const item = raw; ${one} } else {`, ...list(`raw.split(${separator})`), '}');
     } else {
       body.push('if (Array.isArray(raw)) {', ...list('raw'), '} else {');
       // XML has no lists, only repeated elements: one element is a list of one. JSON says which it is.
