@@ -69,6 +69,20 @@ export function xmlReader(layout: XmlLayout, visit: RecordVisitor): IncrementalR
   /** Text held until the declaration can be checked; undefined once it was. */
   let opening: string | undefined = '';
 
+  /**
+   * Element names seen so far, each the one string that stands for every later element of
+   * that name. saxes makes a new string for each element; used as a member name it must
+   * be looked up in V8's table of names, twice per element. The names of a document are
+   * few, and comparing with them is cheaper than that look-up.
+   */
+  const names: string[] = [];
+  const known = (name: string): string => {
+    for (let i = 0; i < names.length; i++) if (names[i] === name) return names[i]!;
+    // A document of ever new names (abuse) stops being remembered, not read.
+    if (names.length < 64) names.push(name);
+    return name;
+  };
+
   parser.on('doctype', () => refuse('a DOCTYPE is not allowed'));
   parser.on('processinginstruction', (pi) => refuse(`processing instruction <?${pi.target}?> is not allowed`));
   parser.on('opentag', (tag: SaxesTagNS) => {
@@ -82,7 +96,7 @@ export function xmlReader(layout: XmlLayout, visit: RecordVisitor): IncrementalR
     if (depth > 0) frames[depth - 1]!.hasChildren = true;
     const node = attributesOf(tag);
     if (node === CONTROL) refuse('a control character is not allowed in XML');
-    const name = tag.uri === layout.namespace ? tag.local : foreignName(tag);
+    const name = tag.uri === layout.namespace ? known(tag.local) : foreignName(tag);
     const frame = frames[depth];
     if (frame === undefined) frames.push({ name, node, hasAttributes: node !== undefined, hasChildren: false, text: '' });
     else {
