@@ -51,18 +51,10 @@ export function readCsv(input: Uint8Array | string, layout: CsvLayout, visit: Re
     }
   }
 
-  const named = (spec: CsvLayout['header'], fields: string[]): TreeObject => {
-    const node: TreeObject = {};
-    const names = spec.fields;
-    // An empty field means absent (the JP ICD).
-    for (let i = 0; i < names.length; i++) {
-      const value = fields[i + 1]!;
-      if (value !== '') node[names[i]!] = value;
-    }
-    return node;
-  };
+  const named = (spec: CsvLayout['header'], fields: string[]): TreeObject => namerOf(spec.fields)(fields);
   const tailIndex = count - 1;
-  for (let i = 1; i < tailIndex; i++) visit({ node: named(record, rows[i]!), line: lineOf(i) }, i - 1);
+  const namedRecord = namerOf(record.fields);
+  for (let i = 1; i < tailIndex; i++) visit({ node: namedRecord(rows[i]!), line: lineOf(i) }, i - 1);
   const column = (spec: CsvLayout['header'], name: string | number | undefined) => (typeof name === 'string' ? spec.fields.indexOf(name) + 2 : 1);
   return {
     envelope: { [header.kind]: named(header, rows[0]!), [trailer.kind]: named(trailer, rows[tailIndex]!) },
@@ -75,6 +67,29 @@ export function readCsv(input: Uint8Array | string, layout: CsvLayout, visit: Re
     },
     recordPointer: (index, path) => `${index >= 0 && index < count - 2 ? lineOf(index + 1) : 0}:${column(record, path[0])}`,
   };
+}
+
+type Namer = (fields: string[]) => TreeObject;
+
+/** Built once per list of column names, then reused by every document. */
+const namers = new Map<string, Namer>();
+
+/**
+ * The fields of a line (after its kind) as an object keyed by the column names; an empty
+ * field means absent (the JP ICD). Generated, with each name written in, so that each
+ * store has one name and its own inline cache; a loop storing `node[names[i]]` is one
+ * store for every name, which V8 can only do the slow way (issue 10).
+ */
+export function namerOf(names: readonly string[]): Namer {
+  const id = JSON.stringify(names);
+  let namer = namers.get(id);
+  if (namer === undefined) {
+    // Generated from JSON string literals only: a mapping cannot put code in it.
+    const stores = names.map((name, i) => `v = fields[${i + 1}]; if (v !== '') node[${JSON.stringify(name)}] = v;`);
+    namer = new Function(['return function named(fields) {', 'const node = {};', 'let v;', ...stores, 'return node;', '};'].join('\n'))() as Namer;
+    namers.set(id, namer);
+  }
+  return namer;
 }
 
 /**

@@ -59,44 +59,50 @@ export function firstInvalidByte(bytes: Uint8Array): number {
  * counts lines anyway, so the bytes are not scanned twice).
  */
 export class Utf8Pieces {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   /** Bytes before the current piece, and of those, how many follow the last line feed. */
   private bytesBefore = 0;
   private lineBytesBefore = 0;
-  /** The end of the previous piece that did not complete a sequence (held by the decoder). */
+  /** The end of the previous piece: the start of a sequence the next piece completes. */
   private held: Uint8Array = new Uint8Array(0);
+  /** Whether any text came out yet: a byte-order mark is dropped only at the very start. */
+  private started = false;
 
   constructor(private readonly lineOfEnd: () => number) {}
 
+  /**
+   * isUtf8 (simdutf) then Buffer's decoder, as in `decodeUtf8`: a fatal streaming
+   * TextDecoder, used before, cost about as much as the whole XML scan (issue 10). A tail
+   * that is a valid start of a sequence is held for the next piece, as the decoder held it.
+   */
   decode(piece: Uint8Array): string {
-    try {
-      const text = this.decoder.decode(piece, { stream: true });
-      this.advance(piece);
-      return text;
-    } catch {
-      this.refuse(piece);
+    const joined = this.held.length === 0 ? piece : concat(this.held, piece);
+    const keep = pendingTail(joined);
+    const body = keep === 0 ? joined : joined.subarray(0, joined.length - keep);
+    if (!isUtf8(body)) this.refuse(piece);
+    let text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+    if (!this.started && text !== '') {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
+    this.advance(piece, keep === 0 ? EMPTY : joined.slice(joined.length - keep));
+    return text;
   }
 
   end(): string {
-    try {
-      return this.decoder.decode();
-    } catch {
-      this.refuse(new Uint8Array(0));
-    }
+    // A sequence still open when the document ends is cut short.
+    if (this.held.length > 0) this.refuse(EMPTY);
+    return '';
   }
 
-  private advance(piece: Uint8Array): void {
+  private advance(piece: Uint8Array, held: Uint8Array): void {
     const newline = piece.lastIndexOf(0x0a);
     this.lineBytesBefore = newline === -1 ? this.lineBytesBefore + piece.length : piece.length - newline - 1;
     this.bytesBefore += piece.length;
-    this.held = incompleteTail(this.held, piece);
+    this.held = held;
   }
 
   private refuse(piece: Uint8Array): never {
-    const bytes = new Uint8Array(this.held.length + piece.length);
-    bytes.set(this.held);
-    bytes.set(piece, this.held.length);
+    const bytes = concat(this.held, piece);
     const offset = firstInvalidByte(bytes);
     const start = this.bytesBefore - this.held.length;
     let line = this.lineOfEnd();
@@ -111,16 +117,45 @@ export class Utf8Pieces {
   }
 }
 
-/** The bytes at the end of `piece` (after `held`) that begin a sequence not yet complete. */
-function incompleteTail(held: Uint8Array, piece: Uint8Array): Uint8Array {
-  const joined = piece.length >= 4 ? piece : new Uint8Array([...held, ...piece]);
-  for (let back = 1; back <= Math.min(4, joined.length); back++) {
-    const b = joined[joined.length - back]!;
-    if (b < 0x80) return new Uint8Array(0);
-    if (b >= 0xc0) {
-      const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
-      return need > back ? joined.slice(joined.length - back) : new Uint8Array(0);
+const EMPTY = new Uint8Array(0);
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(a.length + b.length);
+  bytes.set(a);
+  bytes.set(b, a.length);
+  return bytes;
+}
+
+/**
+ * How many bytes at the end of `bytes` begin a sequence that is valid so far but not
+ * complete (0 to 3): what a streaming decoder holds for the next piece. Anything else
+ * (a complete sequence, or one already wrong) is 0, and isUtf8 judges it.
+ */
+export function pendingTail(bytes: Uint8Array): number {
+  const length = bytes.length;
+  for (let back = 1; back <= 3 && back <= length; back++) {
+    const b = bytes[length - back]!;
+    if (b < 0x80) return 0;
+    if (b <= 0xbf) continue;
+    let need: number;
+    let min = 0x80;
+    let max = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) min = 0xa0;
+      if (b === 0xed) max = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) min = 0x90;
+      if (b === 0xf4) max = 0x8f;
+    } else return 0;
+    if (need < back) return 0;
+    for (let k = 1; k < back; k++) {
+      const c = bytes[length - back + k]!;
+      if (c < (k === 1 ? min : 0x80) || c > (k === 1 ? max : 0xbf)) return 0;
     }
+    return back;
   }
-  return new Uint8Array(0);
+  return 0;
 }

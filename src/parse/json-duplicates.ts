@@ -91,10 +91,21 @@ function membersOf(parsed: unknown): number {
   let members = 0;
   const pending: object[] = [];
   if (typeof parsed === 'object' && parsed !== null) pending.push(parsed);
+  // Indexes and for-in, not Object.values: that made an array per object (600,000 for a large GB document).
   for (let value = pending.pop(); value !== undefined; value = pending.pop()) {
-    const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
-    if (!Array.isArray(value)) members += children.length;
-    for (const child of children) if (typeof child === 'object' && child !== null) pending.push(child);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const child: unknown = value[i];
+        if (typeof child === 'object' && child !== null) pending.push(child);
+      }
+      continue;
+    }
+    // JSON.parse makes plain objects: for-in sees exactly their own members.
+    for (const name in value) {
+      members++;
+      const child = (value as Record<string, unknown>)[name];
+      if (typeof child === 'object' && child !== null) pending.push(child);
+    }
   }
   return members;
 }

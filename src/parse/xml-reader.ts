@@ -22,7 +22,14 @@ export interface XmlLayout {
  * character references); FORMATS.md makes any control character in XML a fault of the
  * document, so these are refused here.
  */
-const XML_CONTROL = /[\u007F-\u009F]/;
+function hasXmlControl(text: string): boolean {
+  // A loop, not a regular expression: it runs for every text and attribute, most of them short.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x7f && c <= 0x9f) return true;
+  }
+  return false;
+}
 
 /** Deep enough for every ICD (root, record, a group, an event), shallow enough to refuse abuse. */
 const MAX_DEPTH = 16;
@@ -45,7 +52,13 @@ export function xmlReader(layout: XmlLayout, visit: RecordVisitor): IncrementalR
   const utf8 = new Utf8Pieces(() => parser.line);
   let recordCount = 0;
   let envelope: TreeObject | undefined;
-  const stack: Frame[] = [];
+  /**
+   * The open elements: frames[0, depth). Frames are reused by depth (nothing a frame holds
+   * outlives its element), so that the millions of elements of a large document allocate
+   * none.
+   */
+  const frames: Frame[] = [];
+  let depth = 0;
   let fault: DocumentInvalidError | undefined;
   const where = () => `${parser.line}:${parser.column}`;
   const refuse = (message: string) => {
@@ -56,10 +69,23 @@ export function xmlReader(layout: XmlLayout, visit: RecordVisitor): IncrementalR
   /** Text held until the declaration can be checked; undefined once it was. */
   let opening: string | undefined = '';
 
+  /**
+   * Element names seen so far, each the one string that stands for every later element of
+   * that name. saxes makes a new string for each element; used as a member name it must
+   * be looked up in V8's table of names, twice per element. The names of a document are
+   * few, and comparing with them is cheaper than that look-up.
+   */
+  const names: string[] = [];
+  const known = (name: string): string => {
+    for (let i = 0; i < names.length; i++) if (names[i] === name) return names[i]!;
+    // A document of ever new names (abuse) stops being remembered, not read.
+    if (names.length < 64) names.push(name);
+    return name;
+  };
+
   parser.on('doctype', () => refuse('a DOCTYPE is not allowed'));
   parser.on('processinginstruction', (pi) => refuse(`processing instruction <?${pi.target}?> is not allowed`));
   parser.on('opentag', (tag: SaxesTagNS) => {
-    const depth = stack.length;
     if (depth >= MAX_DEPTH) refuse(`elements are nested more than ${MAX_DEPTH} deep`);
     if (depth === 0) {
       if (tag.local !== layout.root || tag.uri !== layout.namespace) refuse(`the root element must be ${layout.root} in namespace ${layout.namespace}, not ${tag.local} in ${tag.uri || 'no namespace'}`);
@@ -67,34 +93,44 @@ export function xmlReader(layout: XmlLayout, visit: RecordVisitor): IncrementalR
       if (tag.local !== layout.record || tag.uri !== layout.namespace) refuse(`unknown element ${tag.local} in ${layout.root}: only ${layout.record} elements may appear there`);
       recordLine = parser.line;
     }
-    const parent = stack[depth - 1];
-    if (parent) parent.hasChildren = true;
+    if (depth > 0) frames[depth - 1]!.hasChildren = true;
     const node = attributesOf(tag);
-    if (node && Object.values(node).some((v) => XML_CONTROL.test(v as string))) refuse('a control character is not allowed in XML');
-    stack.push({ name: tag.uri === layout.namespace ? tag.local : foreignName(tag), node, hasAttributes: node !== undefined, hasChildren: false, text: '' });
+    if (node === CONTROL) refuse('a control character is not allowed in XML');
+    const name = tag.uri === layout.namespace ? known(tag.local) : foreignName(tag);
+    const frame = frames[depth];
+    if (frame === undefined) frames.push({ name, node, hasAttributes: node !== undefined, hasChildren: false, text: '' });
+    else {
+      frame.name = name;
+      frame.node = node;
+      frame.hasAttributes = node !== undefined;
+      frame.hasChildren = false;
+      frame.text = '';
+    }
+    depth++;
   });
   parser.on('text', (t) => append(t));
   parser.on('cdata', (t) => append(t));
   function append(t: string) {
-    if (XML_CONTROL.test(t)) refuse('a control character is not allowed in XML');
-    const top = stack[stack.length - 1];
-    if (top) top.text += t;
+    if (hasXmlControl(t)) refuse('a control character is not allowed in XML');
+    if (depth > 0) frames[depth - 1]!.text += t;
     else if (t.trim() !== '') refuse('text outside the root element');
   }
   parser.on('closetag', () => {
-    const frame = stack.pop()!;
-    const depth = stack.length;
+    const frame = frames[--depth]!;
     if (depth === 0) {
       if (frame.text.trim() !== '') refuse(`${layout.root} has text of its own`);
       envelope = frame.node ?? {};
       return;
     }
     const value = finish(frame);
+    // The reused frame must not keep the element's node or text alive.
+    frame.node = undefined;
+    frame.text = '';
     if (depth === 1) {
       visit({ node: value, line: recordLine }, recordCount++);
       return;
     }
-    const parent = (stack[depth - 1]!.node ??= {});
+    const parent = (frames[depth - 1]!.node ??= {});
     const existing = Object.hasOwn(parent, frame.name) ? parent[frame.name] : undefined;
     if (existing === undefined) {
       // An element named __proto__ must become a member (then refused as unknown), not a prototype.
@@ -166,13 +202,17 @@ function checkDeclaration(text: string): void {
   }
 }
 
-/** An element's attributes as `@name` members of a new node, or undefined when it has none. */
+/** Stands for the attributes of an element when one holds a control character. */
+const CONTROL: TreeObject = Object.freeze({});
+
+/** An element's attributes as `@name` members of a new node, undefined when it has none, or CONTROL. */
 function attributesOf(tag: SaxesTagNS): TreeObject | undefined {
   let node: TreeObject | undefined;
   for (const key in tag.attributes) {
     const attribute = tag.attributes[key]!;
     // Namespace declarations are syntax, not data.
     if (attribute.prefix === 'xmlns' || (attribute.prefix === '' && attribute.local === 'xmlns')) continue;
+    if (hasXmlControl(attribute.value)) return CONTROL;
     (node ??= {})[attribute.uri === '' ? `@${attribute.local}` : `@Q{${attribute.uri}}${attribute.local}`] = attribute.value;
   }
   return node;

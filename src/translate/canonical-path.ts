@@ -44,11 +44,30 @@ export const dotted = (path: string): string[] => path.split('.');
  */
 export function setterAt(path: readonly string[]): (root: Bag, value: unknown) => void {
   if (path.length === 0) return (root, value) => setAt(root, path, value);
-  const names = path.map((segment) => JSON.stringify(segment));
-  const last = names.pop()!;
-  const body = ['let cur = root, next;'];
-  for (const name of names) body.push(`next = cur[${name}];`, `if (typeof next !== 'object' || next === null) { next = {}; cur[${name}] = next; }`, 'cur = next;');
-  body.push(`cur[${last}] = value;`);
   // Generated from JSON string literals only: a mapping cannot put code in it.
-  return new Function('root', 'value', body.join('\n')) as (root: Bag, value: unknown) => void;
+  return new Function('root', 'value', storeCode(path, 'root', 'value')) as (root: Bag, value: unknown) => void;
+}
+
+/**
+ * JavaScript that does `setAt(root, path, value)` for a fixed, non-empty path, `root` and
+ * `value` being expressions (names of variables, or literals) and each name a JSON string
+ * literal. An object missing on the way is made by an object literal that already holds
+ * the rest of the path: V8 tracks where literals are made and, seeing that records keep
+ * nearly all they make, allocates them straight among the old objects, which the
+ * collector then never copies (`{}` filled afterwards is not tracked so; issue 10: garbage
+ * collection was the largest cost of reading a large document). The members end up the
+ * same and in the same order.
+ */
+export function storeCode(path: readonly string[], root: string, value: string): string {
+  const names = path.map((segment) => JSON.stringify(segment));
+  // In a literal `"__proto__": v` sets the prototype, where a store sets a member (or the prototype, as setAt does): plain stores for such a path.
+  const literal = !path.includes('__proto__');
+  const nested = (from: number) => names.slice(from).reduceRight((inner, name) => `{ ${name}: ${inner} }`, value);
+  const step = (i: number): string => {
+    const name = names[i]!;
+    if (i === names.length - 1) return `cur[${name}] = ${value};`;
+    const make = literal ? `cur[${name}] = ${nested(i + 1)};` : `next = {}; cur[${name}] = next; cur = next; ${step(i + 1)}`;
+    return `next = cur[${name}]; if (typeof next !== 'object' || next === null) { ${make} } else { cur = next; ${step(i + 1)} }`;
+  };
+  return `{ let cur = ${root}, next; ${step(0)} }`;
 }

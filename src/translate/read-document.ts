@@ -8,7 +8,7 @@ import type { Operator } from '../canonical/operator.ts';
 import { DocumentInvalidError, type RecordIssue } from '../errors.ts';
 import { formatPath, type SyntaxTree, type TreeValue } from '../parse/tree.ts';
 import type { Format } from './format.ts';
-import { readFields, unknownMembers, type FieldIssue } from './read-record.ts';
+import { fieldsReader, memberCheck, readFields, unknownMembers, type FieldIssue } from './read-record.ts';
 
 export interface ReadOptions {
   /** Party id the document's sender field must hold (the signing partner), where the format names one. */
@@ -81,23 +81,32 @@ export function readKeeping<T>(format: Format, keep: ((record: Operator) => T) |
   const keys: (string | null)[] = [];
   const issuesByIndex = new Map<number, FieldIssue[]>();
   // Duplicate keys are found as records arrive, so that the end of a large document has little left to do.
-  const firstIndexOf = new Map<string, number>();
+  const firstIndexOf = new KeyIndex((index) => keys[index]!);
   const duplicates: Duplicate[] = [];
+  const readRecord = recordReader(format);
+  // One list for the faults of the record at hand, emptied for each: most records have none, and nothing is allocated for them.
+  const issues: FieldIssue[] = [];
 
   const reader = format.reader(({ node, faults }, index) => {
-    const out: Record<string, unknown> = {};
-    // Most records come without reader faults: no copy is made for them.
-    const issues: FieldIssue[] = faults === undefined ? [] : faults.slice();
-    // A fault of the whole record (no path) means there is nothing to read in it.
-    if (faults === undefined || !faults.some((f) => f.path.length === 0)) readRecord(format, node, format.textual, out, issues);
+    const out = new Bag();
+    if (issues.length !== 0) issues.length = 0;
+    let whole = false;
+    if (faults !== undefined) {
+      for (const fault of faults) {
+        issues.push(fault);
+        // A fault of the whole record (no path) means there is nothing to read in it.
+        if (fault.path.length === 0) whole = true;
+      }
+    }
+    if (!whole) readRecord(node, out, issues);
     // The key is set only when it was read and passed its checks: "readable" (FORMATS.md).
     const key = typeof out['key'] === 'string' ? out['key'] : null;
     keys.push(key);
     if (key !== null) {
-      const first = firstIndexOf.get(key);
-      if (first === undefined) firstIndexOf.set(key, index);
-      else duplicates.push({ key, first, index });
+      const first = firstIndexOf.firstOrAdd(key, index);
+      if (first !== -1) duplicates.push({ key, first, index });
     }
+    // dedupe copies: `issues` is reused for the next record.
     if (issues.length > 0) issuesByIndex.set(index, dedupe(issues));
     if (keep) read.push(issues.length > 0 ? undefined : keep(complete(out)));
   });
@@ -120,17 +129,23 @@ export function readKeeping<T>(format: Format, keep: ((record: Operator) => T) |
   };
 }
 
-/** One record: unknown members, every field, then the cross-field rules (only on a record that read well). */
-function readRecord(format: Format, node: TreeValue, textual: boolean, out: Record<string, unknown>, issues: FieldIssue[]): void {
-  unknownMembers(node, format.recordShape, issues, textual);
-  readFields(format.recordFields, node, textual, out, issues);
-  if (issues.length > 0) return;
-  for (const rule of format.rules) {
-    const breach = rule(out);
-    if (!breach) continue;
-    const path = format.formatPathOf(breach.field);
-    issues.push({ path, code: 'rule-violated', message: `${formatPath(path) || breach.field}: ${breach.message}` });
-  }
+/** What reads one record of `format`: unknown members, every field, then the cross-field rules (only on a record that read well). */
+function recordReader(format: Format): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[]) => void {
+  // Compiled once per document, not looked up per record.
+  const checkMembers = memberCheck(format.recordShape, format.textual);
+  const readFieldsOf = fieldsReader(format.recordFields, format.textual);
+  const { rules } = format;
+  return (node, out, issues) => {
+    checkMembers(node, issues);
+    readFieldsOf(node, out, issues);
+    if (issues.length > 0) return;
+    for (let i = 0; i < rules.length; i++) {
+      const breach = rules[i]!(out);
+      if (!breach) continue;
+      const path = format.formatPathOf(breach.field);
+      issues.push({ path, code: 'rule-violated', message: `${formatPath(path) || breach.field}: ${breach.message}` });
+    }
+  };
 }
 
 /** One fault per place and code: two canonical fields read from one member (a key that is also the identifier) fail once. */
@@ -143,6 +158,16 @@ function dedupe(issues: FieldIssue[]): FieldIssue[] {
     return true;
   });
 }
+
+/**
+ * A plain object (its prototype is Object.prototype, as a literal's) made by a
+ * constructor, so that V8 sizes it to the members records end up with: a literal has
+ * room for four and moves the rest of a record's eight to an array of their own, one
+ * more object per record for the collector to copy (issue 10: garbage collection was
+ * the largest cost of reading a large document).
+ */
+const Bag = function Bag() {} as unknown as new () => Record<string, unknown>;
+Bag.prototype = Object.prototype;
 
 /** A record whose key an earlier record of the document already had. */
 interface Duplicate {
@@ -194,4 +219,56 @@ function readEnvelope(format: Format, tree: SyntaxTree, options: ReadOptions): E
     throw new DocumentInvalidError(`envelope: the document says it has ${envelope.count} records, but ${tree.recordCount} are present`, place('count'));
   }
   return envelope;
+}
+
+/**
+ * Record keys to the index of the first record with each: open addressing over typed
+ * arrays, holding indexes into the list of keys rather than the keys. A Map of 100,000
+ * keys cost more than reading the keys (issue 10).
+ */
+class KeyIndex {
+  /** Record index + 1 in each slot, 0 for an empty one; beside it the key's hash. */
+  private slots = new Int32Array(1024);
+  private hashes = new Int32Array(1024);
+  private size = 0;
+
+  constructor(private readonly keyAt: (index: number) => string | null) {}
+
+  /** The index of the first record with `key`, or -1 when there is none, and then `index` is that record. */
+  firstOrAdd(key: string, index: number): number {
+    const hash = hashOf(key);
+    const mask = this.slots.length - 1;
+    let slot = hash & mask;
+    for (let held = this.slots[slot]!; held !== 0; held = this.slots[slot]!) {
+      if (this.hashes[slot] === hash && this.keyAt(held - 1) === key) return held - 1;
+      slot = (slot + 1) & mask;
+    }
+    this.slots[slot] = index + 1;
+    this.hashes[slot] = hash;
+    // At most half full, so that a probe ends soon.
+    if (++this.size * 2 > this.slots.length) this.grow();
+    return -1;
+  }
+
+  private grow(): void {
+    const { slots, hashes } = this;
+    this.slots = new Int32Array(slots.length * 2);
+    this.hashes = new Int32Array(slots.length * 2);
+    const mask = this.slots.length - 1;
+    for (let i = 0; i < slots.length; i++) {
+      const held = slots[i]!;
+      if (held === 0) continue;
+      let slot = hashes[i]! & mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
+      this.slots[slot] = held;
+      this.hashes[slot] = hashes[i]!;
+    }
+  }
+}
+
+/** FNV-1a over the UTF-16 code units. */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash;
 }

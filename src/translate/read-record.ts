@@ -7,7 +7,7 @@
 import type { RecordIssueCode } from '../errors.ts';
 import { identifierChecker, type IdentifierVerdict } from '../identifiers/schemes.ts';
 import { formatPath, isObject, TEXT, type PathSegment, type TreeObject, type TreeValue } from '../parse/tree.ts';
-import { setterAt } from './canonical-path.ts';
+import { setterAt, storeCode } from './canonical-path.ts';
 import type { CompiledField, Shape } from './compile.ts';
 import type { ReadResult } from './value-types.ts';
 
@@ -54,6 +54,18 @@ export function readFields(fields: readonly CompiledField[], node: TreeValue, te
   readerOf(fields, textual)(node, out, issues, place);
 }
 
+/**
+ * `readFields` from the top of a record, for one field list and kind of syntax, looked up
+ * once: a loop over the records of a document calls this instead.
+ */
+export function fieldsReader(fields: readonly CompiledField[], textual: boolean): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[]) => void {
+  const read = readerOf(fields, textual);
+  return (node, out, issues) => {
+    if (place.length !== 0) place.length = 0;
+    read(node, out, issues, place);
+  };
+}
+
 function readerOf(fields: readonly CompiledField[], textual: boolean): Reader {
   let built = readers.get(fields);
   if (!built) readers.set(fields, (built = {}));
@@ -87,6 +99,11 @@ function lookupOf(path: readonly string[]): (node: TreeValue) => TreeValue | und
   return new Function('node', body.join('\n')) as (node: TreeValue) => TreeValue | undefined;
 }
 
+/** Back up `at` to `depth`: pops, which V8 inlines, where setting the length calls into the runtime. */
+function leave(at: PathSegment[], depth: number): void {
+  while (at.length > depth) at.pop();
+}
+
 /** Descends `at` into a field's format path; returns the depth to go back to. */
 function enter(at: PathSegment[], path: readonly string[]): number {
   const depth = at.length;
@@ -94,7 +111,8 @@ function enter(at: PathSegment[], path: readonly string[]): number {
   return depth;
 }
 
-function fieldReader(field: CompiledField, textual: boolean): Reader {
+/** The reader of one field (exported for the property test of structureFieldReader). */
+export function fieldReader(field: CompiledField, textual: boolean): Reader {
   const set = setterAt(field.canonical);
   if (field.kind === 'const') {
     const value = field.constValue;
@@ -105,6 +123,105 @@ function fieldReader(field: CompiledField, textual: boolean): Reader {
     issues.push({ path, code, message: message(formatPath(path) || 'value') });
   };
   if (field.kind === 'scalar') return scalarFieldReader(field, textual, fault);
+  return structureFieldReader(field, textual, fault);
+}
+
+/**
+ * An object or list field as one generated function, as `scalarFieldReader` does for
+ * scalars: the member names written in, and calls to its children's reader from a call
+ * site of its own. The generic closures it replaced (kept below as `genericFieldReader`
+ * for the property test that holds the two to the same answers) were one function for
+ * every object and list of every format, which V8 could not specialise.
+ */
+function structureFieldReader(field: CompiledField, textual: boolean, fault: Fault): Reader {
+  const { optional, presenceRequired } = field;
+  const emptyList = field.kind === 'list' && optional;
+  const set = setterAt(field.canonical);
+  const helpers = {
+    // The children store under `holder.e`: see `HOLE`.
+    children: readerOf(underHole(field.children!), textual),
+    holder: { [HOLE]: undefined as Bag | undefined },
+    setAt: set,
+    absent: (raw: undefined | null, out: Bag, issues: FieldIssue[], at: PathSegment[]) => {
+      if (raw === undefined && presenceRequired) return fault(issues, at, 'required', (name) => `${name} is required (it may be null, but not absent)`);
+      if (emptyList) set(out, []);
+      else if (!optional) fault(issues, at, 'required', (name) => `${name} is required`);
+    },
+    many: (raw: TreeValue[], issues: FieldIssue[], at: PathSegment[]) => {
+      if (!textual) return fault(issues, at, 'invalid-type', (name) => `${name} must be an object, not a list`);
+      fault(issues, at, 'repeated', (name) => `${name} appears ${raw.length} times; at most once is allowed`);
+    },
+    notObject: (issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, 'invalid-type', (name) => `${name} must be an object`),
+    notText: (issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, 'invalid-type', (name) => `${name} must be text`),
+    notList: (issues: FieldIssue[], at: PathSegment[]) => fault(issues, at, 'invalid-type', (name) => `${name} must be a list`),
+    emptyItem: (issues: FieldIssue[], at: PathSegment[]) => {
+      const itemAt = [...at];
+      issues.push({ path: itemAt, code: 'required', message: `${formatPath(itemAt)} must not be empty` });
+    },
+  };
+  const down = field.path.map((segment) => `at.push(${JSON.stringify(segment)});`).join(' ');
+  const up = field.path.map(() => 'at.pop();').join(' ');
+  const hole = JSON.stringify(HOLE);
+  // The children read `from` into a new object, made by their first store (or {} when they store nothing).
+  const readInto = (target: string, from: string) => `holder[${hole}] = undefined; children(${from}, holder, issues, at); ${target} = holder[${hole}]; holder[${hole}] = undefined; if (${target} === undefined) ${target} = {};`;
+  const body = ['const { children, holder, setAt, absent, many, notObject, notText, notList, emptyItem } = h;', 'return function readStructure(node, out, issues, at) {', lookupSource(field.path), 'if (raw === undefined || raw === null) return absent(raw, out, issues, at);'];
+  if (field.kind === 'object') {
+    body.push('if (Array.isArray(raw)) return many(raw, issues, at);', "if (typeof raw !== 'object') return notObject(issues, at);", 'let v;', down, readInto('v', 'raw'), up);
+  } else {
+    // One item read into `entry` (undefined for an empty one); `i` is its place.
+    const item = `let entry; at.push(i); if (item === null) emptyItem(issues, at); else { ${readInto('entry', 'item')} } at.pop();`;
+    // Nearly every list of a record has one entry: a list literal, which V8 can allocate among the old objects as it does the entries.
+    const one = `{ const i = 0; ${down} ${item} ${up} v = entry === undefined ? [] : [entry]; }`;
+    // Made at its size: a list grown from [] keeps room for 17 entries.
+    const loop = ['{', 'v = new Array(items.length);', 'let kept = 0;', down, 'for (let i = 0; i < items.length; i++) { const item = items[i];', item, 'if (entry !== undefined) v[kept++] = entry;', '}', up, 'if (kept < v.length) v.length = kept;', '}'];
+    const list = (items: string) => [`const items = ${items};`, `if (items.length === 1) { const item = items[0]; ${one} } else`, ...loop];
+    body.push('let v;');
+    if (field.split !== undefined) {
+      const separator = JSON.stringify(field.split);
+      // Text without the separator is a list of one (as split would say), read without splitting.
+      body.push("if (typeof raw !== 'string') return notText(issues, at);", `if (raw.indexOf(${separator}) === -1) { const item = raw; ${one} } else {`, ...list(`raw.split(${separator})`), '}');
+    } else {
+      body.push('if (Array.isArray(raw)) {', ...list('raw'), '} else {');
+      // XML has no lists, only repeated elements: one element is a list of one. JSON says which it is.
+      body.push(textual ? `const item = raw; ${one}` : 'return notList(issues, at);', '}');
+    }
+  }
+  body.push(storeSource(field.canonical), '};');
+  return new Function('h', body.join('\n'))(helpers) as Reader;
+}
+
+/**
+ * The member of a reader's own holder object under which the children of an object or
+ * list item store, so that the object they fill is made by the first store, as an object
+ * literal already holding that value (`storeCode`), not as {} filled afterwards: V8
+ * allocates objects made by literals among the old objects once it sees that nearly all
+ * of them stay (the records of a document do), and the collector then never copies them.
+ */
+const HOLE = 'e';
+
+/** Fields with `HOLE` put before each canonical path (and the paths of their code tables), made once per list. */
+const holed = new WeakMap<readonly CompiledField[], CompiledField[]>();
+
+function underHole(fields: readonly CompiledField[]): CompiledField[] {
+  let under = holed.get(fields);
+  if (!under) {
+    under = fields.map((f) => {
+      const moved: CompiledField = { ...f, canonical: [HOLE, ...f.canonical] };
+      if (f.codesIn) moved.codesIn = new Map([...f.codesIn].map(([code, assignments]) => [code, assignments.map(([path, value]) => [[HOLE, ...path], value] as const)]));
+      return moved;
+    });
+    holed.set(fields, under);
+  }
+  return under;
+}
+
+/** The object and list fields as they were read before `structureFieldReader` (exported for its property test). */
+export function genericFieldReader(field: CompiledField, textual: boolean): Reader {
+  const set = setterAt(field.canonical);
+  const fault = (issues: FieldIssue[], at: readonly PathSegment[], code: RecordIssueCode, message: (name: string) => string): void => {
+    const path = [...at, ...field.path];
+    issues.push({ path, code, message: message(formatPath(path) || 'value') });
+  };
   const lookup = lookupOf(field.path);
   const present = presentReader(field, textual, set, fault);
   const { optional, presenceRequired } = field;
@@ -127,15 +244,10 @@ function lookupSource(path: readonly string[]): string {
   return ['let raw = node;', ...steps].join('\n');
 }
 
-/** JavaScript that stores `v` at a canonical path of `out` (`setAt`), each name a JSON string literal. */
-function storeSource(path: readonly string[]): string {
-  if (path.length === 0) return 'setAt(out, v);';
-  const names = path.map((segment) => JSON.stringify(segment));
-  const last = names.pop()!;
-  const lines = ['{', 'let cur = out, next;'];
-  for (const name of names) lines.push(`next = cur[${name}];`, `if (typeof next !== 'object' || next === null) { next = {}; cur[${name}] = next; }`, 'cur = next;');
-  lines.push(`cur[${last}] = v;`, '}');
-  return lines.join('\n');
+/** JavaScript that stores `value` (an expression, `v` unless told) at a canonical path of `out` (`setAt`), each name a JSON string literal. */
+function storeSource(path: readonly string[], value = 'v'): string {
+  if (path.length === 0) return `setAt(out, ${value});`;
+  return storeCode(path, 'out', value);
 }
 
 /**
@@ -192,10 +304,24 @@ function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault)
     pattern ? 'if (!pattern.test(v)) return unlike(v, issues, at);' : '',
     check ? 'const verdict = check(v); if (!verdict.ok) return unchecked(verdict, issues, at);' : '',
     '}',
-    assigners ? 'const assign = assigners.get(String(v)); if (assign === undefined) return uncoded(v, issues, at); assign(out);' : storeSource(field.canonical),
+    codes ? codeSource(codes) : storeSource(field.canonical),
     '};',
   ];
   return new Function('h', body.join('\n'))(helpers) as Reader;
+}
+
+/**
+ * JavaScript that stores what the code in `v` stands for: a switch with a case per code
+ * and its stores written in, where a Map look-up per value hashed each value and called a
+ * closure per store. Codes and values go in as JSON string literals only. A table with an
+ * assignment to the record itself (no path) keeps the Map.
+ */
+function codeSource(codes: NonNullable<CompiledField['codesIn']>): string {
+  if ([...codes.values()].some((assignments) => assignments.some(([path]) => path.length === 0))) {
+    return 'const assign = assigners.get(String(v)); if (assign === undefined) return uncoded(v, issues, at); assign(out);';
+  }
+  const cases = [...codes].map(([code, assignments]) => [`case ${JSON.stringify(code)}:`, ...assignments.map(([path, value]) => storeSource(path, JSON.stringify(value))), 'break;'].join('\n'));
+  return ["switch (typeof v === 'string' ? v : String(v)) {", ...cases, 'default: return uncoded(v, issues, at);', '}'].join('\n');
 }
 
 /** Each code of a table to what it stores, made once. */
@@ -228,7 +354,7 @@ function presentReader(field: CompiledField, textual: boolean, set: Setter, faul
     const sub: Bag = {};
     const depth = enter(at, field.path);
     children(raw, sub, issues, at);
-    at.length = depth;
+    leave(at, depth);
     set(out, sub);
   };
 }
@@ -248,7 +374,11 @@ function listReader(field: CompiledField, textual: boolean, set: Setter, fault: 
       if (!textual) return fault(issues, at, 'invalid-type', (name) => `${name} must be a list`);
       items = [raw];
     }
-    const list: Bag[] = [];
+    // Made at its size: a list grown by push from [] keeps room for 17 entries, and
+    // nearly every list of a record has one (issue 10: what records keep is what the
+    // collector copies).
+    const list: Bag[] = new Array<Bag>(items.length);
+    let kept = 0;
     const depth = enter(at, field.path);
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
@@ -259,13 +389,76 @@ function listReader(field: CompiledField, textual: boolean, set: Setter, fault: 
       } else {
         const entry: Bag = {};
         children(item, entry, issues, at);
-        list.push(entry);
+        list[kept++] = entry;
       }
       at.pop();
     }
-    at.length = depth;
+    if (kept < list.length) list.length = kept;
+    leave(at, depth);
     set(out, list);
   };
+}
+
+type MemberCheck = (node: TreeValue, issues: FieldIssue[], at: PathSegment[]) => void;
+
+/**
+ * `unknownMembers` for one shape and kind of syntax, compiled once (exported for the test
+ * that holds the two to the same answers): each level a generated function whose member
+ * names are written in as cases of a switch, where `unknownMembers` looks every member
+ * of every record up in a Map.
+ */
+export function memberCheck(shape: Shape, textual: boolean): (node: TreeValue, issues: FieldIssue[]) => void {
+  let built = memberChecks.get(shape);
+  if (!built) memberChecks.set(shape, (built = {}));
+  // Built once per shape and kind of syntax, then reused by every document: fresh functions would start cold.
+  const key = textual ? 'textual' : 'typed';
+  return (built[key] ??= topCheck(levelCheck(shape, textual)));
+}
+
+const memberChecks = new WeakMap<Shape, { typed?: (node: TreeValue, issues: FieldIssue[]) => void; textual?: (node: TreeValue, issues: FieldIssue[]) => void }>();
+
+function topCheck(check: MemberCheck): (node: TreeValue, issues: FieldIssue[]) => void {
+  const at: PathSegment[] = [];
+  return (node, issues) => {
+    // Reset on every call, so that a throw half-way down leaves nothing behind for the next record.
+    if (at.length !== 0) at.length = 0;
+    check(node, issues, at);
+  };
+}
+
+function levelCheck(shape: Shape, textual: boolean): MemberCheck {
+  const subs: MemberCheck[] = [];
+  const cases: string[] = [];
+  for (const [name, sub] of shape.members) {
+    // In JSON an object or list where text belongs is a wrong type, which reading the field reports.
+    const scalar = !textual && sub.members.size === 1 && sub.members.has(TEXT);
+    if (scalar) {
+      cases.push(`case ${JSON.stringify(name)}: continue;`);
+      continue;
+    }
+    subs.push(levelCheck(sub, textual));
+    cases.push(`case ${JSON.stringify(name)}: { const value = node[name]; if (typeof value === 'object' && value !== null) { at.push(name); subs[${subs.length - 1}](value, issues, at); at.pop(); } continue; }`);
+  }
+  const body = [
+    'const subs = s.slice();',
+    'return function check(node, issues, at) {',
+    'if (Array.isArray(node)) { for (let i = 0; i < node.length; i++) { at.push(i); check(node[i], issues, at); at.pop(); } return; }',
+    "if (typeof node !== 'object' || node === null) return;",
+    'for (const name in node) {',
+    'switch (name) {',
+    ...cases,
+    'default: unknown(name, issues, at);',
+    '}',
+    '}',
+    '};',
+  ];
+  // Generated from JSON string literals only: a mapping cannot put code in it.
+  return new Function('s', 'unknown', body.join('\n'))(subs, unknownMember) as MemberCheck;
+}
+
+function unknownMember(name: string, issues: FieldIssue[], at: readonly PathSegment[]): void {
+  const what = name === TEXT ? 'text' : name.startsWith('@') ? `attribute ${name.slice(1)}` : `member or element ${name}`;
+  issues.push({ path: [...at, name], code: 'unknown-field', message: `${formatPath(at) || 'the record'} has an unknown ${what}` });
 }
 
 /** Members of `node` that no rule names: each an unknown element, attribute or member. */

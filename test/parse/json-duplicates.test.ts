@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { duplicateMembers, mayRepeatMembers } from '../../src/parse/json-duplicates.ts';
 
@@ -28,5 +29,29 @@ describe('mayRepeatMembers, the cheap test before the precise scan', () => {
     const depth = 100_000;
     const text = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
     expect(may(text)).toBe(false);
+  });
+
+  it('clears any value JSON.stringify wrote (it never repeats a member), counting every member at every depth', () => {
+    // Strings without quotes or colons: a string holding `":` is sent to the precise scan by design (above).
+    const value = fc.jsonValue({ stringUnit: fc.constantFrom('a', 'é', ' ', '{', '[', ',', '\n') });
+    fc.assert(
+      fc.property(value, fc.constantFrom(undefined, 1, '\t'), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        expect(may(text)).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never clears a stringified value with one member repeated', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue(), { minKeys: 1 }), (object) => {
+        const text = JSON.stringify(object);
+        const [name] = Object.keys(object);
+        const repeated = `${text.slice(0, -1)},${JSON.stringify(name)}:0}`;
+        expect(may(repeated)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
