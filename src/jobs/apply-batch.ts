@@ -43,12 +43,15 @@ const inapplicable = (message: string) => new GatewayError('batch-inapplicable',
 
 /** Applies one accepted batch. */
 export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<ApplyOutcome> {
+  // What an exchange is (partner, sequence, kind, format, counts) never changes once stored.
+  const exchange = await exchangeToApply(deps.db, exchangeId);
+  if (!exchange) throw inapplicable(`exchange ${exchangeId} does not exist`);
   // Visible to its sender while the work goes on (PROTOCOL §5 `processing`); a crash leaves
-  // it processing, which the next run (and the order check) treats like received.
-  await markProcessing(deps.db, exchangeId);
+  // it processing, which the next run (and the order check) treats like received. A batch
+  // of one window is applied about as soon as it starts: it goes from received to applied
+  // in one commit, which spares every small DELTA a commit of its own.
+  if (exchange.counts.records > WINDOW) await markProcessing(deps.db, exchangeId);
   return deps.db.transaction(async (tx) => {
-    const exchange = await exchangeToApply(tx, exchangeId);
-    if (!exchange) throw inapplicable(`exchange ${exchangeId} does not exist`);
     const state = await lockForApply(tx, exchange.partner, exchangeId);
     if (state === 'applied') return { applied: false, reason: 'already-applied' };
     if (state !== 'received' && state !== 'processing') return { applied: false, reason: 'not-applicable' };
@@ -84,8 +87,9 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
         texts.set(record, text);
         batch.records.delete(e.key);
       }
-      // Only keys the store holds are asked for: a first SNAPSHOT asks nothing.
-      const previous = await loadHeld(tx, partner.id, entries.map((e) => e.key).filter((key) => batch.held.has(key)));
+      // Only keys the store holds are asked for (when known): a first SNAPSHOT asks nothing.
+      const keys = entries.map((e) => e.key);
+      const previous = await loadHeld(tx, partner.id, batch.held ? keys.filter((key) => batch.held!.has(key)) : keys);
       const found = await pace.run(windowSteps({ partner, exchangeId, sequence: exchange.sequence, asOfDate: outline.asOfDate, owners: outline.owners, ctpatByMid: batch.ctpat, entries, records, previous }));
       await savePlan(tx, { format, exchangeId, sequence: exchange.sequence, previous, texts }, found, pace);
       for (const k of ['created', 'changed', 'unchanged', 'withdrawn'] as const) counts[k] += found.counts[k];
@@ -103,8 +107,12 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
 interface OutlinedBatch {
   outline: BatchOutline;
   records: Map<string, Buffer>;
-  /** The operators of the batch the store holds (every one of the partner's, for a SNAPSHOT), and whether each is withdrawn. */
-  held: Map<string, { withdrawn: boolean }>;
+  /**
+   * The operators of the batch the store holds (every one of the partner's, for a
+   * SNAPSHOT), and whether each is withdrawn; undefined for a DELTA of one window, whose
+   * one look-up of held state asks for all its keys anyway.
+   */
+  held: Map<string, { withdrawn: boolean }> | undefined;
   rejected: RejectedRecord[];
   ctpat: Map<string, { account: string; status: string }>;
 }
@@ -125,8 +133,9 @@ async function outlineBatch(tx: Queryable, exchangeId: string, partner: Partner,
   const decided = await decidedMidConflicts(tx, partner.id);
   const settled = decided.size === 0 ? [] : (await pace.run(midConflictKeySteps(partner.id, read.kept))).filter(([, key]) => decided.has(key));
   const owners = withoutSettledConflicts(await midOwners(tx, mids), settled, decided);
-  const held = await heldKeys(tx, partner.id, envelope.kind === 'SNAPSHOT' ? undefined : read.kept.map((r) => r.key));
-  const mayOmit = envelope.kind === 'SNAPSHOT' ? await heldItMayOmit(tx, partner.id, held, read.kept, rejected) : new Map<string, Operator['mids']>();
+  const snapshot = envelope.kind === 'SNAPSHOT';
+  const held = snapshot ? await heldKeys(tx, partner.id) : read.kept.length > WINDOW ? await heldKeys(tx, partner.id, read.kept.map((r) => r.key)) : undefined;
+  const mayOmit = snapshot ? await heldItMayOmit(tx, partner.id, held!, read.kept, rejected) : new Map<string, Operator['mids']>();
   const outline = await pace.run(outlineSteps({ partner, kind: envelope.kind, asOf: envelope.asOf, records: read.kept, rejected, mayOmit, midOwners: owners }));
   const records = new Map<string, Buffer>();
   for (const r of read.kept) records.set(r.key, r.json);
