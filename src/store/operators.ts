@@ -46,6 +46,15 @@ function held(row: OperatorRow): HeldOperator {
   };
 }
 
+/**
+ * One JSON array of these items' JSON texts: a jsonb parameter the statement takes apart
+ * (jsonb_array_elements), where a text[] of the same texts made the driver escape every
+ * quote of every record (1 s of a 100,000-record apply, profiled).
+ */
+function jsonArray<T>(items: readonly T[], json: (item: T) => string): string {
+  return `[${items.map(json).join(',')}]`;
+}
+
 /** What the gateway holds for a partner: every operator, or those with these keys. */
 export async function loadHeld(q: Queryable, partner: string, keys?: readonly string[]): Promise<Map<string, HeldOperator>> {
   const heldByKey = new Map<string, HeldOperator>();
@@ -141,8 +150,9 @@ export async function saveOperators(
     const replaced = keys.filter(wasHeld);
     await tx.query(
       `insert into operators (partner, record_key, record, withdrawn_reason, withdrawn_since, recognition_state, recognition_since, recognition_exchange, benefits, current_mids, last_exchange, last_sequence)
-       select $1, k, r::jsonb, wr, ws::date, rs, rsi::date, re::uuid, b::jsonb, array(select jsonb_array_elements_text(m::jsonb)), le::uuid, $2
-       from unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[]) as t(k, r, wr, ws, rs, rsi, re, b, m, le)
+       select $1, k, r, wr, ws::date, rs, rsi::date, re::uuid, b, array(select jsonb_array_elements_text(m)), le::uuid, $2
+       from rows from (unnest($3::text[]), jsonb_array_elements($4::jsonb), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]), unnest($8::text[]), unnest($9::text[]),
+         jsonb_array_elements($10::jsonb), jsonb_array_elements($11::jsonb), unnest($12::text[])) as t(k, r, wr, ws, rs, rsi, re, b, m, le)
        on conflict (partner, record_key) do update set record = excluded.record, withdrawn_reason = excluded.withdrawn_reason, withdrawn_since = excluded.withdrawn_since,
          recognition_state = excluded.recognition_state, recognition_since = excluded.recognition_since, recognition_exchange = excluded.recognition_exchange,
          benefits = excluded.benefits, current_mids = excluded.current_mids, last_exchange = excluded.last_exchange, last_sequence = excluded.last_sequence, updated_at = now()`,
@@ -150,14 +160,14 @@ export async function saveOperators(
         partner,
         part[0]!.lastSequence,
         keys,
-        part.map((op) => recordJson(op.record)),
+        jsonArray(part, (op) => recordJson(op.record)),
         part.map((op) => op.withdrawn?.reason ?? null),
         part.map((op) => op.withdrawn?.since ?? null),
         part.map((op) => op.recognition.state),
         part.map((op) => op.recognition.since),
         part.map((op) => op.recognition.exchangeId),
-        part.map((op) => JSON.stringify(op.benefits)),
-        part.map((op) => JSON.stringify(op.currentMids)),
+        jsonArray(part, (op) => JSON.stringify(op.benefits)),
+        jsonArray(part, (op) => JSON.stringify(op.currentMids)),
         part.map((op) => op.lastExchangeId),
       ],
     );
@@ -190,9 +200,9 @@ export async function appendVersions(
   for (const part of chunks(versions)) {
     await tx.query(
       `insert into operator_versions (partner, record_key, exchange_id, sequence, change, record)
-       select $1, k, $2, $3, c, r::jsonb from unnest($4::text[], $5::text[], $6::text[]) as t(k, c, r)
+       select $1, k, $2, $3, c, r from rows from (unnest($4::text[]), unnest($5::text[]), jsonb_array_elements($6::jsonb)) as t(k, c, r)
        on conflict (partner, record_key, exchange_id) do nothing`,
-      [part[0]!.partner, exchangeId, sequence, part.map((v) => v.key), part.map((v) => v.change), part.map((v) => recordJson(v.record))],
+      [part[0]!.partner, exchangeId, sequence, part.map((v) => v.key), part.map((v) => v.change), jsonArray(part, (v) => recordJson(v.record))],
     );
   }
 }
