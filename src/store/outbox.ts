@@ -18,19 +18,10 @@ export async function addToOutbox(tx: Queryable, job: OutboxJob): Promise<void> 
   await tx.query('insert into outbox (queue, job, job_id, payload) values ($1, $2, $3, $4) on conflict (job_id) do nothing', [job.queue, job.job, job.jobId, JSON.stringify(job.payload)]);
 }
 
-/** Up to `limit` jobs not yet relayed, locked so that concurrent relays take different ones. */
-export async function claimPending(tx: Queryable, limit: number): Promise<PendingJob[]> {
-  const { rows } = await tx.query<{ id: number; queue: string; job: string; job_id: string; payload: Record<string, unknown> }>(
-    'select id, queue, job, job_id, payload from outbox where relayed_at is null order by id limit $1 for update skip locked',
-    [limit],
-  );
-  return rows.map((r) => ({ id: r.id, queue: r.queue, job: r.job, jobId: r.job_id, payload: r.payload }));
-}
-
 /**
- * Up to `limit` jobs not yet relayed, marked relayed and locked in one statement: the
- * caller's transaction commits the mark only once the queue took them (claimPending and
- * markRelayed in one round trip).
+ * Up to `limit` jobs not yet relayed, marked relayed and locked in one statement (so that
+ * concurrent relays take different ones): the caller's transaction commits the mark only
+ * once the queue took them.
  */
 export async function takePending(tx: Queryable, limit: number): Promise<PendingJob[]> {
   const { rows } = await tx.query<{ id: number; queue: string; job: string; job_id: string; payload: Record<string, unknown> }>(
@@ -41,11 +32,6 @@ export async function takePending(tx: Queryable, limit: number): Promise<Pending
   );
   // In the order they were written (update … returning keeps no order).
   return rows.sort((a, b) => a.id - b.id).map((r) => ({ id: r.id, queue: r.queue, job: r.job, jobId: r.job_id, payload: r.payload }));
-}
-
-/** Marks these jobs relayed (in the transaction that claimed them). */
-export async function markRelayed(tx: Queryable, ids: readonly number[]): Promise<void> {
-  if (ids.length > 0) await tx.query('update outbox set relayed_at = now() where id = any($1::bigint[])', [ids]);
 }
 
 /** How many jobs wait to be relayed (readiness and metrics). */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exchangeByBatchId, exchangeByJti, exchangeView, insertExchange, type NewExchange } from '../../src/store/exchanges.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { addToOutbox, claimPending, markRelayed, pendingCount } from '../../src/store/outbox.ts';
+import { addToOutbox, pendingCount, takePending } from '../../src/store/outbox.ts';
 import { lockPartnerState, savePartnerState } from '../../src/store/partner-state.ts';
 import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 
@@ -93,11 +93,7 @@ describe('store', () => {
       await addToOutbox(tx, { queue: 'q', job: 'apply-batch', jobId: 'apply-2', payload: { a: 2 } });
     });
     expect(await pendingCount(t.db)).toBe(2);
-    const claimed = await t.db.transaction(async (tx) => {
-      const jobs = await claimPending(tx, 10);
-      await markRelayed(tx, jobs.map((j) => j.id));
-      return jobs;
-    });
+    const claimed = await t.db.transaction((tx) => takePending(tx, 10));
     expect(claimed.map((j) => [j.jobId, j.payload])).toEqual([['apply-1', { a: 1 }], ['apply-2', { a: 2 }]]);
     expect(await pendingCount(t.db)).toBe(0);
   });
