@@ -43,7 +43,7 @@ export interface ReadingOptions extends ReadOptions {
   /**
    * Whether the records that read well are kept for the result. Intake only needs the
    * envelope, the counts and the rejections, and keeps none (bounded memory); the apply
-   * keeps them.
+   * keeps its own compact form of each (`readKeeping`).
    */
   keepRecords?: boolean;
 }
