@@ -10,20 +10,10 @@ import type { Operator } from '../../src/canonical/operator.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { memberToPartnerRecord, memberToPartnerRecordSharing, withdrawalRecord } from '../../src/translate/outbound.ts';
 import { readDocument } from '../../src/translate/read-document.ts';
+import { applyEdits } from '../support/record-edits.ts';
 
 const formats = loadFormats();
 const members = readDocument(formats.get('ctpat')!, readFileSync(new URL('../../fixtures/ctpat/sample/input.ndjson', import.meta.url))).batch.records;
-
-/** Every path to a member of a record, arrays' items included. */
-function pathsOf(value: unknown, at: (string | number)[] = [], into: (string | number)[][] = []): (string | number)[][] {
-  if (typeof value !== 'object' || value === null) return into;
-  for (const key of Object.keys(value)) {
-    const path = [...at, Array.isArray(value) ? Number(key) : key];
-    into.push(path);
-    pathsOf((value as Record<string, unknown>)[key], path, into);
-  }
-  return into;
-}
 
 // Values the rules meet: codes they know and do not, streets with and without numbers, containers where text was, text where containers were.
 const oddValue = fc.oneof(
@@ -44,15 +34,7 @@ describe.each([...formats.values()].filter((f) => f.mapping.outbound).map((f) =>
     fc.assert(
       fc.property(fc.nat({ max: members.length - 1 }), fc.array(edit, { maxLength: 4 }), (which, edits) => {
         const member = structuredClone(members[which]!) as unknown as Record<string, unknown>;
-        for (const [pick, op, value] of edits) {
-          const paths = pathsOf(member);
-          if (paths.length === 0) break;
-          const path = paths[pick % paths.length]!;
-          let parent = member as Record<string | number, unknown>;
-          for (const segment of path.slice(0, -1)) parent = parent[segment] as Record<string | number, unknown>;
-          if (op % 3 === 0) delete parent[path.at(-1)!];
-          else parent[path.at(-1)!] = structuredClone(value); // a copy: fc.constant gives the same object to every run
-        }
+        applyEdits(member, edits);
         const before = JSON.stringify(member);
         let deep: string | Error;
         let shared: string | Error;

@@ -13,6 +13,7 @@ import type { Operator } from '../../src/canonical/operator.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { memberToPartnerRecord } from '../../src/translate/outbound.ts';
 import { readDocument } from '../../src/translate/read-document.ts';
+import { applyEdits } from '../support/record-edits.ts';
 import { writeFields } from '../../src/translate/write-record.ts';
 import type { RecordIssueCode } from '../../src/errors.ts';
 import { formatPath, isObject, TEXT, type PathSegment, type TreeObject, type TreeValue } from '../../src/parse/tree.ts';
@@ -156,17 +157,6 @@ function fixtureRecords(id: string): Operator[] {
 
 const members = readDocument(formats.get('ctpat')!, readFileSync(join(root, 'ctpat/sample/input.ndjson'))).batch.records;
 
-/** Every path to a member of a record, arrays' items included. */
-function pathsOf(value: unknown, at: (string | number)[] = [], into: (string | number)[][] = []): (string | number)[][] {
-  if (typeof value !== 'object' || value === null) return into;
-  for (const key of Object.keys(value)) {
-    const path = [...at, Array.isArray(value) ? Number(key) : key];
-    into.push(path);
-    pathsOf((value as Record<string, unknown>)[key], path, into);
-  }
-  return into;
-}
-
 const oddValue = fc.oneof(fc.constant(null), fc.constant(undefined), fc.string({ maxLength: 6 }), fc.constantFrom('', 'active', 'ZZZ', 'EXPORTER', '2026-02-30', 'a&b<c>'), fc.integer(), fc.boolean(), fc.constant({}), fc.constant([]), fc.constant(['X']));
 
 describe.each([...formats.keys()].filter((id) => id !== 'ctpat').concat('ctpat'))('writing a record of %s', (id) => {
@@ -179,15 +169,7 @@ describe.each([...formats.keys()].filter((id) => id !== 'ctpat').concat('ctpat')
     fc.assert(
       fc.property(fc.nat({ max: bases.length - 1 }), fc.array(edit, { maxLength: 4 }), (which, edits) => {
         const record = structuredClone(bases[which]!) as unknown as Record<string, unknown>;
-        for (const [pick, op, value] of edits) {
-          const paths = pathsOf(record);
-          if (paths.length === 0) break;
-          const path = paths[pick % paths.length]!;
-          let parent = record as Record<string | number, unknown>;
-          for (const segment of path.slice(0, -1)) parent = parent[segment] as Record<string | number, unknown>;
-          if (op % 3 === 0) delete parent[path.at(-1)!];
-          else parent[path.at(-1)!] = structuredClone(value); // a copy: fc.constant gives the same object to every run
-        }
+        applyEdits(record, edits);
         for (const textual of [true, false]) {
           const before: TreeObject = {};
           const after: TreeObject = {};
