@@ -77,14 +77,14 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     for (let at = 0; at < outline.order.length; at += WINDOW) {
       const entries = outline.order.slice(at, at + WINDOW);
       const records = new Map<string, Operator>();
-      // The text each record was read from, written as is to the operator and its version.
-      const texts = new WeakMap<Operator, string>();
+      // The bytes each record was kept as, written as they are to the operator and its version.
+      const texts = new WeakMap<Operator, Buffer>();
       for (const e of entries) {
         if (e.omitted) continue;
-        const text = batch.records.get(e.key)!.toString();
-        const record = JSON.parse(text) as Operator;
+        const json = batch.records.get(e.key)!;
+        const record = JSON.parse(json.toString()) as Operator;
         records.set(e.key, record);
-        texts.set(record, text);
+        texts.set(record, json);
         batch.records.delete(e.key);
       }
       // Only keys the store holds are asked for (when known): a first SNAPSHOT asks nothing.
@@ -152,8 +152,8 @@ interface WindowFacts {
   sequence: number;
   /** What the store held for the window's keys. */
   previous: ReadonlyMap<string, unknown>;
-  /** The text each carried record was read from. */
-  texts: WeakMap<Operator, string>;
+  /** The JSON each carried record was kept as. */
+  texts: WeakMap<Operator, Buffer>;
 }
 
 /** Writes one window's plan, less the findings staff already decided. */
