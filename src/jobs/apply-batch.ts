@@ -142,8 +142,15 @@ async function outlineBatch(tx: Queryable, exchangeId: string, partner: Partner,
   return { outline, records, held, rejected, ctpat: await ctpatByMid(tx, mids) };
 }
 
-/** Operators decided and written together: small enough to hold whole, large enough that each statement carries many rows. */
-const WINDOW = 1000;
+/**
+ * Operators decided and written together: large enough that each statement carries many
+ * rows, and small enough that a window's records and plan are gone before the young
+ * generation's next collection but one. Windows of 1,000 lived across enough scavenges to
+ * be promoted, about 1 MB each, 100 MB of old garbage over a SNAPSHOT of 100,000; at 250
+ * that fell to a quarter, and the gateway's peak growth from 289-300 to 230 MiB, with
+ * the apply no slower (--trace-gc-nvp, same machine, back to back).
+ */
+const WINDOW = 250;
 
 /** What writing a window needs besides its plan. */
 interface WindowFacts {

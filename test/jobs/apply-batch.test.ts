@@ -129,7 +129,7 @@ describe('applying batches', () => {
 
   it('a batch of several windows is decided as one: a MID shared across windows conflicts, an omission in the middle withdraws', async () => {
     const g = await start();
-    // More than two of the apply's windows of 1,000 operators.
+    // Many of the apply's windows (250 operators each), the shared MID in the first and the last.
     const all = Array.from({ length: 2100 }, (_, i) => ({ n: i + 1 }));
     const [first, middle, last] = [all[0]!, all[999]!, all[2099]!];
     await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: all }));
