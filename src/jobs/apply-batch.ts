@@ -6,11 +6,12 @@
  * twice or on several workers at once: the second run finds the exchange applied and
  * does nothing; a run killed half-way rolls back whole, and the next one starts clean.
  */
+import { hash } from 'node:crypto';
 import type { Operator } from '../canonical/operator.ts';
 import { GatewayError } from '../errors.ts';
 import { midConflictKeySteps, recordRejectedFindings, withoutDecidedFindings, withoutSettledConflicts } from '../reconcile/discrepancies.ts';
-import type { ReconcilePlan, RejectedRecord } from '../reconcile/model.ts';
-import { outlineSteps, windowSteps, type BatchOutline } from '../reconcile/reconcile-batch.ts';
+import type { HeldOperator, ReconcilePlan, RejectedRecord } from '../reconcile/model.ts';
+import { outlineSteps, sameValue, windowSteps, type BatchOutline } from '../reconcile/reconcile-batch.ts';
 import type { Partner } from '../registry/partner.ts';
 import { lookupIdentifiers } from '../status/operator-identifiers.ts';
 import { appendBenefitChanges } from '../store/benefit-feed.ts';
@@ -18,7 +19,7 @@ import { ctpatByMid } from '../store/ctpat-members.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { decidedDiscrepancies, decidedMidConflicts, openDiscrepancies } from '../store/discrepancies.ts';
 import { earlierUnapplied, exchangeBodyPieces, exchangeToApply, lockForApply, markApplied, markProcessing, type ExchangeCounts } from '../store/exchanges.ts';
-import { appendVersions, heldKeys, loadHeld, midOwners, recordMids, saveOperators } from '../store/operators.ts';
+import { appendVersions, heldKeys, loadHeldAgainst, markSaidAgain, midOwners, recordMids, saveOperators, type IncomingRecord } from '../store/operators.ts';
 import type { Format } from '../translate/format.ts';
 import { readKeeping, type KeptRead } from '../translate/read-document.ts';
 import { Pace } from './pace.ts';
@@ -77,21 +78,23 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
     for (let at = 0; at < outline.order.length; at += WINDOW) {
       const entries = outline.order.slice(at, at + WINDOW);
       const records = new Map<string, Operator>();
-      // The bytes each record was kept as, written as they are to the operator and its version.
+      // The bytes each record was kept as, written as they are to the operator and its version, and their digest.
       const texts = new WeakMap<Operator, Buffer>();
+      const incoming = new Map<string, IncomingRecord>();
       for (const e of entries) {
         if (e.omitted) continue;
         const json = batch.records.get(e.key)!;
         const record = JSON.parse(json.toString()) as Operator;
         records.set(e.key, record);
         texts.set(record, json);
+        incoming.set(e.key, { record, digest: hash('sha256', json, 'base64url') });
         batch.records.delete(e.key);
       }
       // Only keys the store holds are asked for (when known): a first SNAPSHOT asks nothing.
       const keys = entries.map((e) => e.key);
-      const previous = await loadHeld(tx, partner.id, batch.held ? keys.filter((key) => batch.held!.has(key)) : keys);
+      const { held: previous, sameRecord } = await loadHeldAgainst(tx, partner.id, batch.held ? keys.filter((key) => batch.held!.has(key)) : keys, incoming);
       const found = await pace.run(windowSteps({ partner, exchangeId, sequence: exchange.sequence, asOfDate: outline.asOfDate, owners: outline.owners, ctpatByMid: batch.ctpat, entries, records, previous }));
-      await savePlan(tx, { format, exchangeId, sequence: exchange.sequence, previous, texts }, found, pace);
+      await savePlan(tx, { format, exchangeId, sequence: exchange.sequence, previous, sameRecord, texts, incoming }, found, pace);
       for (const k of ['created', 'changed', 'unchanged', 'withdrawn'] as const) counts[k] += found.counts[k];
       await deps.progress?.(30 + Math.floor((70 * (at + entries.length)) / outline.order.length));
     }
@@ -158,23 +161,50 @@ interface WindowFacts {
   exchangeId: string;
   sequence: number;
   /** What the store held for the window's keys. */
-  previous: ReadonlyMap<string, unknown>;
+  previous: ReadonlyMap<string, HeldOperator>;
+  /** Keys whose held record has the digest of the one the batch carries now. */
+  sameRecord: ReadonlySet<string>;
   /** The JSON each carried record was kept as. */
   texts: WeakMap<Operator, Buffer>;
+  /** The carried records and their digests, by key. */
+  incoming: ReadonlyMap<string, IncomingRecord>;
 }
 
-/** Writes one window's plan, less the findings staff already decided. */
-async function savePlan(tx: Queryable, { format, exchangeId, sequence, previous, texts }: WindowFacts, found: ReconcilePlan, pace: Pace): Promise<void> {
-  const identifiers = new Map<string, ReturnType<typeof lookupIdentifiers>>();
+/**
+ * Writes one window's plan, less the findings staff already decided. An operator the
+ * batch says again as the store holds it in every column (record, withdrawal,
+ * recognition, benefits, links) is only marked as last said by this batch: its row, MID
+ * links and identifiers are not written again (issue 10: a SNAPSHOT a partner sends
+ * each day mostly repeats the one before).
+ */
+async function savePlan(tx: Queryable, facts: WindowFacts, found: ReconcilePlan, pace: Pace): Promise<void> {
+  const { format, exchangeId, sequence, previous, texts, incoming } = facts;
+  const changed: HeldOperator[] = [];
+  const saidAgain: string[] = [];
   for (const h of found.upserts) {
+    if (heldAsItWas(h, previous.get(h.key), facts.sameRecord)) saidAgain.push(h.key);
+    else changed.push(h);
+  }
+  const identifiers = new Map<string, ReturnType<typeof lookupIdentifiers>>();
+  for (const h of changed) {
     identifiers.set(h.key, lookupIdentifiers(format.id, h.record));
     if (pace.due()) await pace.breathe();
   }
   const recordJson = (record: Operator) => texts.get(record) ?? JSON.stringify(record);
-  await saveOperators(tx, found.upserts, identifiers, (key) => previous.has(key), recordJson);
+  // Only a record written from the partner's text has a digest; an omission keeps the last record, which is then compared whole next time.
+  const recordDigest = (record: Operator) => (texts.has(record) ? incoming.get(record.key)?.digest ?? null : null);
+  await saveOperators(tx, changed, identifiers, (key) => previous.has(key), recordJson, recordDigest);
+  if (saidAgain.length > 0) await markSaidAgain(tx, found.upserts[0]!.partner, saidAgain, exchangeId, sequence);
   await appendVersions(tx, exchangeId, sequence, found.versions, recordJson);
   await appendBenefitChanges(tx, found.benefitChanges);
   await openDiscrepancies(tx, withoutDecidedFindings(found.discrepancies, await decidedDiscrepancies(tx, found.discrepancies.map((d) => d.dedupeKey))));
+}
+
+/** The operator as decided is the one the store holds, but for the batch that last said it. */
+function heldAsItWas(now: HeldOperator, before: HeldOperator | undefined, sameRecord: ReadonlySet<string>): boolean {
+  // The same record object: loadHeldAgainst put the incoming record in place of a held one with its digest.
+  if (before === undefined || !sameRecord.has(now.key) || now.record !== before.record) return false;
+  return sameValue(now.withdrawn, before.withdrawn) && sameValue(now.recognition, before.recognition) && sameValue(now.benefits, before.benefits) && sameValue(now.currentMids, before.currentMids);
 }
 
 /**

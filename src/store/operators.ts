@@ -84,6 +84,41 @@ export async function loadHeld(q: Queryable, partner: string, keys?: readonly st
   return heldByKey;
 }
 
+/** A record a batch carries, with the digest of the text it will be written as. */
+export interface IncomingRecord {
+  record: Operator;
+  digest: string;
+}
+
+/**
+ * What the gateway holds for these keys, where a held record whose digest is the
+ * incoming one's is not read back: the incoming record object stands in for it (the
+ * same text, so the same value), and `sameRecord` names those keys.
+ */
+export async function loadHeldAgainst(
+  q: Queryable,
+  partner: string,
+  keys: readonly string[],
+  incoming: ReadonlyMap<string, IncomingRecord>,
+): Promise<{ held: Map<string, HeldOperator>; sameRecord: Set<string> }> {
+  const heldByKey = new Map<string, HeldOperator>();
+  const sameRecord = new Set<string>();
+  for (const part of chunks(keys)) {
+    const { rows } = await q.query<Omit<OperatorRow, 'record'> & { record: Operator | null }>(
+      `select partner, record_key, case when record_digest = t.d then null else record end as record, withdrawn_reason, withdrawn_since::text as withdrawn_since,
+         recognition_state, recognition_since::text as recognition_since, recognition_exchange, benefits, current_mids, last_exchange, last_sequence
+       from operators o join unnest($2::text[], $3::text[]) as t(k, d) on o.record_key = t.k where o.partner = $1`,
+      [partner, part, part.map((key) => incoming.get(key)?.digest ?? null)],
+    );
+    for (const r of rows) {
+      const same = r.record === null;
+      if (same) sameRecord.add(r.record_key);
+      heldByKey.set(r.record_key, held({ ...r, record: same ? incoming.get(r.record_key)!.record : r.record! }));
+    }
+  }
+  return { held: heldByKey, sameRecord };
+}
+
 /** Which of the partner's operators the gateway holds, each with whether it is withdrawn: every one, or those with these keys. */
 export async function heldKeys(q: Queryable, partner: string, keys?: readonly string[]): Promise<Map<string, { withdrawn: boolean }>> {
   const held = new Map<string, { withdrawn: boolean }>();
@@ -158,17 +193,18 @@ export async function saveOperators(
   identifiers: ReadonlyMap<string, readonly { scheme: string; value: string }[]>,
   wasHeld: (key: string) => boolean,
   recordJson: (record: Operator) => string | Buffer = JSON.stringify,
+  recordDigest: (record: Operator) => string | null = () => null,
 ): Promise<void> {
   for (const part of chunks(upserts)) {
     const partner = part[0]!.partner;
     const keys = part.map((op) => op.key);
     const replaced = keys.filter(wasHeld);
     await tx.query(
-      `insert into operators (partner, record_key, record, withdrawn_reason, withdrawn_since, recognition_state, recognition_since, recognition_exchange, benefits, current_mids, last_exchange, last_sequence)
-       select $1, k, r, wr, ws::date, rs, rsi::date, re::uuid, b, array(select jsonb_array_elements_text(m)), le::uuid, $2
+      `insert into operators (partner, record_key, record, withdrawn_reason, withdrawn_since, recognition_state, recognition_since, recognition_exchange, benefits, current_mids, last_exchange, last_sequence, record_digest)
+       select $1, k, r, wr, ws::date, rs, rsi::date, re::uuid, b, array(select jsonb_array_elements_text(m)), le::uuid, $2, d
        from rows from (unnest($3::text[]), jsonb_array_elements($4::jsonb), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]), unnest($8::text[]), unnest($9::text[]),
-         jsonb_array_elements($10::jsonb), jsonb_array_elements($11::jsonb), unnest($12::text[])) as t(k, r, wr, ws, rs, rsi, re, b, m, le)
-       on conflict (partner, record_key) do update set record = excluded.record, withdrawn_reason = excluded.withdrawn_reason, withdrawn_since = excluded.withdrawn_since,
+         jsonb_array_elements($10::jsonb), jsonb_array_elements($11::jsonb), unnest($12::text[]), unnest($13::text[])) as t(k, r, wr, ws, rs, rsi, re, b, m, le, d)
+       on conflict (partner, record_key) do update set record = excluded.record, record_digest = excluded.record_digest, withdrawn_reason = excluded.withdrawn_reason, withdrawn_since = excluded.withdrawn_since,
          recognition_state = excluded.recognition_state, recognition_since = excluded.recognition_since, recognition_exchange = excluded.recognition_exchange,
          benefits = excluded.benefits, current_mids = excluded.current_mids, last_exchange = excluded.last_exchange, last_sequence = excluded.last_sequence, updated_at = now()`,
       [
@@ -184,6 +220,7 @@ export async function saveOperators(
         jsonArray(part, (op) => JSON.stringify(op.benefits)),
         jsonArray(part, (op) => JSON.stringify(op.currentMids)),
         part.map((op) => op.lastExchangeId),
+        part.map((op) => recordDigest(op.record)),
       ],
     );
     if (replaced.length > 0) await tx.query('delete from mid_links where partner = $1 and record_key = any($2::text[])', [partner, replaced]);
@@ -197,6 +234,17 @@ export async function saveOperators(
       'insert into operator_identifiers (scheme, value, partner, record_key) select s, v, $1, k from unnest($2::text[], $3::text[], $4::text[]) as t(s, v, k) on conflict do nothing',
       [partner, ids.map((i) => i[0]), ids.map((i) => i[1]), ids.map((i) => i[2])],
     );
+  }
+}
+
+/**
+ * Marks operators a batch said again, and found as the store holds them in every
+ * column, as last said by this batch: a narrow update, their record, links and
+ * identifiers left as they are.
+ */
+export async function markSaidAgain(tx: Queryable, partner: string, keys: readonly string[], exchangeId: string, sequence: number): Promise<void> {
+  for (const part of chunks(keys)) {
+    await tx.query('update operators set last_exchange = $3::uuid, last_sequence = $4, updated_at = now() where partner = $1 and record_key = any($2::text[])', [partner, part, exchangeId, sequence]);
   }
 }
 

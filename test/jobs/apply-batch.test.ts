@@ -63,6 +63,41 @@ describe('applying batches', () => {
     expect(await versions(second.exchangeId)).toEqual(operators.map((o) => ({ key: euKey(o), change: 'unchanged' })).sort((a, b) => a.key.localeCompare(b.key)));
   });
 
+  it('does not write again an operator a SNAPSHOT says as held: its row, links and identifiers stay, and it is marked last said by the new batch', async () => {
+    const g = await start();
+    const [a, b] = [{ n: 1 }, { n: 2 }];
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a, b] }));
+    // A row's xmin is the transaction that wrote this version of it: unchanged unless the row was written again.
+    const rowVersions = async () =>
+      (
+        await g.gateway.db.query<{ key: string; operator: string; links: string; ids: string; digest: string | null; sequence: number; record: { name: { legal: string } } }>(
+          `select o.record_key as key, o.xmin::text as operator, o.record_digest as digest, o.last_sequence::int as sequence, o.record,
+             (select string_agg(l.xmin::text, ',') from mid_links l where l.record_key = o.record_key) as links,
+             (select string_agg(i.xmin::text, ',' order by i.scheme) from operator_identifiers i where i.record_key = o.record_key) as ids
+           from operators o order by o.record_key`,
+        )
+      ).rows;
+    const [a1, b1] = await rowVersions();
+    expect(a1!.digest).toMatch(/^[\w-]{43}$/);
+
+    const renamed = { ...b, name: '000B 002C Werke', mids: [euMid(b)] };
+    const second = await sendAndWait(g, euBatch({ batchId: 'S2', sequence: 2, kind: 'SNAPSHOT', operators: [a, renamed] }));
+    const [a2, b2] = await rowVersions();
+    // a: said again as held, only marked; its links and identifiers are the same row versions.
+    expect({ links: a2!.links, ids: a2!.ids, digest: a2!.digest, record: a2!.record }).toEqual({ links: a1!.links, ids: a1!.ids, digest: a1!.digest, record: a1!.record });
+    expect([a2!.sequence, a2!.operator === a1!.operator]).toEqual([2, false]);
+    // b: its record changed, so the operator, its links and identifiers are written again.
+    expect([b2!.record.name.legal, b2!.digest === b1!.digest, b2!.links === b1!.links, b2!.ids === b1!.ids]).toEqual(['000B 002C Werke', false, false, false]);
+    const { rows } = await g.gateway.db.query<{ counts: Record<string, number> }>('select counts from exchanges where id = $1', [second.exchangeId]);
+    expect(rows[0]!.counts).toMatchObject({ changed: 1, unchanged: 1 });
+
+    // A row without a digest (written before digests were kept) is compared record to record, and written with one.
+    await g.gateway.db.query('update operators set record_digest = null');
+    await sendAndWait(g, euBatch({ batchId: 'S3', sequence: 3, kind: 'SNAPSHOT', operators: [a, renamed] }));
+    const [a3, b3] = await rowVersions();
+    expect([a3!.digest, b3!.digest, a3!.links === a2!.links, a3!.record]).toEqual([a2!.digest, b2!.digest, false, a2!.record]);
+  });
+
   it('accepts a batch below the run as stale and never applies it', async () => {
     const g = await start();
     const a = { n: 1 };
