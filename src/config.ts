@@ -83,6 +83,10 @@ const settingsFields = z.object({
   METRICS_PORT: port.default(9464).describe('Prometheus `/metrics` (`0`: any free port)'),
   METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('address the metrics listener binds'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
+  HEAP_GROWTH_PERCENT: positive
+    .max(300)
+    .default(50)
+    .describe("how far past its live data the heap of a gateway process (`mragw start`, `serve`, `work`) may grow before a full collection (V8's `--heap-growing-percent`); unset by the gateway, V8 lets it reach several times the live data on a large machine; lower keeps memory closer to what is in use, at some CPU"),
 });
 
 /** How the gateway runs (RUNNING.md "Commands"): serve and work are two of many processes on one store. */

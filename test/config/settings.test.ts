@@ -13,6 +13,11 @@ describe('settings', () => {
     expect(() => loadSettings({ GATEWAY_ID: 'us cbp', PORT: 'eighty', LOG_LEVEL: 'loud' })).toThrow(/PORT: [\s\S]*GATEWAY_ID: a party id[\s\S]*LOG_LEVEL: /);
   });
 
+  it('takes HEAP_GROWTH_PERCENT as a whole percent from 1 to 300', () => {
+    expect(loadSettings({ HEAP_GROWTH_PERCENT: '25' }).HEAP_GROWTH_PERCENT).toBe(25);
+    for (const bad of ['0', '301', '12.5', 'half']) expect(settingsError({ HEAP_GROWTH_PERCENT: bad }).message).toMatch(/HEAP_GROWTH_PERCENT: /);
+  });
+
   it('ignores variables that are not settings, and empty ones', () => {
     expect(loadSettings({ PATH: '/bin', PORT: '' }).PORT).toBe(8080);
   });
