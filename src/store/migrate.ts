@@ -31,11 +31,26 @@ export async function migrate(db: Db): Promise<number[]> {
   return applied;
 }
 
-/** One statement at a time: both drivers take a single statement with parameters. */
-function splitStatements(sql: string): string[] {
-  return sql
+/** One statement at a time: both drivers take a single statement with parameters. A `$$` body (a `do` block) is one statement, whatever semicolons it holds. */
+export function splitStatements(sql: string): string[] {
+  const statements: string[] = [];
+  let current = '';
+  // Even parts are outside a $$ quote, odd parts inside it.
+  sql
     .replace(/--[^\n]*/g, '')
-    .split(/;\s*(?:\n|$)/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+    .split('$$')
+    .forEach((part, i) => {
+      if (i % 2 === 1) {
+        current += `$$${part}$$`;
+        return;
+      }
+      const pieces = part.split(/;\s*(?:\n|$)/);
+      current += pieces[0];
+      for (const piece of pieces.slice(1)) {
+        statements.push(current);
+        current = piece;
+      }
+    });
+  statements.push(current);
+  return statements.map((s) => s.trim()).filter((s) => s !== '');
 }

@@ -65,6 +65,16 @@ describe('exchange bodies in pieces', () => {
     expect((await staffExchangeView(t.db, e.id))!.documentBytes).toBe(body.length);
   });
 
+  it('compresses pieces with lz4 on a server built with it (migration 0014), and reads them back byte for byte', async () => {
+    const text = Buffer.from('<Operator><Name>Hafen Logistik GmbH</Name><Status code="VALID"/></Operator>\n'.repeat(40_000));
+    const e = exchange(chunksOf(text, [BODY_PIECE_BYTES]));
+    await insertExchange(t.db, e);
+    const { rows } = await t.db.query<{ method: string | null }>('select pg_column_compression(bytes) as method from exchange_body_pieces where exchange_id = $1', [e.id]);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map((r) => r.method))).toEqual(new Set(['lz4']));
+    expect(Buffer.concat(await readAll(await exchangeBodyPieces(t.db, e.id, 300_000))).equals(text)).toBe(true);
+  });
+
   it('stores a small body in the exchange row alone, and an empty body as empty', async () => {
     const small = exchange(Buffer.from([0xef, 0xbb, 0xbf, 0x00, 0xff, 0x3c]));
     const empty = exchange([]);
