@@ -14,7 +14,8 @@ export function currentMids(record: Pick<Operator, 'mids'>, asOfDate: string): s
     // A MID can be listed twice (a past link and a current one): it is linked once.
     if (!out.includes(link.mid)) out.push(link.mid);
   }
-  return out;
+  // A copy sized to what it holds: the apply keeps one of these per operator of a batch, and `out` has room for seventeen.
+  return out.slice();
 }
 
 /** Code-unit order, independent of the locale, so output order never depends on the host. */

@@ -125,9 +125,10 @@ function* ownersAfterBatch(input: OutlineInput, entries: readonly OutlineEntry[]
   // The order of a MID's owners does not matter: a finding lists them sorted.
   for (const { key, mids } of entries) {
     for (const mid of mids) {
-      const list = owners.get(mid) ?? [];
-      list.push({ partner, key });
-      owners.set(mid, list);
+      const list = owners.get(mid);
+      // Most MIDs have one owner: a literal of one is sized for one, where pushing to [] makes room for seventeen.
+      if (list === undefined) owners.set(mid, [{ partner, key }]);
+      else list.push({ partner, key });
     }
     yield;
   }
