@@ -22,6 +22,7 @@ import { earlierUnapplied, exchangeBodyPieces, exchangeToApply, lockForApply, ma
 import { appendVersions, heldKeys, loadHeldAgainst, markSaidAgain, midOwners, recordMids, saveOperators, type IncomingRecord } from '../store/operators.ts';
 import type { Format } from '../translate/format.ts';
 import { readKeeping, type KeptRead } from '../translate/read-document.ts';
+import { KeptJson } from './kept-json.ts';
 import { Pace } from './pace.ts';
 
 export interface ApplyDeps {
@@ -83,7 +84,7 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
       const incoming = new Map<string, IncomingRecord>();
       for (const e of entries) {
         if (e.omitted) continue;
-        const json = batch.records.get(e.key)!;
+        const json = batch.json.bytes(batch.records.get(e.key)!);
         const record = JSON.parse(json.toString()) as Operator;
         records.set(e.key, record);
         texts.set(record, json);
@@ -109,7 +110,9 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
 /** A batch read and outlined, its records serialized by key until their window. */
 interface OutlinedBatch {
   outline: BatchOutline;
-  records: Map<string, Buffer>;
+  records: Map<string, number>;
+  /** The records' JSON, by the numbers in `records`. */
+  json: KeptJson;
   /**
    * The operators of the batch the store holds (every one of the partner's, for a
    * SNAPSHOT), and whether each is withdrawn; undefined for a DELTA of one window, whose
@@ -140,9 +143,9 @@ async function outlineBatch(tx: Queryable, exchangeId: string, partner: Partner,
   const held = snapshot ? await heldKeys(tx, partner.id) : read.kept.length > WINDOW ? await heldKeys(tx, partner.id, read.kept.map((r) => r.key)) : undefined;
   const mayOmit = snapshot ? await heldItMayOmit(tx, partner.id, held!, read.kept, rejected) : new Map<string, Operator['mids']>();
   const outline = await pace.run(outlineSteps({ partner, kind: envelope.kind, asOf: envelope.asOf, records: read.kept, rejected, mayOmit, midOwners: owners }));
-  const records = new Map<string, Buffer>();
+  const records = new Map<string, number>();
   for (const r of read.kept) records.set(r.key, r.json);
-  return { outline, records, held, rejected, ctpat: await ctpatByMid(tx, mids) };
+  return { outline, records, json: read.json, held, rejected, ctpat: await ctpatByMid(tx, mids) };
 }
 
 /**
@@ -215,16 +218,17 @@ function heldAsItWas(now: HeldOperator, before: HeldOperator | undefined, sameRe
 interface KeptRecord {
   key: string;
   mids: Operator['mids'];
-  json: Buffer;
+  /** Its number in the batch's KeptJson. */
+  json: number;
 }
 
 /**
  * The key and links are copies: the reader's strings are slices of the text it decoded,
  * and keeping one would keep that whole piece of text alive.
  */
-function keptRecord(record: Operator): KeptRecord {
+function keptRecord(json: KeptJson, record: Operator): KeptRecord {
   const { key, mids } = JSON.parse(JSON.stringify({ key: record.key, mids: record.mids })) as Pick<Operator, 'key' | 'mids'>;
-  return { key, mids, json: Buffer.from(JSON.stringify(record)) };
+  return { key, mids, json: json.add(JSON.stringify(record)) };
 }
 
 /** Every MID the batch's records link, one record per step. */
@@ -268,13 +272,14 @@ const PIECE_BYTES = 1024 * 1024;
 /** What the reader takes between two looks at the pace: about a millisecond of reading. */
 const READ_BYTES = 64 * 1024;
 
-async function readPaced(format: Format, body: AsyncIterable<Buffer>, pace: Pace): Promise<KeptRead<KeptRecord>> {
-  const reading = readKeeping(format, keptRecord);
+async function readPaced(format: Format, body: AsyncIterable<Buffer>, pace: Pace): Promise<KeptRead<KeptRecord> & { json: KeptJson }> {
+  const json = new KeptJson();
+  const reading = readKeeping(format, (record) => keptRecord(json, record));
   for await (const piece of body) {
     for (let at = 0; at < piece.length; at += READ_BYTES) {
       reading.write(piece.subarray(at, at + READ_BYTES));
       if (pace.due()) await pace.breathe();
     }
   }
-  return reading.end();
+  return { ...reading.end(), json };
 }
