@@ -11,6 +11,7 @@ import type { Operator } from '../canonical/operator.ts';
 import { GatewayError, type RecordIssue } from '../errors.ts';
 import { formatPath, type TreeObject } from '../parse/tree.ts';
 import type { Format } from './format.ts';
+import { recordTextOf } from './record-text.ts';
 import { writeFields } from './write-record.ts';
 
 export interface WriteResult {
@@ -94,17 +95,41 @@ const PARTS_PER_CHUNK = 512;
 export class DocumentWriter<Chunk extends string | Buffer> {
   private readonly pieces: Pieces<Chunk>;
   private tried = 0;
+  private readonly generated: ((record: unknown) => string | undefined) | undefined;
 
   constructor(
     private readonly format: Format,
     chunk: (text: string) => Chunk,
   ) {
     this.pieces = new Pieces(chunk);
+    this.generated = recordTextOf(format);
   }
 
   /** Writes one record; returns its faults (the record is then left out), or undefined. `index` in a fault counts the records added before it. */
   add(record: Operator): RecordIssue[] | undefined {
     return writeRecord(this.format, record, this.tried++, this.pieces);
+  }
+
+  /**
+   * One record's own text as `add` would write it (JSON's comma before it left out), or
+   * undefined when it cannot be written (`add` then says why); nothing is written. For a
+   * caller that needs the text before deciding to write it (planning digests it).
+   */
+  textOf(record: Operator): string | undefined {
+    const text = this.generated?.(record);
+    if (text !== undefined && this.format.rules.every((rule) => rule(record) === undefined)) return text;
+    // Anything the generated writer leaves alone, and a record breaking a rule: the tree's way.
+    const node: TreeObject = {};
+    if (writeFields(this.format.recordFields, record, this.format.textual, node).length > 0) return undefined;
+    if (this.format.rules.some((rule) => rule(record) !== undefined)) return undefined;
+    return this.format.writer.text(node);
+  }
+
+  /** Writes a record given its text from `textOf`, as `add` would have written the record. */
+  append(text: string): void {
+    this.tried++;
+    this.pieces.parts.push(this.format.writer.separator(this.pieces.written), text);
+    this.pieces.added();
   }
 
   get written(): number {

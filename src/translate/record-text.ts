@@ -1,0 +1,398 @@
+/**
+ * A canonical record straight to its text in one format, as one function generated per
+ * format from its compiled fields: what `writeFields` and the syntax's writer give
+ * together (write-record.ts, src/write/), without the tree between them. Planning an
+ * outbound document writes every member this way (deliver/plan-document.ts), where
+ * building and walking each record's tree cost more than JSON.stringify of the member.
+ *
+ * The generated function covers a record that writes cleanly; for anything else (a
+ * required value missing, a value no code stands for, an optional flat group absent in
+ * JSON) it returns undefined and the caller takes the tree's way, which says what is
+ * wrong. A format whose fields place values in ways whose order or shape depends on more
+ * than which values are present (two fields at one place, a list or object sharing its
+ * place) gets no generated function at all: every record then takes the tree's way.
+ * test/translate/record-text.property.test.ts holds the two side by side.
+ */
+import { TEXT } from '../parse/tree.ts';
+import { csvField } from '../write/csv-writer.ts';
+import { jsonValue } from '../write/json-writer.ts';
+import { escapeAttribute, escapeText } from '../write/xml-writer.ts';
+import type { CompiledField } from './compile.ts';
+import type { Format } from './format.ts';
+import type { ValueType } from './value-types.ts';
+
+/** A record's own text (no separator before it), or undefined when the tree's way must write it. */
+export type RecordText = (record: unknown) => string | undefined;
+
+type Syntax = 'xml' | 'json' | 'csv';
+
+/** How a scalar's written value goes into the text where it is placed. */
+type Encoding = 'xml-text' | 'xml-attribute' | 'json' | 'csv' | 'raw';
+
+/** One place in the record's tree, in the order the tree's way would create it. */
+interface Place {
+  name: string;
+  children: Map<string, Place>;
+  /** The variable holding a scalar written here (encoded for this place), undefined when not placed. */
+  scalar?: string;
+  /** The variable saying an object field placed its object here (else, in JSON, null). */
+  object?: string;
+  /** The variable holding the list's text (XML: its items' elements; JSON: the array), undefined when not placed. */
+  list?: string;
+  /** Owned by one object or list field, or merged from a flat group: no other field may touch it. */
+  owned: boolean;
+  /** The fields that touched it, the first one deciding where it stands among its siblings. */
+  touchers: CompiledField[];
+}
+
+const newPlace = (name: string): Place => ({ name, children: new Map(), owned: false, touchers: [] });
+
+/** Why a format gets no generated function; caught in `recordTextOf`. */
+class Unsupported extends Error {}
+
+const literal = (value: string): string => JSON.stringify(value);
+
+/** Keys a JS object orders before the others (integer-like), or that set its prototype: the tree's key order or shape would differ. */
+const awkwardName = (name: string): boolean => /^(0|[1-9]\d*)$/.test(name) || name === '__proto__' || name === TEXT;
+
+/** The generated code for one format: variables, statements, the helpers they call. */
+class Generator {
+  private count = 0;
+  readonly types: ValueType[] = [];
+
+  constructor(
+    readonly syntax: Syntax,
+    readonly textual: boolean,
+  ) {}
+
+  variable(prefix: string): string {
+    return `${prefix}${this.count++}`;
+  }
+
+  typeOf(field: CompiledField): string {
+    let i = this.types.indexOf(field.type);
+    if (i < 0) i = this.types.push(field.type) - 1;
+    return `types[${i}]`;
+  }
+
+  /** Statements setting `target` to `getAt(source, path)`. */
+  get(target: string, source: string, path: readonly string[]): string {
+    let code = `${target} = ${source};\n`;
+    for (const segment of path) code += `${target} = typeof ${target} === 'object' && ${target} !== null ? ${target}[${literal(segment)}] : undefined;\n`;
+    return code;
+  }
+
+  encode(expression: string, encoding: Encoding): string {
+    switch (encoding) {
+      case 'xml-text':
+        return `escapeText(String(${expression}))`;
+      case 'xml-attribute':
+        return `escapeAttribute(String(${expression}))`;
+      case 'csv':
+        return `csvField(String(${expression}))`;
+      case 'json':
+        return `jsonValue(${expression})`;
+      case 'raw':
+        return expression;
+    }
+  }
+}
+
+/** Where a scalar placed at this format path is written, and so how its value is encoded. */
+function encodingAt(generator: Generator, path: readonly string[]): Encoding {
+  if (generator.syntax === 'json') return 'json';
+  if (generator.syntax === 'csv') return 'csv';
+  return path[path.length - 1]?.startsWith('@') ? 'xml-attribute' : 'xml-text';
+}
+
+/**
+ * The place at `path` under `root`, created in order as the tree's way would; each place
+ * on the way records `field` as a toucher. Refuses what the tree's way would merge or
+ * overwrite in ways this code does not follow.
+ */
+function placeOf(generator: Generator, root: Place, path: readonly string[], field: CompiledField): Place {
+  let cur = root;
+  for (const name of path) {
+    if (awkwardName(name)) throw new Unsupported(`the name ${name}`);
+    if (cur.owned && cur !== root) throw new Unsupported(`${cur.name} is owned by one field`);
+    if (cur.list !== undefined || cur.object !== undefined) throw new Unsupported(`${cur.name} holds a list or an object`);
+    if (cur.scalar !== undefined && generator.syntax !== 'xml') throw new Unsupported(`${cur.name} holds text and members`);
+    if (cur.name.startsWith('@') && cur !== root) throw new Unsupported(`attribute ${cur.name} with members`);
+    let next = cur.children.get(name);
+    if (next === undefined) {
+      next = newPlace(name);
+      cur.children.set(name, next);
+    } else if (next.owned) throw new Unsupported(`${name} is owned by one field`);
+    next.touchers.push(field);
+    cur = next;
+  }
+  return cur;
+}
+
+/** A field that always places something when the record is writable: the first toucher of a shared place must be one. */
+const alwaysPlaced = (field: CompiledField): boolean => field.kind === 'scalar' && !field.optional;
+
+/** Refuses a place several fields touch unless the first always places (else the place's position would move with what is present). */
+function checkOrder(place: Place): void {
+  for (const child of place.children.values()) {
+    if (child.touchers.length > 1 && !alwaysPlaced(child.touchers[0]!)) throw new Unsupported(`${child.name}: first placed by an optional field`);
+    checkOrder(child);
+  }
+}
+
+/**
+ * Statements that compute each of `fields` of `source` into variables, registering where
+ * each is placed under `root`; `return undefined` where the tree's way would find a fault.
+ * `declare` collects the variables to declare before the statements.
+ */
+function compileFields(generator: Generator, fields: readonly CompiledField[], source: string, root: Place, declare: string[], indentDepth: number): string {
+  let code = '';
+  for (const field of fields) code += compileField(generator, field, source, root, declare, indentDepth);
+  return code;
+}
+
+function compileScalarValue(generator: Generator, field: CompiledField, source: string, slot: string, encoding: Encoding): string {
+  const x = generator.variable('x');
+  const write = generator.typeOf(field);
+  // Not placed: in JSON an optional value absent is written as null; in text syntaxes it is left out.
+  const absent = field.optional ? (generator.textual ? '' : `${slot} = ${encoding === 'raw' ? 'null' : "'null'"};`) : 'return undefined;';
+  const placed = (value: string) => `${slot} = ${generator.encode(generator.textual ? `String(${write}.write(${value}))` : `${write}.write(${value})`, encoding)};`;
+  if (field.codesOut === undefined) {
+    return `{ let ${x};\n${generator.get(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else { ${placed(x)} } }\n`;
+  }
+  // The first code whose assignments all hold, as `firstHolding` tries them.
+  const codes = field.codesOut;
+  const m = generator.variable('m');
+  let code = `{ let ${m};\n`;
+  const paths = new Set(codes.flatMap(([, assignments]) => assignments.map(([path]) => path.join('.'))));
+  if (paths.size === 1 && codes.every(([, assignments]) => assignments.length === 1)) {
+    const path = codes[0]![1][0]![0];
+    code += `let ${x};\n${generator.get(x, source, path)}switch (${x}) {\n`;
+    const seen = new Set<string>();
+    for (const [value, assignments] of codes) {
+      const wanted = assignments[0]![1];
+      if (seen.has(wanted)) continue;
+      seen.add(wanted);
+      code += `case ${literal(wanted)}: ${m} = ${literal(value)}; break;\n`;
+    }
+    code += '}\n';
+  } else {
+    for (const [value, assignments] of codes) {
+      let test = '';
+      for (const [path, wanted] of assignments) {
+        const a = generator.variable('a');
+        test += `let ${a};\n${generator.get(a, source, path)}if (${a} !== ${literal(wanted)}) break holds;\n`;
+      }
+      code += `if (${m} === undefined) holds: {\n${test}${m} = ${literal(value)};\n}\n`;
+    }
+  }
+  let none = 'return undefined;';
+  if (field.optional && codes[0] !== undefined) {
+    const checks = codes[0][1].map(([path]) => {
+      const a = generator.variable('a');
+      return `let ${a};\n${generator.get(a, source, path)}if (${a} !== undefined) return undefined;\n`;
+    });
+    none = `${checks.join('')}${absent}`;
+  }
+  return `${code}if (${m} === undefined) { ${none} } else { ${placed(m)} } }\n`;
+}
+
+function compileField(generator: Generator, field: CompiledField, source: string, root: Place, declare: string[], indentDepth: number): string {
+  if (field.kind === 'const') return '';
+  if (field.kind === 'scalar') {
+    if (field.path.length === 0) throw new Unsupported('a scalar written as the text of the node it is in');
+    const place = placeOf(generator, root, field.path, field);
+    // XML alone writes text beside attributes (`TIN` and `TIN.@scheme`).
+    if (place.scalar !== undefined || place.owned || (place.children.size > 0 && generator.syntax !== 'xml')) throw new Unsupported(`two values at ${place.name}`);
+    const slot = generator.variable('s');
+    declare.push(slot);
+    place.scalar = slot;
+    return compileScalarValue(generator, field, source, slot, encodingAt(generator, field.path));
+  }
+  if (field.kind === 'object') {
+    const x = generator.variable('x');
+    if (field.path.length === 0) {
+      // A flat group: its members go on the node it is in. Absent and optional, the tree's way writes it as the node's text (JSON: null).
+      const group = newPlace('');
+      const inner = compileFields(generator, field.children ?? [], x, group, declare, indentDepth);
+      checkOrder(group);
+      for (const [name, child] of group.children) {
+        if (root.children.has(name)) throw new Unsupported(`the flat group's ${name} is already placed`);
+        child.owned = true;
+        root.children.set(name, child);
+      }
+      const absent = field.optional && generator.textual ? '' : 'return undefined;';
+      return `{ let ${x};\n${generator.get(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else {\n${inner}} }\n`;
+    }
+    const place = placeOf(generator, root, field.path, field);
+    if (place.scalar !== undefined || place.children.size > 0 || place.touchers.length > 1) throw new Unsupported(`the object at ${place.name} shares its place`);
+    const present = generator.variable('p');
+    declare.push(`${present} = false`);
+    const inner = compileFields(generator, field.children ?? [], x, place, declare, indentDepth + field.path.length);
+    place.object = present;
+    place.owned = true;
+    const absent = field.optional ? '' : 'return undefined;';
+    return `{ let ${x};\n${generator.get(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else {\n${present} = true;\n${inner}} }\n`;
+  }
+  // A list.
+  if (field.path.length === 0) throw new Unsupported('a list without a place of its own');
+  const place = placeOf(generator, root, field.path, field);
+  if (place.scalar !== undefined || place.children.size > 0 || place.touchers.length > 1) throw new Unsupported(`the list at ${place.name} shares its place`);
+  place.owned = true;
+  const slot = generator.variable('l');
+  declare.push(slot);
+  place.list = slot;
+  const items = generator.variable('items');
+  const item = generator.variable('item');
+  const i = generator.variable('i');
+  const acc = generator.variable('acc');
+  const children = field.children ?? [];
+  let code = `{ let ${items};\n${generator.get(items, source, field.canonical)}if (!Array.isArray(${items})) ${items} = [];\n`;
+
+  if (field.split !== undefined) {
+    // Each item's text, joined: only items that are one scalar of their own.
+    const only = children.filter((c) => c.kind !== 'const');
+    if (only.length !== 1 || only[0]!.kind !== 'scalar' || only[0]!.path.length !== 0) throw new Unsupported('a split list of other than text items');
+    const value = generator.variable('v');
+    code += `let ${acc} = '';\nfor (let ${i} = 0; ${i} < ${items}.length; ${i}++) {\nconst ${item} = ${items}[${i}];\nlet ${value};\n`;
+    code += compileScalarValue(generator, only[0]!, item, value, 'raw');
+    // An item left out would be written as "[object Object]": the tree's way writes that.
+    code += `if (${value} === undefined || ${value} === null) return undefined;\n${acc} += (${i} > 0 ? ${literal(field.split)} : '') + String(${value});\n}\n`;
+    const encoded = generator.encode(acc, encodingAt(generator, field.path));
+    code += generator.textual ? `if (${items}.length > 0) ${slot} = ${encoded};\n}\n` : `${slot} = ${items}.length > 0 ? ${encoded} : 'null';\n}\n`;
+    return code;
+  }
+
+  // Each item as a node of its own, written where the list is.
+  const itemPlace = newPlace(field.path[field.path.length - 1]!);
+  const itemDeclare: string[] = [];
+  const textOnly = children.filter((c) => c.kind !== 'const' && c.kind === 'scalar' && c.path.length === 0);
+  let inner: string;
+  let itemText: string;
+  if (textOnly.length > 0) {
+    if (textOnly.length > 1 || children.indexOf(textOnly[0]!) !== children.findIndex((c) => c.kind !== 'const')) throw new Unsupported('an item whose text is not its first field');
+    const text = generator.variable('t');
+    itemDeclare.push(text);
+    inner = compileScalarValue(generator, textOnly[0]!, item, text, generator.syntax === 'xml' ? 'xml-text' : generator.syntax === 'json' ? 'json' : 'csv');
+    itemPlace.scalar = text;
+    inner += compileFields(
+      generator,
+      children.filter((c) => c !== textOnly[0]),
+      item,
+      itemPlace,
+      itemDeclare,
+      indentDepth + field.path.length,
+    );
+    if (generator.syntax === 'json' && itemPlace.children.size > 0) throw new Unsupported('a JSON item with text and members');
+  } else {
+    inner = compileFields(generator, children, item, itemPlace, itemDeclare, indentDepth + field.path.length);
+  }
+  checkOrder(itemPlace);
+  if (generator.syntax === 'xml') {
+    itemText = emitXmlElement(itemPlace, literal(itemPlace.name), indentOf(indentDepth + field.path.length), acc, true);
+  } else if (generator.syntax === 'json') {
+    itemText = `${acc} += (${i} > 0 ? ',' : '') + ${itemPlace.scalar ?? jsonObject(itemPlace)};\n`;
+  } else throw new Unsupported('a CSV list that is not split');
+  code += `let ${acc} = ${generator.syntax === 'json' ? "'['" : "''"};\nfor (let ${i} = 0; ${i} < ${items}.length; ${i}++) {\nconst ${item} = ${items}[${i}];\n`;
+  if (itemDeclare.length > 0) code += `let ${itemDeclare.join(', ')};\n`;
+  code += `${inner}${itemText}}\n`;
+  code += generator.textual ? `if (${items}.length > 0) ${slot} = ${acc};\n}\n` : `${slot} = ${acc} + ']';\n}\n`;
+  return code;
+}
+
+/** The indent of an element `depth` levels below the record's (which is two spaces in). */
+const indentOf = (depth: number): string => ' '.repeat(2 + 2 * depth);
+
+/** An expression true when anything at or under `place` was placed (text syntaxes place no nulls). */
+function presence(place: Place): string[] {
+  const parts: string[] = [];
+  if (place.scalar !== undefined) parts.push(`${place.scalar} !== undefined`);
+  if (place.object !== undefined) parts.push(place.object);
+  if (place.list !== undefined) parts.push(`${place.list} !== undefined`);
+  for (const child of place.children.values()) parts.push(...presence(child));
+  return parts;
+}
+
+const any = (parts: string[]): string => (parts.length === 0 ? 'false' : parts.join(' || '));
+
+/** Statements appending one element as xml-writer.ts `element` writes it (attributes, then child elements or text). */
+function emitXmlElement(place: Place, nameLiteral: string, indent: string, out: string, always: boolean): string {
+  if (place.list !== undefined) return `if (${place.list} !== undefined) ${out} += ${place.list};\n`;
+  const attributes = [...place.children.values()].filter((c) => c.name.startsWith('@'));
+  for (const attribute of attributes) if (attribute.scalar === undefined || attribute.children.size > 0) throw new Unsupported(`attribute ${attribute.name} holds other than text`);
+  const elements = [...place.children.values()].filter((c) => !c.name.startsWith('@'));
+  const a = `attributes_${out}_${indent.length}`;
+  let code = `{ let ${a} = '';\n`;
+  for (const attribute of attributes) code += `if (${attribute.scalar} !== undefined) ${a} += ${literal(` ${attribute.name.slice(1)}="`)} + ${attribute.scalar} + '"';\n`;
+  const open = `${literal(indent)} + '<' + ${nameLiteral} + ${a}`;
+  const childCode = elements.map((child) => emitXmlElement(child, literal(child.name), `${indent}  `, out, false)).join('');
+  code += `if (${any(elements.flatMap(presence))}) {\n${out} += ${open} + '>\\n';\n${childCode}${out} += ${literal(indent)} + '</' + ${nameLiteral} + '>\\n';\n}`;
+  if (place.scalar !== undefined) code += ` else if (${place.scalar} !== undefined) ${out} += ${open} + '>' + ${place.scalar} + '</' + ${nameLiteral} + '>\\n';`;
+  code += ` else ${out} += ${open} + '/>\\n';\n}\n`;
+  return always ? code : `if (${any(presence(place))}) ${code}`;
+}
+
+/** An expression for the JSON text of `place`'s members, as JSON.stringify of the tree writes them. */
+function jsonObject(place: Place): string {
+  const members = [...place.children.values()].map((child, i) => `${literal(`${i > 0 ? ',' : ''}${JSON.stringify(child.name)}:`)} + ${jsonOf(child)}`);
+  return members.length === 0 ? "'{}'" : `'{' + ${members.join(' + ')} + '}'`;
+}
+
+function jsonOf(place: Place): string {
+  if (place.scalar !== undefined) return place.scalar;
+  if (place.list !== undefined) return place.list;
+  if (place.object !== undefined) return `(${place.object} ? ${jsonObject(place)} : 'null')`;
+  return jsonObject(place);
+}
+
+/** CSV's record line as csv-writer.ts writes it: the kind, then each column's text. */
+function csvLine(root: Place, layout: { kind: string; fields: readonly string[] }): string {
+  let line = literal(csvField(layout.kind));
+  for (const name of layout.fields) {
+    const place = root.children.get(name);
+    if (place === undefined) line += ` + ','`;
+    else if (place.children.size > 0 || place.object !== undefined) throw new Unsupported(`the column ${name} holds members`);
+    else {
+      const slot = place.scalar ?? place.list!;
+      line += ` + ',' + (${slot} === undefined ? '' : ${slot})`;
+    }
+  }
+  return `${line} + '\\r\\n'`;
+}
+
+const generated = new WeakMap<Format, RecordText | null>();
+
+/** The generated writer for `format`'s records, made once; undefined when its fields need the tree's way. */
+export function recordTextOf(format: Format): RecordText | undefined {
+  let writer = generated.get(format);
+  if (writer === undefined) {
+    writer = generate(format);
+    generated.set(format, writer);
+  }
+  return writer ?? undefined;
+}
+
+function generate(format: Format): RecordText | null {
+  const { mapping } = format;
+  const syntax = mapping.syntax === 'csv-hdt' ? 'csv' : mapping.syntax;
+  if (syntax === 'ndjson') return null;
+  const generator = new Generator(syntax, format.textual);
+  const root = newPlace('');
+  const declare: string[] = [];
+  let body: string;
+  try {
+    const fields = compileFields(generator, format.recordFields, 'record', root, declare, 0);
+    checkOrder(root);
+    let text: string;
+    if (syntax === 'xml') text = `let out = '';\n${emitXmlElement(root, literal(mapping.xml!.record), indentOf(0), 'out', true)}return out;\n`;
+    else if (syntax === 'json') text = `return ${jsonObject(root)};\n`;
+    else text = `return ${csvLine(root, mapping.csv!.record)};\n`;
+    body = `${declare.length > 0 ? `let ${declare.join(', ')};\n` : ''}${fields}${text}`;
+  } catch (error) {
+    if (error instanceof Unsupported) return null;
+    throw error;
+  }
+  // Generated from JSON string literals and the mapping's compiled structure only: a mapping cannot put code in it.
+  const make = new Function('types', 'escapeText', 'escapeAttribute', 'csvField', 'jsonValue', `return function recordText(record) {\n${body}};`) as (...helpers: unknown[]) => RecordText;
+  return make(generator.types, escapeText, escapeAttribute, csvField, jsonValue);
+}
