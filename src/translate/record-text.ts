@@ -289,9 +289,9 @@ function compileField(generator: Generator, field: CompiledField, source: string
   }
   checkOrder(itemPlace);
   if (generator.syntax === 'xml') {
-    itemText = emitXmlElement(itemPlace, literal(itemPlace.name), indentOf(indentDepth + field.path.length), acc, true);
+    itemText = emitXmlElement(itemPlace, itemPlace.name, indentOf(indentDepth + field.path.length), acc, true);
   } else if (generator.syntax === 'json') {
-    itemText = `${acc} += (${i} > 0 ? ',' : '') + ${itemPlace.scalar ?? jsonObject(itemPlace)};\n`;
+    itemText = `${acc} += (${i} > 0 ? ',' : '') + ${itemPlace.scalar ?? concat(jsonObject(itemPlace))};\n`;
   } else throw new Unsupported('a CSV list that is not split');
   code += `let ${acc} = ${generator.syntax === 'json' ? "'['" : "''"};\nfor (let ${i} = 0; ${i} < ${items}.length; ${i}++) {\nconst ${item} = ${items}[${i}];\n`;
   if (itemDeclare.length > 0) code += `let ${itemDeclare.join(', ')};\n`;
@@ -315,49 +315,77 @@ function presence(place: Place): string[] {
 
 const any = (parts: string[]): string => (parts.length === 0 ? 'false' : parts.join(' || '));
 
-/** Statements appending one element as xml-writer.ts `element` writes it (attributes, then child elements or text). */
-function emitXmlElement(place: Place, nameLiteral: string, indent: string, out: string, always: boolean): string {
+/** Code appended to a string: literal text as is, anything else as `{ code }`. */
+type Piece = string | { code: string };
+
+/** One concatenation, adjacent literal pieces joined first: fewer strings made per record, and fewer for the digest to flatten. */
+function concat(pieces: readonly Piece[]): string {
+  const merged: Piece[] = [];
+  for (const piece of pieces) {
+    const last = merged[merged.length - 1];
+    if (typeof piece === 'string' && typeof last === 'string') merged[merged.length - 1] = last + piece;
+    else if (piece !== '') merged.push(piece);
+  }
+  if (merged.length === 0) return "''";
+  return merged.map((piece) => (typeof piece === 'string' ? literal(piece) : piece.code)).join(' + ');
+}
+
+/** Statements appending one element as xml-writer.ts `element` writes it (attributes, then child elements or else text). */
+function emitXmlElement(place: Place, name: string, indent: string, out: string, always: boolean): string {
   if (place.list !== undefined) return `if (${place.list} !== undefined) ${out} += ${place.list};\n`;
   const attributes = [...place.children.values()].filter((c) => c.name.startsWith('@'));
   for (const attribute of attributes) if (attribute.scalar === undefined || attribute.children.size > 0) throw new Unsupported(`attribute ${attribute.name} holds other than text`);
   const elements = [...place.children.values()].filter((c) => !c.name.startsWith('@'));
-  const a = `attributes_${out}_${indent.length}`;
-  let code = `{ let ${a} = '';\n`;
-  for (const attribute of attributes) code += `if (${attribute.scalar} !== undefined) ${a} += ${literal(` ${attribute.name.slice(1)}="`)} + ${attribute.scalar} + '"';\n`;
-  const open = `${literal(indent)} + '<' + ${nameLiteral} + ${a}`;
-  const childCode = elements.map((child) => emitXmlElement(child, literal(child.name), `${indent}  `, out, false)).join('');
-  code += `if (${any(elements.flatMap(presence))}) {\n${out} += ${open} + '>\\n';\n${childCode}${out} += ${literal(indent)} + '</' + ${nameLiteral} + '>\\n';\n}`;
-  if (place.scalar !== undefined) code += ` else if (${place.scalar} !== undefined) ${out} += ${open} + '>' + ${place.scalar} + '</' + ${nameLiteral} + '>\\n';`;
-  code += ` else ${out} += ${open} + '/>\\n';\n}\n`;
-  return always ? code : `if (${any(presence(place))}) ${code}`;
+  let code = '';
+  const open: Piece[] = [`${indent}<${name}`];
+  if (attributes.length > 0) {
+    const a = `attributes_${out}_${indent.length}`;
+    code += `let ${a} = '';\n`;
+    for (const attribute of attributes) code += `if (${attribute.scalar} !== undefined) ${a} += ${concat([` ${attribute.name.slice(1)}="`, { code: attribute.scalar! }, '"'])};\n`;
+    open.push({ code: a });
+  }
+  const branches: string[] = [];
+  if (elements.length > 0) {
+    const childCode = elements.map((child) => emitXmlElement(child, child.name, `${indent}  `, out, false)).join('');
+    branches.push(`if (${any(elements.flatMap(presence))}) {\n${out} += ${concat([...open, '>\n'])};\n${childCode}${out} += ${concat([`${indent}</${name}>\n`])};\n}`);
+  }
+  if (place.scalar !== undefined) branches.push(`if (${place.scalar} !== undefined) ${out} += ${concat([...open, '>', { code: place.scalar }, `</${name}>\n`])};`);
+  const empty = `${out} += ${concat([...open, '/>\n'])};`;
+  // A leaf present only with its text needs no other branch.
+  const onlyText = elements.length === 0 && attributes.length === 0 && place.object === undefined && place.scalar !== undefined;
+  if (onlyText && !always) return `${branches[0]}\n`;
+  code += branches.length > 0 ? `${branches.join(' else ')} else ${empty}\n` : `${empty}\n`;
+  return always ? `{\n${code}}\n` : `if (${any(presence(place))}) {\n${code}}\n`;
 }
 
-/** An expression for the JSON text of `place`'s members, as JSON.stringify of the tree writes them. */
-function jsonObject(place: Place): string {
-  const members = [...place.children.values()].map((child, i) => `${literal(`${i > 0 ? ',' : ''}${JSON.stringify(child.name)}:`)} + ${jsonOf(child)}`);
-  return members.length === 0 ? "'{}'" : `'{' + ${members.join(' + ')} + '}'`;
+/** The JSON text of `place`'s members as pieces, as JSON.stringify of the tree writes them. */
+function jsonObject(place: Place): Piece[] {
+  const pieces: Piece[] = ['{'];
+  [...place.children.values()].forEach((child, i) => pieces.push(`${i > 0 ? ',' : ''}${JSON.stringify(child.name)}:`, ...jsonOf(child)));
+  pieces.push('}');
+  return pieces;
 }
 
-function jsonOf(place: Place): string {
-  if (place.scalar !== undefined) return place.scalar;
-  if (place.list !== undefined) return place.list;
-  if (place.object !== undefined) return `(${place.object} ? ${jsonObject(place)} : 'null')`;
+function jsonOf(place: Place): Piece[] {
+  if (place.scalar !== undefined) return [{ code: place.scalar }];
+  if (place.list !== undefined) return [{ code: place.list }];
+  if (place.object !== undefined) return [{ code: `(${place.object} ? ${concat(jsonObject(place))} : 'null')` }];
   return jsonObject(place);
 }
 
 /** CSV's record line as csv-writer.ts writes it: the kind, then each column's text. */
 function csvLine(root: Place, layout: { kind: string; fields: readonly string[] }): string {
-  let line = literal(csvField(layout.kind));
+  const pieces: Piece[] = [csvField(layout.kind)];
   for (const name of layout.fields) {
     const place = root.children.get(name);
-    if (place === undefined) line += ` + ','`;
-    else if (place.children.size > 0 || place.object !== undefined) throw new Unsupported(`the column ${name} holds members`);
-    else {
-      const slot = place.scalar ?? place.list!;
-      line += ` + ',' + (${slot} === undefined ? '' : ${slot})`;
-    }
+    pieces.push(',');
+    if (place === undefined) continue;
+    if (place.children.size > 0 || place.object !== undefined) throw new Unsupported(`the column ${name} holds members`);
+    const slot = place.scalar ?? place.list!;
+    pieces.push({ code: `(${slot} === undefined ? '' : ${slot})` });
   }
-  return `${line} + '\\r\\n'`;
+  pieces.push('\r\n');
+  return concat(pieces);
 }
 
 const generated = new WeakMap<Format, RecordText | null>();
@@ -384,8 +412,8 @@ function generate(format: Format): RecordText | null {
     const fields = compileFields(generator, format.recordFields, 'record', root, declare, 0);
     checkOrder(root);
     let text: string;
-    if (syntax === 'xml') text = `let out = '';\n${emitXmlElement(root, literal(mapping.xml!.record), indentOf(0), 'out', true)}return out;\n`;
-    else if (syntax === 'json') text = `return ${jsonObject(root)};\n`;
+    if (syntax === 'xml') text = `let out = '';\n${emitXmlElement(root, mapping.xml!.record, indentOf(0), 'out', true)}return out;\n`;
+    else if (syntax === 'json') text = `return ${concat(jsonObject(root))};\n`;
     else text = `return ${csvLine(root, mapping.csv!.record)};\n`;
     body = `${declare.length > 0 ? `let ${declare.join(', ')};\n` : ''}${fields}${text}`;
   } catch (error) {
