@@ -7,11 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Batch, BatchKind } from '../canonical/batch.ts';
 import type { Operator } from '../canonical/operator.ts';
-import { deleteAt, dotted, getAt, setAt } from './canonical-path.ts';
+import { deleteAt, dotted, getAt, setAt, setterAt } from './canonical-path.ts';
 import { compilePattern } from './compile.ts';
 import type { Format } from './format.ts';
 import type { OutboundRule } from './mapping-schema.ts';
 import { textTransforms } from './text-transforms.ts';
+import { getterOf } from './write-record.ts';
 
 /** Only members with consent and a status other than applicant are ever sent to a partner. */
 export function eligibleMember(member: Operator): boolean {
@@ -22,12 +23,16 @@ export function eligibleMember(member: Operator): boolean {
 interface CompiledOutboundRule {
   rule: OutboundRule;
   target: string[];
+  /** `getAt` and `setAt` at `target`, and `getAt` at `from`, each a function of its own: one inline cache per path, not one shared by all (canonical-path.ts `setterAt`). */
+  get: (root: unknown) => unknown;
+  set: (root: Record<string, unknown>, value: unknown) => void;
+  getFrom: ((root: unknown) => unknown) | undefined;
   /** `target` and one more segment: the way to the list an `each` rule changes, the list included. */
   through: string[];
   from: string[] | undefined;
-  when: [path: string[], values: string[]][] | undefined;
-  /** Literal text and member paths in turn: even indexes literal, odd ones paths. */
-  template: (string | string[])[] | undefined;
+  when: [get: (root: unknown) => unknown, values: string[]][] | undefined;
+  /** Literal text and getters of member paths in turn: even indexes literal, odd ones getters. */
+  template: (string | ((root: unknown) => unknown))[] | undefined;
   /** Compiled on first use, so that a mapping's pattern fails where it did before: when a member reaches it. */
   pattern: RegExp | undefined;
   where: string;
@@ -37,17 +42,20 @@ interface CompiledOutboundRule {
 const compiledRules = new WeakMap<Format, CompiledOutboundRule[]>();
 
 function compileOutboundRule(path: string, rule: OutboundRule, where: string): CompiledOutboundRule {
-  let template: (string | string[])[] | undefined;
+  let template: (string | ((root: unknown) => unknown))[] | undefined;
   if (rule.template !== undefined) {
     // split with a capture group alternates literal text and the captured placeholder names.
-    template = rule.template.split(/\{([a-zA-Z.]+)\}/).map((part, i) => (i % 2 === 1 ? dotted(part) : part));
+    template = rule.template.split(/\{([a-zA-Z.]+)\}/).map((part, i) => (i % 2 === 1 ? getterOf(dotted(part)) : part));
   }
   return {
     rule,
     target: dotted(path),
+    get: getterOf(dotted(path)),
+    set: setterAt(dotted(path)),
+    getFrom: rule.from === undefined ? undefined : getterOf(dotted(rule.from)),
     through: [...dotted(path), ''],
     from: rule.from === undefined ? undefined : dotted(rule.from),
-    when: rule.when && Object.entries(rule.when).map(([p, values]) => [dotted(p), values]),
+    when: rule.when && Object.entries(rule.when).map(([p, values]) => [getterOf(dotted(p)), values]),
     template,
     pattern: undefined,
     where,
@@ -73,18 +81,18 @@ function copyData(value: unknown): unknown {
   return out;
 }
 
-function fillTemplate(parts: readonly (string | string[])[], member: Operator): string {
+function fillTemplate(parts: readonly (string | ((root: unknown) => unknown))[], member: Operator): string {
   let out = '';
-  for (const part of parts) out += typeof part === 'string' ? part : String(getAt(member, part) ?? '');
+  for (const part of parts) out += typeof part === 'string' ? part : String(part(member) ?? '');
   return out;
 }
 
 function evaluate(compiled: CompiledOutboundRule, member: Operator, current: unknown): unknown {
   const { rule } = compiled;
-  if (compiled.when && !compiled.when.every(([path, values]) => values.includes(String(getAt(member, path))))) return undefined;
+  if (compiled.when && !compiled.when.every(([get, values]) => values.includes(String(get(member))))) return undefined;
   if (rule.const !== undefined) return rule.const === null ? undefined : rule.const;
   if (compiled.template) return fillTemplate(compiled.template, member);
-  let value = compiled.from !== undefined ? getAt(member, compiled.from) : current;
+  let value = compiled.getFrom !== undefined ? compiled.getFrom(member) : current;
   if (value === undefined || value === null) return rule.default;
   if (rule.transform) value = textTransforms[rule.transform](String(value));
   if (rule.codes) value = rule.codes[String(value)] ?? rule.default;
@@ -98,7 +106,7 @@ function evaluate(compiled: CompiledOutboundRule, member: Operator, current: unk
 function apply(compiled: CompiledOutboundRule, member: Operator, into: Record<string, unknown>, current: unknown): void {
   const v = evaluate(compiled, member, current);
   if (v === undefined) deleteAt(into, compiled.target);
-  else setAt(into, compiled.target, v);
+  else compiled.set(into, v);
 }
 
 /** An array's items or an object's members, in order, in a container of its own. */
@@ -150,13 +158,13 @@ export function memberToPartnerRecordSharing(format: Format, member: Operator): 
         }
         for (const itemRule of compiled.each) {
           ownWay(item as Record<string, unknown>, itemRule.target, owned);
-          apply(itemRule, member, item as Record<string, unknown>, getAt(item, itemRule.target));
+          apply(itemRule, member, item as Record<string, unknown>, itemRule.get(item));
         }
       }
       continue;
     }
     ownWay(record, compiled.target, owned);
-    apply(compiled, member, record, getAt(record, compiled.target));
+    apply(compiled, member, record, compiled.get(record));
   }
   return record as unknown as Operator;
 }
