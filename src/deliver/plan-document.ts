@@ -61,21 +61,27 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
   // A member REMOVED (absent from a full export) stops being eligible: FORMATS.md lists it among the withdrawals.
   const eligible = (m: Operator) => eligibleMember(m) && m.status.code !== 'revoked' && (options.businessTypes === undefined || options.businessTypes.includes(m.authorisation.category ?? ''));
   // Each record is written as soon as it is made, and not kept: the document grows as bytes, record by record.
-  const writer = new DocumentWriter(format, asBytes);
+  const writer = new DocumentWriter(format, asBytes());
   let tried = 0;
   const carried: CarriedMember[] = [];
   const unwritable: (RecordIssue & { account: string })[] = [];
-  /** Writes a record given its text and that text's digest, or, without a text, reports why it cannot be written. */
-  const carry = (record: Operator, written: { text: string; digest: string } | undefined, account: string, as: CarriedMember['as']) => {
+  /** Writes a record given its text, or, without a text, reports why it cannot be written; returns its digest if written. */
+  const carry = (record: Operator, text: string | undefined, account: string, as: CarriedMember['as']): string | undefined => {
     tried++;
-    if (written !== undefined) {
-      writer.append(written.text);
-      carried.push({ account, digest: written.digest, as });
-      return;
+    if (text !== undefined) {
+      const digest = writtenPrefix + writer.appendHashed(text);
+      carried.push({ account, digest, as });
+      return digest;
     }
     for (const p of writer.add(record) ?? []) unwritable.push({ ...p, account });
+    return undefined;
   };
-  const digested = (text: string | undefined) => (text === undefined ? undefined : { text, digest: writtenDigest(text) });
+  /** Takes back the record `carry` wrote last: the partner already has it. */
+  const uncarry = () => {
+    tried--;
+    carried.pop();
+    writer.takeBack();
+  };
   const withdrawals: { record: Operator; account: string }[] = [];
   const omitted: string[] = [];
   let i = 0;
@@ -92,9 +98,9 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
         // Told before digests were of the written text: compared the way it was taken, so that an upgrade resends no one.
         if (before.digest === digestOf(record)) continue;
       }
-      const written = digested(writer.textOf(record));
-      if (options.kind === 'DELTA' && told && written !== undefined && before.digest === written.digest) continue;
-      carry(record, written, account, as);
+      // Written to be digested where its bytes are; taken back if the partner has it already.
+      const digest = carry(record, writer.textOf(record), account, as);
+      if (options.kind === 'DELTA' && told && digest !== undefined && before.digest === digest) uncarry();
     } else if (told) {
       if (options.kind === 'SNAPSHOT') {
         omitted.push(account);
@@ -107,7 +113,7 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
   // Withdrawals go last (FORMATS.md): the last record a partner gets of that member.
   for (const w of withdrawals) {
     if (cooperation.due) await cooperation.pause();
-    carry(w.record, digested(writer.textOf(w.record)), w.account, 'withdrawn');
+    carry(w.record, writer.textOf(w.record), w.account, 'withdrawn');
   }
   if (options.kind === 'DELTA' && tried === 0) return undefined;
   if (options.kind === 'DELTA' && carried.length === 0) return { document: undefined, omitted, unwritable };

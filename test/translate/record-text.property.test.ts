@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Operator } from '../../src/canonical/operator.ts';
 import { planDocument } from '../../src/deliver/plan-document.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
-import { eligibleMember, memberToPartnerRecord } from '../../src/translate/outbound.ts';
+import { eligibleMember, memberToPartnerRecord, withdrawalRecord } from '../../src/translate/outbound.ts';
 import { readDocument } from '../../src/translate/read-document.ts';
 import { recordTextOf } from '../../src/translate/record-text.ts';
 import { writeDocument } from '../../src/translate/write-document.ts';
@@ -143,6 +143,61 @@ describe.each(outboundIds)('a planned %s SNAPSHOT', (id) => {
         expect(plan!.unwritable.map(({ account: _, ...p }) => p)).toEqual(oracle.problems);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe.each(outboundIds)('a planned %s DELTA', (id) => {
+  const format = formats.get(id)!;
+  const edited = (m: Operator, edits: [number, number, unknown][]) => {
+    const copy = structuredClone(m) as unknown as Record<string, unknown>;
+    applyEdits(copy, edits);
+    return copy as unknown as Operator;
+  };
+  const edits = fc.array(fc.tuple(fc.nat(), fc.nat(), value), { maxLength: 2 });
+
+  it('carries the records whose text changed, then the withdrawals: writeDocument’s document of them', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat({ max: members.length - 1 }), edits, fc.boolean(), edits), { minLength: 1, maxLength: 8 }), async (list) => {
+        const account = (i: number) => `CT-${String((i * 7919) % 1000).padStart(7, '0')}`;
+        const first = new Map(list.map(([which, e], i) => [account(i), { ...edited(members[which]!, e), key: account(i) }]));
+        // Some members change again (or not at all) before the DELTA.
+        const next = new Map(list.map(([, , change, e], i) => [account(i), change ? { ...edited(first.get(account(i))!, e), key: account(i) } : first.get(account(i))!]));
+        const options = { gatewayId: 'US-CBP-TEST', partnerId: format.partner!, sequence: 1, batchId: 'B1', asOf: '2026-11-30T02:00:00Z', today: '2026-11-30', businessTypes: undefined };
+        let snapshot, delta;
+        try {
+          snapshot = (await planDocument(format, first, new Map(), { ...options, kind: 'SNAPSHOT' }))!;
+          const told = new Map(snapshot.document!.carried.map((c) => [c.account, { digest: c.digest, withdrawn: c.as === 'withdrawn' }]));
+          delta = await planDocument(format, next, told, { ...options, kind: 'DELTA', sequence: 2, batchId: 'B2' });
+        } catch {
+          return; // a member too broken for the outbound rules
+        }
+        const toldAccounts = new Set(snapshot.document!.carried.map((c) => c.account));
+        const eligibleNow = (m: Operator) => eligibleMember(m) && m.status?.code !== 'revoked';
+        const records: Operator[] = [];
+        const withdrawals: Operator[] = [];
+        for (const key of [...next.keys()].sort()) {
+          const now = next.get(key)!;
+          if (eligibleNow(now)) {
+            const text = treeText(id, memberToPartnerRecord(format, now));
+            if (toldAccounts.has(key) && text !== undefined && text === treeText(id, memberToPartnerRecord(format, first.get(key)!))) continue;
+            records.push(memberToPartnerRecord(format, now));
+          } else if (toldAccounts.has(key)) withdrawals.push(withdrawalRecord(format, memberToPartnerRecord(format, now), '2026-11-30'));
+        }
+        const all = [...records, ...withdrawals];
+        if (all.length === 0) {
+          expect(delta).toBeUndefined();
+          return;
+        }
+        const oracle = writeDocument(format, { envelope: { sender: options.gatewayId, receiver: options.partnerId, batchId: 'B2', sequence: 2, kind: 'DELTA', asOf: options.asOf, count: 0 }, records: all });
+        expect(delta!.unwritable.map(({ account: _, ...p }) => p)).toEqual(oracle.problems);
+        if (oracle.written === 0) {
+          expect(delta!.document).toBeUndefined();
+          return;
+        }
+        expect(delta!.document!.body.equals(Buffer.from(oracle.text, 'utf8'))).toBe(true);
+      }),
+      { numRuns: 200 },
     );
   });
 });
