@@ -13,6 +13,7 @@ import type { Operator } from '../canonical/operator.ts';
 import type { RecordIssue } from '../errors.ts';
 import type { Format } from '../translate/format.ts';
 import { eligibleMember, memberToPartnerRecordSharing, withdrawalRecord } from '../translate/outbound.ts';
+import { memberTextOf } from '../translate/record-text.ts';
 import { asBytes, bodyOf, Cooperation, DocumentWriter } from '../translate/write-document.ts';
 
 /** What a partner was last told of one member. */
@@ -65,17 +66,19 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
   let tried = 0;
   const carried: CarriedMember[] = [];
   const unwritable: (RecordIssue & { account: string })[] = [];
-  /** Writes a record given its text, or, without a text, reports why it cannot be written; returns its digest if written. */
-  const carry = (record: Operator, text: string | undefined, account: string, as: CarriedMember['as']): string | undefined => {
+  /** Writes a record given its text, or, without a text, reports why `record` cannot be written; returns its digest if written. */
+  const carry = (text: string | undefined, record: Operator | undefined, account: string, as: CarriedMember['as']): string | undefined => {
     tried++;
     if (text !== undefined) {
       const digest = writtenPrefix + writer.appendHashed(text);
       carried.push({ account, digest, as });
       return digest;
     }
-    for (const p of writer.add(record) ?? []) unwritable.push({ ...p, account });
+    for (const p of writer.add(record!) ?? []) unwritable.push({ ...p, account });
     return undefined;
   };
+  // The member's text written straight from the member where the mapping allows it: no partner record made.
+  const memberText = memberTextOf(format);
   /** Takes back the record `carry` wrote last: the partner already has it. */
   const uncarry = () => {
     tried--;
@@ -91,15 +94,19 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
     const before = sent.get(account);
     const told = before !== undefined && !before.withdrawn;
     if (eligible(member)) {
-      // Read only (written, dropped): it may share what the rules leave alone with the member.
-      const record = memberToPartnerRecordSharing(format, member);
       const as = member.status.code === 'active' ? 'valid' : 'not-valid';
-      if (options.kind === 'DELTA' && told && isRecordDigest(before.digest)) {
-        // Told before digests were of the written text: compared the way it was taken, so that an upgrade resends no one.
-        if (before.digest === digestOf(record)) continue;
+      // Told before digests were of the written text: compared the way it was taken, so that an upgrade resends no one.
+      const toldAsRecord = options.kind === 'DELTA' && told && isRecordDigest(before.digest);
+      let text = toldAsRecord ? undefined : memberText?.(member);
+      let record: Operator | undefined;
+      if (text === undefined) {
+        // Read only (written, dropped): it may share what the rules leave alone with the member.
+        record = memberToPartnerRecordSharing(format, member);
+        if (toldAsRecord && before.digest === digestOf(record)) continue;
+        text = writer.textOf(record);
       }
       // Written to be digested where its bytes are; taken back if the partner has it already.
-      const digest = carry(record, writer.textOf(record), account, as);
+      const digest = carry(text, record, account, as);
       if (options.kind === 'DELTA' && told && digest !== undefined && before.digest === digest) uncarry();
     } else if (told) {
       if (options.kind === 'SNAPSHOT') {
@@ -113,7 +120,7 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
   // Withdrawals go last (FORMATS.md): the last record a partner gets of that member.
   for (const w of withdrawals) {
     if (cooperation.due) await cooperation.pause();
-    carry(w.record, writer.textOf(w.record), w.account, 'withdrawn');
+    carry(writer.textOf(w.record), w.record, w.account, 'withdrawn');
   }
   if (options.kind === 'DELTA' && tried === 0) return undefined;
   if (options.kind === 'DELTA' && carried.length === 0) return { document: undefined, omitted, unwritable };

@@ -106,6 +106,8 @@ function evaluate(compiled: CompiledOutboundRule, member: Operator, current: unk
 function apply(compiled: CompiledOutboundRule, member: Operator, into: Record<string, unknown>, current: unknown): void {
   const v = evaluate(compiled, member, current);
   if (v === undefined) deleteAt(into, compiled.target);
+  // A list item that is no object: setAt fails on it as it always has (a generated setter, not in strict mode, would pass over a string).
+  else if (typeof into !== 'object' || into === null) setAt(into, compiled.target, v);
   else compiled.set(into, v);
 }
 
@@ -167,6 +169,47 @@ export function memberToPartnerRecordSharing(format: Format, member: Operator): 
     apply(compiled, member, record, compiled.get(record));
   }
   return record as unknown as Operator;
+}
+
+/** What `outboundValuesOf` gives: where each rule of the mapping's `outbound.set` puts its value, and the values for a member. */
+export interface OutboundValues {
+  /** The targets of the rules that set one value, in order. */
+  targets: readonly (readonly string[])[];
+  /** Each of those rules' value for the member, in the same order: what the rule sets, or undefined where it removes. */
+  values: (member: Operator) => unknown[];
+  /** The rules on a list's items (`each`): the list's path, and where each item rule puts its value and what that is for an item (an object) of the member's list. */
+  lists: readonly { target: readonly string[]; items: readonly { target: readonly string[]; value: (member: Operator, item: unknown) => unknown }[] }[];
+}
+
+const outboundValues = new WeakMap<Format, OutboundValues | null>();
+
+const onTheWay = (a: readonly string[], b: readonly string[]) => a.length <= b.length && a.every((segment, i) => segment === b[i]);
+const independent = (targets: readonly (readonly string[])[]) => targets.every((t, i) => targets.every((o, j) => i === j || !onTheWay(t, o)));
+
+/**
+ * The outbound rules' values for a member without making its partner record, for a writer
+ * that reads the member and these values instead (record-text.ts). Only where the rules
+ * cannot see each other's work (no rule's target on the way to another's, at the record's
+ * level or an item's): then each rule reads the member's own value, as
+ * memberToPartnerRecordSharing would have it. Undefined for other mappings.
+ */
+export function outboundValuesOf(format: Format): OutboundValues | undefined {
+  let found = outboundValues.get(format);
+  if (found === undefined) {
+    const rules = outboundRulesOf(format);
+    const single = rules.filter((r) => r.each === undefined);
+    const lists = rules.filter((r) => r.each !== undefined);
+    const ok = independent(rules.map((r) => r.target)) && lists.every((r) => independent(r.each!.map((i) => i.target)));
+    found = ok
+      ? {
+          targets: single.map((r) => r.target),
+          values: (member) => single.map((r) => evaluate(r, member, r.get(member))),
+          lists: lists.map((r) => ({ target: r.target, items: r.each!.map((i) => ({ target: i.target, value: (member: Operator, item: unknown) => evaluate(i, member, i.get(item)) })) })),
+        }
+      : null;
+    outboundValues.set(format, found);
+  }
+  return found ?? undefined;
 }
 
 /** One C-TPAT member as a record of `format`. */

@@ -17,8 +17,12 @@ import { TEXT } from '../parse/tree.ts';
 import { csvField } from '../write/csv-writer.ts';
 import { jsonValue } from '../write/json-writer.ts';
 import { escapeAttribute, escapeText } from '../write/xml-writer.ts';
-import type { CompiledField } from './compile.ts';
+import type { Operator } from '../canonical/operator.ts';
+import { dotted } from './canonical-path.ts';
+import { compilePattern, type CompiledField } from './compile.ts';
 import type { Format } from './format.ts';
+import type { RecordRule } from './mapping-schema.ts';
+import { outboundValuesOf, type OutboundValues } from './outbound.ts';
 import type { ValueType } from './value-types.ts';
 
 /** A record's own text (no separator before it), or undefined when the tree's way must write it. */
@@ -55,15 +59,96 @@ const literal = (value: string): string => JSON.stringify(value);
 /** Keys a JS object orders before the others (integer-like), or that set its prototype: the tree's key order or shape would differ. */
 const awkwardName = (name: string): boolean => /^(0|[1-9]\d*)$/.test(name) || name === '__proto__' || name === TEXT;
 
+/**
+ * Where fields read their values: a variable holding the value (the record, an object, a
+ * list item), and, writing from the member, the canonical path of that value in the
+ * partner record, so that a value an outbound rule sets is read from the rule instead.
+ */
+interface Source {
+  variable: string;
+  at: readonly string[] | undefined;
+  /** An item of a list whose items outbound rules change: that list's index in `OutboundValues.lists`. */
+  list?: number;
+}
+
+const startsWith = (path: readonly string[], prefix: readonly string[]): boolean => prefix.length <= path.length && prefix.every((segment, i) => segment === path[i]);
+
 /** The generated code for one format: variables, statements, the helpers they call. */
 class Generator {
   private count = 0;
   readonly types: ValueType[] = [];
+  /** Values the generated code refers to (rules' value lists and patterns). */
+  readonly constants: unknown[] = [];
 
+  readonly outboundTargets: readonly (readonly string[])[] | undefined;
+
+  /** `outbound`: writing from the member, where the outbound rules put their values (`v0`, `v1`, … in the code). */
   constructor(
     readonly syntax: Syntax,
     readonly textual: boolean,
-  ) {}
+    readonly outbound?: Pick<OutboundValues, 'targets' | 'lists'>,
+  ) {
+    this.outboundTargets = outbound?.targets;
+  }
+
+  /** The list of `OutboundValues.lists` whose items a list read at `path` under `source` holds, if any. */
+  listAt(source: Source, path: readonly string[]): number | undefined {
+    if (this.outbound === undefined || source.at === undefined) return undefined;
+    const at = [...source.at, ...path];
+    const i = this.outbound.lists.findIndex((l) => l.target.length === at.length && startsWith(at, l.target));
+    return i >= 0 ? i : undefined;
+  }
+
+  constant(value: unknown): string {
+    return `constants[${this.constants.push(value) - 1}]`;
+  }
+
+  /** Statements setting `target` to the value at `path` under `source`, as the partner record has it. */
+  read(target: string, source: Source, path: readonly string[]): string {
+    if (source.list !== undefined) return this.readItem(target, source, source.list, path);
+    if (this.outboundTargets === undefined || source.at === undefined) return this.get(target, source.variable, path);
+    const at = [...source.at, ...path];
+    const rule = this.outboundTargets.findIndex((t) => startsWith(at, t));
+    // A rule's value, or a value inside it; else the member's own.
+    if (rule >= 0) return `${target} = v${rule};\n${this.get(target, target, at.slice(this.outboundTargets[rule]!.length))}`;
+    if (this.outboundTargets.some((t) => startsWith(t, at))) throw new Unsupported(`${at.join('.')} holds what an outbound rule sets`);
+    if (this.outbound!.lists.some((l) => startsWith(at, l.target) && at.length > l.target.length)) throw new Unsupported(`${at.join('.')} is inside a list whose items outbound rules change`);
+    return this.get(target, 'member', at);
+  }
+
+  /** `read` in an item of a list whose items outbound rules change: an item rule's value (an item that is no object is left to the record's way). */
+  private readItem(target: string, source: Source, list: number, path: readonly string[]): string {
+    const rules = this.outbound!.lists[list]!.items;
+    const rule = rules.findIndex((r) => startsWith(path, r.target));
+    if (rule < 0) {
+      if (rules.some((r) => startsWith(r.target, path))) throw new Unsupported(`${path.join('.')} holds what an item rule sets`);
+      return this.get(target, source.variable, path);
+    }
+    const item = source.variable;
+    const value = `${this.constant(rules[rule]!.value)}(member, ${item})`;
+    // An item that is not an object: the record's way decides what the rules do to it (they fail on some).
+    return `if (typeof ${item} !== 'object' || ${item} === null) return undefined;\n${target} = ${value};\n${this.get(target, target, path.slice(rules[rule]!.target.length))}`;
+  }
+
+  /**
+   * Statements setting `target` to a value as present (not undefined or null) as the
+   * partner record's object at `path` under `source`: an object holding a rule's target
+   * is made by the rule when it sets a value (setAt makes the objects on the way).
+   */
+  readObject(target: string, source: Source, path: readonly string[]): string {
+    if (source.list !== undefined) return this.read(target, source, path);
+    if (this.outboundTargets === undefined || source.at === undefined) return this.get(target, source.variable, path);
+    const at = [...source.at, ...path];
+    const below = this.outboundTargets.flatMap((t, i) => (t.length > at.length && startsWith(t, at) ? [i] : []));
+    if (below.length === 0) return this.read(target, source, path);
+    return `${this.get(target, 'member', at)}if (${below.map((i) => `v${i} !== undefined`).join(' || ')}) ${target} = true;\n`;
+  }
+
+  /** What the fields of an object read at `path` under `source` read from. */
+  inside(source: Source, variable: string, path: readonly string[]): Source {
+    // Inside an item's object, item rules are not followed: readItem refused any on the way.
+    return { variable, at: source.at === undefined ? undefined : [...source.at, ...path] };
+  }
 
   variable(prefix: string): string {
     return `${prefix}${this.count++}`;
@@ -145,20 +230,20 @@ function checkOrder(place: Place): void {
  * each is placed under `root`; `return undefined` where the tree's way would find a fault.
  * `declare` collects the variables to declare before the statements.
  */
-function compileFields(generator: Generator, fields: readonly CompiledField[], source: string, root: Place, declare: string[], indentDepth: number): string {
+function compileFields(generator: Generator, fields: readonly CompiledField[], source: Source, root: Place, declare: string[], indentDepth: number): string {
   let code = '';
   for (const field of fields) code += compileField(generator, field, source, root, declare, indentDepth);
   return code;
 }
 
-function compileScalarValue(generator: Generator, field: CompiledField, source: string, slot: string, encoding: Encoding): string {
+function compileScalarValue(generator: Generator, field: CompiledField, source: Source, slot: string, encoding: Encoding): string {
   const x = generator.variable('x');
   const write = generator.typeOf(field);
   // Not placed: in JSON an optional value absent is written as null; in text syntaxes it is left out.
   const absent = field.optional ? (generator.textual ? '' : `${slot} = ${encoding === 'raw' ? 'null' : "'null'"};`) : 'return undefined;';
   const placed = (value: string) => `${slot} = ${generator.encode(generator.textual ? `String(${write}.write(${value}))` : `${write}.write(${value})`, encoding)};`;
   if (field.codesOut === undefined) {
-    return `{ let ${x};\n${generator.get(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else { ${placed(x)} } }\n`;
+    return `{ let ${x};\n${generator.read(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else { ${placed(x)} } }\n`;
   }
   // The first code whose assignments all hold, as `firstHolding` tries them.
   const codes = field.codesOut;
@@ -167,7 +252,7 @@ function compileScalarValue(generator: Generator, field: CompiledField, source: 
   const paths = new Set(codes.flatMap(([, assignments]) => assignments.map(([path]) => path.join('.'))));
   if (paths.size === 1 && codes.every(([, assignments]) => assignments.length === 1)) {
     const path = codes[0]![1][0]![0];
-    code += `let ${x};\n${generator.get(x, source, path)}switch (${x}) {\n`;
+    code += `let ${x};\n${generator.read(x, source, path)}switch (${x}) {\n`;
     const seen = new Set<string>();
     for (const [value, assignments] of codes) {
       const wanted = assignments[0]![1];
@@ -181,7 +266,7 @@ function compileScalarValue(generator: Generator, field: CompiledField, source: 
       let test = '';
       for (const [path, wanted] of assignments) {
         const a = generator.variable('a');
-        test += `let ${a};\n${generator.get(a, source, path)}if (${a} !== ${literal(wanted)}) break holds;\n`;
+        test += `let ${a};\n${generator.read(a, source, path)}if (${a} !== ${literal(wanted)}) break holds;\n`;
       }
       code += `if (${m} === undefined) holds: {\n${test}${m} = ${literal(value)};\n}\n`;
     }
@@ -190,14 +275,14 @@ function compileScalarValue(generator: Generator, field: CompiledField, source: 
   if (field.optional && codes[0] !== undefined) {
     const checks = codes[0][1].map(([path]) => {
       const a = generator.variable('a');
-      return `let ${a};\n${generator.get(a, source, path)}if (${a} !== undefined) return undefined;\n`;
+      return `let ${a};\n${generator.read(a, source, path)}if (${a} !== undefined) return undefined;\n`;
     });
     none = `${checks.join('')}${absent}`;
   }
   return `${code}if (${m} === undefined) { ${none} } else { ${placed(m)} } }\n`;
 }
 
-function compileField(generator: Generator, field: CompiledField, source: string, root: Place, declare: string[], indentDepth: number): string {
+function compileField(generator: Generator, field: CompiledField, source: Source, root: Place, declare: string[], indentDepth: number): string {
   if (field.kind === 'const') return '';
   if (field.kind === 'scalar') {
     if (field.path.length === 0) throw new Unsupported('a scalar written as the text of the node it is in');
@@ -214,7 +299,7 @@ function compileField(generator: Generator, field: CompiledField, source: string
     if (field.path.length === 0) {
       // A flat group: its members go on the node it is in. Absent and optional, the tree's way writes it as the node's text (JSON: null).
       const group = newPlace('');
-      const inner = compileFields(generator, field.children ?? [], x, group, declare, indentDepth);
+      const inner = compileFields(generator, field.children ?? [], generator.inside(source, x, field.canonical), group, declare, indentDepth);
       checkOrder(group);
       for (const [name, child] of group.children) {
         if (root.children.has(name)) throw new Unsupported(`the flat group's ${name} is already placed`);
@@ -222,17 +307,17 @@ function compileField(generator: Generator, field: CompiledField, source: string
         root.children.set(name, child);
       }
       const absent = field.optional && generator.textual ? '' : 'return undefined;';
-      return `{ let ${x};\n${generator.get(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else {\n${inner}} }\n`;
+      return `{ let ${x};\n${generator.readObject(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else {\n${inner}} }\n`;
     }
     const place = placeOf(generator, root, field.path, field);
     if (place.scalar !== undefined || place.children.size > 0 || place.touchers.length > 1) throw new Unsupported(`the object at ${place.name} shares its place`);
     const present = generator.variable('p');
     declare.push(`${present} = false`);
-    const inner = compileFields(generator, field.children ?? [], x, place, declare, indentDepth + field.path.length);
+    const inner = compileFields(generator, field.children ?? [], generator.inside(source, x, field.canonical), place, declare, indentDepth + field.path.length);
     place.object = present;
     place.owned = true;
     const absent = field.optional ? '' : 'return undefined;';
-    return `{ let ${x};\n${generator.get(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else {\n${present} = true;\n${inner}} }\n`;
+    return `{ let ${x};\n${generator.readObject(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else {\n${present} = true;\n${inner}} }\n`;
   }
   // A list.
   if (field.path.length === 0) throw new Unsupported('a list without a place of its own');
@@ -247,7 +332,9 @@ function compileField(generator: Generator, field: CompiledField, source: string
   const i = generator.variable('i');
   const acc = generator.variable('acc');
   const children = field.children ?? [];
-  let code = `{ let ${items};\n${generator.get(items, source, field.canonical)}if (!Array.isArray(${items})) ${items} = [];\n`;
+  let code = `{ let ${items};\n${generator.read(items, source, field.canonical)}if (!Array.isArray(${items})) ${items} = [];\n`;
+  const list = generator.listAt(source, field.canonical);
+  const itemSource: Source = list === undefined ? { variable: item, at: undefined } : { variable: item, at: undefined, list };
 
   if (field.split !== undefined) {
     // Each item's text, joined: only items that are one scalar of their own.
@@ -255,7 +342,7 @@ function compileField(generator: Generator, field: CompiledField, source: string
     if (only.length !== 1 || only[0]!.kind !== 'scalar' || only[0]!.path.length !== 0) throw new Unsupported('a split list of other than text items');
     const value = generator.variable('v');
     code += `let ${acc} = '';\nfor (let ${i} = 0; ${i} < ${items}.length; ${i}++) {\nconst ${item} = ${items}[${i}];\nlet ${value};\n`;
-    code += compileScalarValue(generator, only[0]!, item, value, 'raw');
+    code += compileScalarValue(generator, only[0]!, itemSource, value, 'raw');
     // An item left out would be written as "[object Object]": the tree's way writes that.
     code += `if (${value} === undefined || ${value} === null) return undefined;\n${acc} += (${i} > 0 ? ${literal(field.split)} : '') + String(${value});\n}\n`;
     const encoded = generator.encode(acc, encodingAt(generator, field.path));
@@ -273,19 +360,19 @@ function compileField(generator: Generator, field: CompiledField, source: string
     if (textOnly.length > 1 || children.indexOf(textOnly[0]!) !== children.findIndex((c) => c.kind !== 'const')) throw new Unsupported('an item whose text is not its first field');
     const text = generator.variable('t');
     itemDeclare.push(text);
-    inner = compileScalarValue(generator, textOnly[0]!, item, text, generator.syntax === 'xml' ? 'xml-text' : generator.syntax === 'json' ? 'json' : 'csv');
+    inner = compileScalarValue(generator, textOnly[0]!, itemSource, text, generator.syntax === 'xml' ? 'xml-text' : generator.syntax === 'json' ? 'json' : 'csv');
     itemPlace.scalar = text;
     inner += compileFields(
       generator,
       children.filter((c) => c !== textOnly[0]),
-      item,
+      itemSource,
       itemPlace,
       itemDeclare,
       indentDepth + field.path.length,
     );
     if (generator.syntax === 'json' && itemPlace.children.size > 0) throw new Unsupported('a JSON item with text and members');
   } else {
-    inner = compileFields(generator, children, item, itemPlace, itemDeclare, indentDepth + field.path.length);
+    inner = compileFields(generator, children, itemSource, itemPlace, itemDeclare, indentDepth + field.path.length);
   }
   checkOrder(itemPlace);
   if (generator.syntax === 'xml') {
@@ -388,39 +475,114 @@ function csvLine(root: Place, layout: { kind: string; fields: readonly string[] 
   return concat(pieces);
 }
 
+/** The checks of the mapping's `rules` (record-rules.ts `compileRule`), as statements returning undefined where one is broken: the tree's way then reports it. */
+function compileRules(generator: Generator, rules: readonly RecordRule[], source: Source): string {
+  let code = '';
+  rules.forEach((rule, n) => {
+    const label = `rule${n}`;
+    const read = (path: string) => {
+      const a = generator.variable('a');
+      return { a, code: `let ${a};\n${generator.read(a, source, dotted(path))}` };
+    };
+    let body = '';
+    for (const [path, values] of Object.entries(rule.when ?? {})) {
+      const r = read(path);
+      body += `${r.code}if (!${generator.constant(values)}.includes(String(${r.a}))) break ${label};\n`;
+    }
+    if (rule.unless) {
+      const tests = Object.entries(rule.unless).map(([path, values]) => {
+        const r = read(path);
+        return { code: r.code, test: `${generator.constant(values)}.includes(String(${r.a}))` };
+      });
+      body += `${tests.map((t) => t.code).join('')}if (${tests.length > 0 ? tests.map((t) => t.test).join(' && ') : 'true'}) break ${label};\n`;
+    }
+    for (const path of rule.require ?? []) {
+      const r = read(path);
+      body += `${r.code}if (!present(${r.a})) return undefined;\n`;
+    }
+    for (const path of rule.forbid ?? []) {
+      const r = read(path);
+      body += `${r.code}if (present(${r.a})) return undefined;\n`;
+    }
+    if (rule.agree) {
+      const value = read(rule.agree.field);
+      const other = read(rule.agree.with);
+      // The same expression as compileRule's, made the same way.
+      const regex = generator.constant(new RegExp(compilePattern(rule.agree.capture, `${rule.agree.field} rule`).source.replace(/\$$/, '')));
+      const captured = generator.variable('c');
+      body += `${value.code}${other.code}const ${captured} = typeof ${other.a} === 'string' ? ${regex}.exec(${other.a})?.[1] : undefined;\n`;
+      body += `if (${value.a} !== undefined && ${captured} !== undefined && ${captured} !== ${value.a}) return undefined;\n`;
+    }
+    code += `${label}: {\n${body}}\n`;
+  });
+  return code;
+}
+
+const present = (v: unknown) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0);
+
 const generated = new WeakMap<Format, RecordText | null>();
+const generatedFromMembers = new WeakMap<Format, MemberText | null>();
 
 /** The generated writer for `format`'s records, made once; undefined when its fields need the tree's way. */
 export function recordTextOf(format: Format): RecordText | undefined {
   let writer = generated.get(format);
   if (writer === undefined) {
-    writer = generate(format);
+    writer = generate(format, undefined);
     generated.set(format, writer);
   }
   return writer ?? undefined;
 }
 
-function generate(format: Format): RecordText | null {
+/** A C-TPAT member's text as its partner record's (memberToPartnerRecordSharing, then `DocumentWriter.textOf`), or undefined when that way must write it. */
+export type MemberText = (member: Operator) => string | undefined;
+
+/**
+ * The generated writer of `format`'s records read straight from a C-TPAT member and the
+ * mapping's outbound values (outbound.ts `outboundValuesOf`), with the mapping's rules
+ * checked: no partner record made. Undefined where the outbound rules or the fields need
+ * the record.
+ */
+export function memberTextOf(format: Format): MemberText | undefined {
+  let writer = generatedFromMembers.get(format);
+  if (writer === undefined) {
+    const outbound = outboundValuesOf(format);
+    const write = outbound && generate(format, outbound);
+    writer = write ? (member: Operator) => write(member, outbound.values(member)) : null;
+    generatedFromMembers.set(format, writer);
+  }
+  return writer ?? undefined;
+}
+
+function generate(format: Format, outbound: undefined): RecordText | null;
+function generate(format: Format, outbound: OutboundValues): ((member: unknown, values: unknown[]) => string | undefined) | null;
+function generate(format: Format, outbound: OutboundValues | undefined): ((source: unknown, values: unknown[]) => string | undefined) | null {
   const { mapping } = format;
   const syntax = mapping.syntax === 'csv-hdt' ? 'csv' : mapping.syntax;
   if (syntax === 'ndjson') return null;
-  const generator = new Generator(syntax, format.textual);
+  const generator = new Generator(syntax, format.textual, outbound);
   const root = newPlace('');
   const declare: string[] = [];
   let body: string;
+  const fromMember = outbound !== undefined;
   try {
-    const fields = compileFields(generator, format.recordFields, 'record', root, declare, 0);
+    const source: Source = fromMember ? { variable: 'member', at: [] } : { variable: 'record', at: undefined };
+    const fields = compileFields(generator, format.recordFields, source, root, declare, 0);
     checkOrder(root);
+    // From a record, the caller checks the rules on it; from a member, they are checked here.
+    const rules = fromMember ? compileRules(generator, mapping.rules, source) : '';
     let text: string;
     if (syntax === 'xml') text = `let out = '';\n${emitXmlElement(root, mapping.xml!.record, indentOf(0), 'out', true)}return out;\n`;
     else if (syntax === 'json') text = `return ${concat(jsonObject(root))};\n`;
     else text = `return ${csvLine(root, mapping.csv!.record)};\n`;
-    body = `${declare.length > 0 ? `let ${declare.join(', ')};\n` : ''}${fields}${text}`;
+    const values = fromMember ? outbound.targets.map((_, i) => `v${i} = values[${i}]`) : [];
+    body = `${values.length > 0 ? `const ${values.join(', ')};\n` : ''}${declare.length > 0 ? `let ${declare.join(', ')};\n` : ''}${fields}${rules}${text}`;
   } catch (error) {
     if (error instanceof Unsupported) return null;
     throw error;
   }
   // Generated from JSON string literals and the mapping's compiled structure only: a mapping cannot put code in it.
-  const make = new Function('types', 'escapeText', 'escapeAttribute', 'csvField', 'jsonValue', `return function recordText(record) {\n${body}};`) as (...helpers: unknown[]) => RecordText;
-  return make(generator.types, escapeText, escapeAttribute, csvField, jsonValue);
+  const make = new Function('types', 'constants', 'present', 'escapeText', 'escapeAttribute', 'csvField', 'jsonValue', `return function recordText(${fromMember ? 'member, values' : 'record'}) {\n${body}};`) as (
+    ...helpers: unknown[]
+  ) => (source: unknown, values: unknown[]) => string | undefined;
+  return make(generator.types, generator.constants, present, escapeText, escapeAttribute, csvField, jsonValue);
 }
