@@ -23,7 +23,7 @@ import { compilePattern, type CompiledField } from './compile.ts';
 import type { Format } from './format.ts';
 import type { RecordRule } from './mapping-schema.ts';
 import { outboundValuesOf, type OutboundValues } from './outbound.ts';
-import type { ValueType } from './value-types.ts';
+import { valueTypes, type ValueType } from './value-types.ts';
 
 /** A record's own text (no separator before it), or undefined when the tree's way must write it. */
 export type RecordText = (record: unknown) => string | undefined;
@@ -169,17 +169,34 @@ class Generator {
 
   encode(expression: string, encoding: Encoding): string {
     switch (encoding) {
+      // Text syntaxes: the expression is text already.
       case 'xml-text':
-        return `escapeText(String(${expression}))`;
+        return `escapeText(${expression})`;
       case 'xml-attribute':
-        return `escapeAttribute(String(${expression}))`;
+        return `escapeAttribute(${expression})`;
       case 'csv':
-        return `csvField(String(${expression}))`;
+        return `csvField(${expression})`;
       case 'json':
         return `jsonValue(${expression})`;
       case 'raw':
         return expression;
     }
+  }
+}
+
+/** `Generator.encode` applied now, to a text known when the code is made. */
+function encodeNow(text: string, encoding: Encoding): string {
+  switch (encoding) {
+    case 'xml-text':
+      return escapeText(text);
+    case 'xml-attribute':
+      return escapeAttribute(text);
+    case 'csv':
+      return csvField(text);
+    case 'json':
+      return jsonValue(text);
+    case 'raw':
+      return text;
   }
 }
 
@@ -241,7 +258,13 @@ function compileScalarValue(generator: Generator, field: CompiledField, source: 
   const write = generator.typeOf(field);
   // Not placed: in JSON an optional value absent is written as null; in text syntaxes it is left out.
   const absent = field.optional ? (generator.textual ? '' : `${slot} = ${encoding === 'raw' ? 'null' : "'null'"};`) : 'return undefined;';
-  const placed = (value: string) => `${slot} = ${generator.encode(generator.textual ? `String(${write}.write(${value}))` : `${write}.write(${value})`, encoding)};`;
+  // Text is written as String(value): said so in the code, not called through the type.
+  const isText = field.type === valueTypes.text;
+  const written = (value: string) => (isText ? `String(${value})` : generator.textual ? `String(${write}.write(${value}))` : `${write}.write(${value})`);
+  const placed = (value: string) => `${slot} = ${generator.encode(written(value), encoding)};`;
+  // A code's text, encoded once here rather than for every record.
+  const codeOut = (code: string) => (isText ? literal(encodeNow(code, encoding)) : literal(code));
+  const placedCode = (m: string) => (isText ? `${slot} = ${m};` : placed(m));
   if (field.codesOut === undefined) {
     return `{ let ${x};\n${generator.read(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else { ${placed(x)} } }\n`;
   }
@@ -258,7 +281,7 @@ function compileScalarValue(generator: Generator, field: CompiledField, source: 
       const wanted = assignments[0]![1];
       if (seen.has(wanted)) continue;
       seen.add(wanted);
-      code += `case ${literal(wanted)}: ${m} = ${literal(value)}; break;\n`;
+      code += `case ${literal(wanted)}: ${m} = ${codeOut(value)}; break;\n`;
     }
     code += '}\n';
   } else {
@@ -268,7 +291,7 @@ function compileScalarValue(generator: Generator, field: CompiledField, source: 
         const a = generator.variable('a');
         test += `let ${a};\n${generator.read(a, source, path)}if (${a} !== ${literal(wanted)}) break holds;\n`;
       }
-      code += `if (${m} === undefined) holds: {\n${test}${m} = ${literal(value)};\n}\n`;
+      code += `if (${m} === undefined) holds: {\n${test}${m} = ${codeOut(value)};\n}\n`;
     }
   }
   let none = 'return undefined;';
@@ -279,7 +302,7 @@ function compileScalarValue(generator: Generator, field: CompiledField, source: 
     });
     none = `${checks.join('')}${absent}`;
   }
-  return `${code}if (${m} === undefined) { ${none} } else { ${placed(m)} } }\n`;
+  return `${code}if (${m} === undefined) { ${none} } else { ${placedCode(m)} } }\n`;
 }
 
 function compileField(generator: Generator, field: CompiledField, source: Source, root: Place, declare: string[], indentDepth: number): string {
