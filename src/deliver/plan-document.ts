@@ -18,6 +18,7 @@ import { asBytes, bodyOf, Cooperation, DocumentWriter } from '../translate/write
 
 /** What a partner was last told of one member. */
 export interface SentMember {
+  /** `writtenDigest` of the record's text; stored before it, `digestOf` the record (still compared that way). */
   digest: string;
   withdrawn: boolean;
 }
@@ -77,14 +78,14 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
     for (const p of writer.add(record!) ?? []) unwritable.push({ ...p, account });
     return undefined;
   };
-  // The member's text written straight from the member where the mapping allows it: no partner record made.
-  const memberText = memberTextOf(format);
   /** Takes back the record `carry` wrote last: the partner already has it. */
   const uncarry = () => {
     tried--;
     carried.pop();
     writer.takeBack();
   };
+  // The member's text written straight from the member where the mapping allows it: no partner record made.
+  const memberText = memberTextOf(format);
   const withdrawals: { record: Operator; account: string }[] = [];
   const omitted: string[] = [];
   let i = 0;

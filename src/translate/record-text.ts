@@ -11,7 +11,12 @@
  * wrong. A format whose fields place values in ways whose order or shape depends on more
  * than which values are present (two fields at one place, a list or object sharing its
  * place) gets no generated function at all: every record then takes the tree's way.
- * test/translate/record-text.property.test.ts holds the two side by side.
+ *
+ * `memberTextOf` goes one step further for outbound documents: the same code reads a
+ * C-TPAT member, taking what the outbound rules set from their values, and checks the
+ * mapping's rules itself, so that no partner record is made; it covers what
+ * `outboundValuesOf` allows and leaves the rest to the partner record's way.
+ * test/translate/record-text.property.test.ts holds each beside the way it replaces.
  */
 import { TEXT } from '../parse/tree.ts';
 import { csvField } from '../write/csv-writer.ts';
