@@ -41,11 +41,31 @@ interface CompiledOutboundRule {
 
 const compiledRules = new WeakMap<Format, CompiledOutboundRule[]>();
 
-function compileOutboundRule(path: string, rule: OutboundRule, where: string): CompiledOutboundRule {
+const beyondLatin1 = /[^\x00-\xff]/; // eslint-disable-line no-control-regex -- every Latin-1 character, control characters included
+
+/**
+ * The same text in a string of its own, held one byte per character where it can be.
+ * Text parsed from a mapping file with any character beyond Latin-1 (an em dash in a
+ * comment) is held two bytes per character, and so is V8's one string for that text,
+ * which a literal with the same text in generated code also gets; every string built
+ * with one is two bytes per character too: a record's text built with "CTPAT" was twice
+ * as large to flatten, to encode and to hash.
+ */
+export const oneByte = (text: string): string => (beyondLatin1.test(text) ? text : Buffer.from(text, 'latin1').toString('latin1'));
+
+/** A rule with the text it writes (`const`, `default`, the codes' values) held one byte per character where it can be; the same values. */
+function withOneByteText(rule: OutboundRule): OutboundRule {
+  const text = <T>(value: T): T => (typeof value === 'string' ? (oneByte(value) as T) : value);
+  const codes = rule.codes && Object.fromEntries(Object.entries(rule.codes).map(([from, to]) => [from, oneByte(to)]));
+  return { ...rule, ...(rule.const !== undefined && { const: text(rule.const) }), ...(rule.default !== undefined && { default: oneByte(rule.default) }), ...(codes && { codes }) };
+}
+
+function compileOutboundRule(path: string, mappingRule: OutboundRule, where: string): CompiledOutboundRule {
+  const rule = withOneByteText(mappingRule);
   let template: (string | ((root: unknown) => unknown))[] | undefined;
   if (rule.template !== undefined) {
     // split with a capture group alternates literal text and the captured placeholder names.
-    template = rule.template.split(/\{([a-zA-Z.]+)\}/).map((part, i) => (i % 2 === 1 ? getterOf(dotted(part)) : part));
+    template = rule.template.split(/\{([a-zA-Z.]+)\}/).map((part, i) => (i % 2 === 1 ? getterOf(dotted(part)) : oneByte(part)));
   }
   return {
     rule,

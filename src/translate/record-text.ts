@@ -27,7 +27,7 @@ import { dotted } from './canonical-path.ts';
 import { compilePattern, type CompiledField } from './compile.ts';
 import type { Format } from './format.ts';
 import type { RecordRule } from './mapping-schema.ts';
-import { outboundValuesOf, type OutboundValues } from './outbound.ts';
+import { oneByte, outboundValuesOf, type OutboundValues } from './outbound.ts';
 import { valueTypes, type ValueType } from './value-types.ts';
 
 /** A record's own text (no separator before it), or undefined when the tree's way must write it. */
@@ -267,8 +267,9 @@ function compileScalarValue(generator: Generator, field: CompiledField, source: 
   const isText = field.type === valueTypes.text;
   const written = (value: string) => (isText ? `String(${value})` : generator.textual ? `String(${write}.write(${value}))` : `${write}.write(${value})`);
   const placed = (value: string) => `${slot} = ${generator.encode(written(value), encoding)};`;
-  // A code's text, encoded once here rather than for every record.
-  const codeOut = (code: string) => (isText ? literal(encodeNow(code, encoding)) : literal(code));
+  // A code's text, encoded once here rather than for every record. Not as a literal: a literal is the string V8 keeps
+  // for that text, which for a code named in the mapping file is held two bytes per character (outbound.ts oneByte).
+  const codeOut = (code: string) => (isText ? generator.constant(oneByte(encodeNow(code, encoding))) : literal(code));
   const placedCode = (m: string) => (isText ? `${slot} = ${m};` : placed(m));
   if (field.codesOut === undefined) {
     return `{ let ${x};\n${generator.read(x, source, field.canonical)}if (${x} === undefined || ${x} === null) { ${absent} } else { ${placed(x)} } }\n`;

@@ -6,6 +6,7 @@
  * And a planned document is the document writeDocument makes of the same records.
  */
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Operator } from '../../src/canonical/operator.ts';
@@ -256,5 +257,18 @@ describe.each(outboundIds)('the %s writer from members', (id) => {
       { numRuns: 2000 },
     );
     expect(written).toBeGreaterThan(200);
+  });
+});
+
+describe('text written from members', () => {
+  // v8.serialize tags a string held one byte per character with '"' (34), two with 'c', after a padding byte if any.
+  const oneBytePerCharacter = (text: string) => v8.serialize(text)[2] === 34;
+
+  it.each(outboundIds)('is held one byte per character in %s, though the mapping file has characters beyond Latin-1', (id) => {
+    const format = formats.get(id)!;
+    for (const member of members) {
+      const text = memberTextOf(format)!(member);
+      if (text !== undefined) expect(oneBytePerCharacter(text)).toBe(true);
+    }
   });
 });
