@@ -6,11 +6,13 @@
  * gives the document as the bytes to send, encoded a piece at a time as it is written,
  * so that neither joining nor encoding twenty thousand records is one long stretch.
  */
+import { hash } from 'node:crypto';
 import type { Batch, Envelope } from '../canonical/batch.ts';
 import type { Operator } from '../canonical/operator.ts';
 import { GatewayError, type RecordIssue } from '../errors.ts';
 import { formatPath, type TreeObject } from '../parse/tree.ts';
 import type { Format } from './format.ts';
+import { recordTextOf } from './record-text.ts';
 import { writeFields } from './write-record.ts';
 
 export interface WriteResult {
@@ -46,22 +48,108 @@ export class Cooperation {
   }
 }
 
+/** Where a document's records go as their text is made: kept as strings, or encoded to bytes at once. */
+export interface RecordSink<Chunk> {
+  /** Text of the records, in order: whole records, or the parts of several joined. */
+  write(text: string): void;
+  /** Writes `before` (a separator) and then `text`, and returns the SHA-256 of `text`'s UTF-8 bytes, base64url. */
+  writeHashed(before: string, text: string): string;
+  /** Removes what the last `writeHashed` wrote, before anything else is written. */
+  takeBack(): void;
+  /** Everything written, as chunks in order. */
+  done(): Chunk[];
+}
+
+/** Text kept as it comes. */
+export const asText = (): RecordSink<string> => {
+  const chunks: string[] = [];
+  let kept = 0;
+  return {
+    write: (text) => void chunks.push(text),
+    writeHashed(before, text) {
+      kept = chunks.length;
+      if (before !== '') chunks.push(before);
+      chunks.push(text);
+      return hash('sha256', text, 'base64url');
+    },
+    takeBack: () => void (chunks.length = kept),
+    done: () => chunks,
+  };
+};
+
+/** A new byte chunk's size: tens of records; a larger text gets a chunk of its own size. */
+const BYTE_CHUNK = 1 << 20;
+
+/**
+ * Text encoded to UTF-8 straight into large buffers as it comes: no joined string made
+ * only to be encoded, and one copy fewer than joining records then encoding the join.
+ */
+class ByteSink implements RecordSink<Buffer> {
+  private readonly chunks: Buffer[] = [];
+  private buffer = Buffer.allocUnsafe(0);
+  private at = 0;
+
+  private kept = 0;
+
+  write(text: string): void {
+    this.room(text.length);
+    this.at += this.buffer.write(text, this.at);
+  }
+
+  /** The text's bytes are hashed where they were written: hashing the string would encode it to UTF-8 a second time. */
+  writeHashed(before: string, text: string): string {
+    // Both in one buffer, so that takeBack only moves back in it.
+    this.room(before.length + text.length);
+    this.kept = this.at;
+    if (before !== '') this.at += this.buffer.write(before, this.at);
+    const start = this.at;
+    this.at += this.buffer.write(text, this.at);
+    return hash('sha256', this.buffer.subarray(start, this.at), 'base64url');
+  }
+
+  takeBack(): void {
+    this.at = this.kept;
+  }
+
+  /** Room for `units` UTF-16 units: three bytes each at most (a lone surrogate is written as U+FFFD, three bytes). */
+  private room(units: number): void {
+    const most = units * 3;
+    if (this.at + most > this.buffer.length) {
+      this.seal();
+      this.buffer = Buffer.allocUnsafe(Math.max(BYTE_CHUNK, most));
+    }
+  }
+
+  done(): Buffer[] {
+    this.seal();
+    return this.chunks;
+  }
+
+  private seal(): void {
+    if (this.at > 0) this.chunks.push(this.buffer.subarray(0, this.at));
+    this.buffer = Buffer.allocUnsafe(0);
+    this.at = 0;
+  }
+}
+
+/** Bytes, encoded as the text comes. */
+export const asBytes = (): RecordSink<Buffer> => new ByteSink();
+
 /**
  * The document's records as they are written: each record's text is made as soon as its
  * node is, so that no tree of the whole document is held and the work splits at any
  * record. The writers push small parts; every thousand or so are joined into one flat
  * string while they are young (joining them at the end, or growing a string with `+=`,
- * cost more in copying and garbage collection than writing them), and, for a body,
- * encoded to bytes at once.
+ * cost more in copying and garbage collection than writing them), and go to the sink.
+ * A record whose whole text is already made goes to the sink as it is.
  */
 class Pieces<Chunk> {
-  private readonly chunks: Chunk[] = [];
   /** Parts of the records since the last join, pushed by the format's writer. */
   parts: string[] = [];
   written = 0;
   readonly problems: RecordIssue[] = [];
 
-  constructor(private readonly chunk: (text: string) => Chunk) {}
+  constructor(private readonly sink: RecordSink<Chunk>) {}
 
   /** Called after each record: joins the parts once there are enough of them. */
   added(): void {
@@ -69,15 +157,28 @@ class Pieces<Chunk> {
     if (this.parts.length >= PARTS_PER_CHUNK) this.join();
   }
 
+  /** A record's whole text after `before`, after the parts before them; returns the digest of the text (`RecordSink.writeHashed`). */
+  whole(before: string, text: string): string {
+    this.join();
+    this.written++;
+    return this.sink.writeHashed(before, text);
+  }
+
+  /** Takes back the record `whole` wrote last. */
+  takeBack(): void {
+    this.written--;
+    this.sink.takeBack();
+  }
+
   /** Every record's chunk, in order. */
   done(): Chunk[] {
     this.join();
-    return this.chunks;
+    return this.sink.done();
   }
 
   private join(): void {
     if (this.parts.length === 0) return;
-    this.chunks.push(this.chunk(this.parts.join('')));
+    this.sink.write(this.parts.join(''));
     this.parts = [];
   }
 }
@@ -94,17 +195,50 @@ const PARTS_PER_CHUNK = 512;
 export class DocumentWriter<Chunk extends string | Buffer> {
   private readonly pieces: Pieces<Chunk>;
   private tried = 0;
+  private readonly generated: ((record: unknown) => string | undefined) | undefined;
 
   constructor(
     private readonly format: Format,
-    chunk: (text: string) => Chunk,
+    sink: RecordSink<Chunk>,
   ) {
-    this.pieces = new Pieces(chunk);
+    this.pieces = new Pieces(sink);
+    this.generated = recordTextOf(format);
   }
 
   /** Writes one record; returns its faults (the record is then left out), or undefined. `index` in a fault counts the records added before it. */
   add(record: Operator): RecordIssue[] | undefined {
     return writeRecord(this.format, record, this.tried++, this.pieces);
+  }
+
+  /**
+   * One record's own text as `add` would write it (JSON's comma before it left out), or
+   * undefined when it cannot be written (`add` then says why); nothing is written. For a
+   * caller that needs the text before deciding to write it (planning digests it).
+   */
+  textOf(record: Operator): string | undefined {
+    const text = this.generated?.(record);
+    if (text !== undefined && this.format.rules.every((rule) => rule(record) === undefined)) return text;
+    // Anything the generated writer leaves alone, and a record breaking a rule: the tree's way.
+    const node: TreeObject = {};
+    if (writeFields(this.format.recordFields, record, this.format.textual, node).length > 0) return undefined;
+    if (this.format.rules.some((rule) => rule(record) !== undefined)) return undefined;
+    return this.format.writer.text(node);
+  }
+
+  /**
+   * Writes a record given its text from `textOf`, as `add` would have written the record,
+   * and returns the SHA-256 of the text's bytes (base64url); `takeBack` right after
+   * removes the record again, as if it had never been written.
+   */
+  appendHashed(text: string): string {
+    this.tried++;
+    return this.pieces.whole(this.format.writer.separator(this.pieces.written), text);
+  }
+
+  /** Removes the record `appendHashed` wrote last: for a caller that writes a record to digest it, then finds it need not go. */
+  takeBack(): void {
+    this.tried--;
+    this.pieces.takeBack();
   }
 
   get written(): number {
@@ -123,18 +257,14 @@ export class DocumentWriter<Chunk extends string | Buffer> {
   }
 }
 
-/** Text chunks kept as they are; for a body, each encoded to UTF-8 as soon as it is joined. */
-export const asText = (text: string): string => text;
-export const asBytes = (text: string): Buffer => Buffer.from(text, 'utf8');
-
 /** A document's bytes from `DocumentWriter.finish`: one copy, no encoding, a few milliseconds for tens of megabytes. */
 export function bodyOf(parts: { head: string; chunks: Buffer[]; tail: string }): Buffer {
-  return Buffer.concat([asBytes(parts.head), ...parts.chunks, asBytes(parts.tail)]);
+  return Buffer.concat([Buffer.from(parts.head, 'utf8'), ...parts.chunks, Buffer.from(parts.tail, 'utf8')]);
 }
 
 /** Writes `batch` in `format`; the batch's records must be in this format's canonical flavour. */
 export function writeDocument(format: Format, batch: Pick<Batch, 'envelope' | 'records'>): WriteResult {
-  const writer = new DocumentWriter(format, asText);
+  const writer = new DocumentWriter(format, asText());
   for (const record of batch.records) writer.add(record);
   const { head, chunks, tail } = writer.finish(batch.envelope);
   return { text: head + chunks.join('') + tail, problems: writer.problems, written: writer.written };
@@ -142,7 +272,7 @@ export function writeDocument(format: Format, batch: Pick<Batch, 'envelope' | 'r
 
 /** `writeDocument` as bytes, pausing whenever `cooperation` says a stretch is due: the same document, the same problems. */
 export async function writeDocumentCooperatively(format: Format, batch: Pick<Batch, 'envelope' | 'records'>, cooperation = new Cooperation()): Promise<WrittenBody> {
-  const writer = new DocumentWriter(format, asBytes);
+  const writer = new DocumentWriter(format, asBytes());
   for (const record of batch.records) {
     if (cooperation.due) await cooperation.pause();
     writer.add(record);

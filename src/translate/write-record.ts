@@ -85,8 +85,8 @@ function accessOf(field: CompiledField): Access {
 
 const getters = new Map<string, (source: unknown) => unknown>();
 
-/** `getAt` for one fixed path; shared by fields with the same path. */
-function getterOf(path: readonly string[]): (source: unknown) => unknown {
+/** `getAt` for one fixed path, as a function of its own; shared by fields with the same path. */
+export function getterOf(path: readonly string[]): (source: unknown) => unknown {
   const key = JSON.stringify(path);
   let get = getters.get(key);
   if (get === undefined) {

@@ -11,7 +11,8 @@ import { writeWhole, type SyntaxWriter } from './syntax-writer.ts';
 
 const needsQuotes = /[",\r\n]/;
 
-const field = (value: TreeValue | undefined): string => {
+/** One field as a line carries it: empty for no value, quoted only where RFC 4180 requires. */
+export const csvField = (value: TreeValue | undefined): string => {
   if (value === undefined || value === null) return '';
   const text = String(value);
   return needsQuotes.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
@@ -19,8 +20,8 @@ const field = (value: TreeValue | undefined): string => {
 
 function line(spec: CsvLayout['header'], node: TreeValue | undefined, out: string[]): void {
   const fields = (node ?? {}) as TreeObject;
-  out.push(field(spec.kind));
-  for (const name of spec.fields) out.push(',', field(fields[name]));
+  out.push(csvField(spec.kind));
+  for (const name of spec.fields) out.push(',', csvField(fields[name]));
   out.push('\r\n');
 }
 
@@ -34,6 +35,8 @@ const lineText = (spec: CsvLayout['header'], node: TreeValue | undefined): strin
 export function csvWriter(layout: CsvLayout): SyntaxWriter {
   return {
     record: (node, _index, out) => line(layout.record, node, out),
+    separator: () => '',
+    text: (node) => lineText(layout.record, node),
     head: (envelope) => lineText(layout.header, envelope[layout.header.kind]),
     tail: (envelope) => lineText(layout.trailer, envelope[layout.trailer.kind]),
   };

@@ -8,6 +8,8 @@ export function jsonWriter(layout: { records: string }): SyntaxWriter {
   return {
     // The comma goes before every record but the first, so that each record's text stands alone.
     record: (node, index, out) => void out.push(index === 0 ? '\n    ' : ',\n    ', JSON.stringify(node)),
+    separator: (index) => (index === 0 ? '\n    ' : ',\n    '),
+    text: (node) => JSON.stringify(node),
     head(envelope) {
       let out = '{\n';
       for (const key of Object.keys(envelope)) out += `  ${JSON.stringify(key)}: ${JSON.stringify(envelope[key])},\n`;
@@ -17,9 +19,18 @@ export function jsonWriter(layout: { records: string }): SyntaxWriter {
   };
 }
 
+/** Text JSON.stringify writes unchanged between quotes: no quote, backslash, control character or surrogate. */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON.stringify escapes
+const needsEscapes = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify of one value; plain text is quoted here rather than by a native call per value. */
+export const jsonValue = (value: unknown): string => (typeof value === 'string' && !needsEscapes.test(value) ? `"${value}"` : (JSON.stringify(value) as string));
+
 /** NDJSON, record by record: one record a line, LF; no envelope. */
 export const ndjsonWriter: SyntaxWriter = {
   record: (node, _index, out) => void out.push(JSON.stringify(node), '\n'),
+  separator: () => '',
+  text: (node) => `${JSON.stringify(node)}\n`,
   head: () => '',
   tail: () => '',
 };

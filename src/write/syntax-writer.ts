@@ -11,8 +11,12 @@
 import type { TreeObject, TreeValue } from '../parse/tree.ts';
 
 export interface SyntaxWriter {
-  /** Pushes the text of one record onto `out`; `index` counts the records written before it. */
+  /** Pushes the text of one record onto `out`; `index` counts the records written before it. Always `separator(index)` then `text(node)`. */
   record(node: TreeValue, index: number, out: string[]): void;
+  /** What goes before the record written after `index` others (JSON's comma), and is not the record's own text. */
+  separator(index: number): string;
+  /** One record's own text, in one string: the same for the same record wherever it stands. */
+  text(node: TreeValue): string;
   /** The text before the first record, given the envelope and the number of records written. */
   head(envelope: TreeObject, count: number): string;
   /** The text after the last record. */

@@ -11,8 +11,10 @@ import { writeWhole, type SyntaxWriter } from './syntax-writer.ts';
 const textNeedsEscape = /[&<>\r]/;
 const attributeNeedsEscape = /[&<>\r"\t\n]/;
 
-const escapeText = (s: string) => (textNeedsEscape.test(s) ? s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('\r', '&#13;') : s);
-const escapeAttribute = (s: string) =>
+/** Text as an element's content: the few characters XML reserves there, and CR (kept through a reader's line-end normalization). */
+export const escapeText = (s: string) => (textNeedsEscape.test(s) ? s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('\r', '&#13;') : s);
+/** Text as an attribute's value: also quotes, tabs and line ends, which a reader would otherwise normalize. */
+export const escapeAttribute = (s: string) =>
   attributeNeedsEscape.test(s)
     ? s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('\r', '&#13;').replaceAll('"', '&quot;').replaceAll('\t', '&#9;').replaceAll('\n', '&#10;')
     : s;
@@ -62,6 +64,12 @@ export function xmlWriter(layout: { namespace: string; root: string; record: str
   const namespace = escapeAttribute(layout.namespace);
   return {
     record: (node, _index, out) => element(layout.record, node, '  ', out),
+    separator: () => '',
+    text(node) {
+      const out: string[] = [];
+      element(layout.record, node, '  ', out);
+      return out.join('');
+    },
     head(envelope: TreeObject) {
       // The envelope of an XML format lives in the root's attributes.
       let attributes = '';

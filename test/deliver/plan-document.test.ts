@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Operator } from '../../src/canonical/operator.ts';
 import { createHash } from 'node:crypto';
-import { digestOf, planDocument, type CarriedMember, type SentMember } from '../../src/deliver/plan-document.ts';
+import { digestOf, isRecordDigest, planDocument, writtenDigest, type CarriedMember, type SentMember } from '../../src/deliver/plan-document.ts';
+import { memberToPartnerRecord } from '../../src/translate/outbound.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { readDocument } from '../../src/translate/read-document.ts';
 
@@ -98,9 +99,39 @@ describe('the digest of a record as written for a partner', () => {
     ['mx-oea', ['PHYs3J806mtRGSV1IEIAPR_TQcM74ck8NpyNYLJo3AY', '3FdVWRWWdXM0zqe4ja3wakxgqXwat3PFMMoZEvx_6UY', 'K-LUvtNXSfCeDE2NHIoRiwOoUjNdj3_1YZGeww86TBk']],
   ];
 
-  it.each(pinned)('is what partners were told before, for the sample members in %s', async (id, digests) => {
-    const plan = (await planDocument(formats.get(id)!, byAccount(sample), new Map(), { ...options('SNAPSHOT'), partnerId: formats.get(id)!.partner! }))!;
-    expect(plan.document!.carried.map((c) => c.digest)).toEqual(digests);
+  it.each(pinned)('of the older kind is still what partners were told, for the sample members in %s', (id, digests) => {
+    const format = formats.get(id)!;
+    const records = [...byAccount(sample).values()].filter((m) => m.consent?.given === true && m.status.code !== 'applicant').map((m) => memberToPartnerRecord(format, m));
+    expect(records.map((r) => digestOf(r))).toEqual(digests);
+  });
+
+  it.each(pinned)('of the older kind, stored before the upgrade, resends no one in %s, and a changed member with a digest of its text', async (id, digests) => {
+    const format = formats.get(id)!;
+    const partnerId = format.partner!;
+    const first = (await planDocument(format, byAccount(sample), new Map(), { ...options('SNAPSHOT'), partnerId }))!;
+    const accounts = first.document!.carried.map((c) => c.account);
+    const toldBefore = new Map(accounts.map((account, i): [string, SentMember] => [account, { digest: digests[i]!, withdrawn: false }]));
+    expect(await planDocument(format, byAccount(sample), toldBefore, { ...options('DELTA', 2), partnerId })).toBeUndefined();
+    const changed = with_(accounts[1]!, (m) => (m.name.legal = `${m.name.legal} Two`));
+    const delta = (await planDocument(format, byAccount(changed), toldBefore, { ...options('DELTA', 2), partnerId }))!;
+    expect(delta.document!.carried).toEqual([{ account: accounts[1], digest: expect.stringMatching(/^text:[\w-]{43}$/), as: first.document!.carried[1]!.as }]);
+  });
+
+  it.each(['ca-pip', 'eu-aeo', 'gb-aeo', 'jp-aeo', 'kr-aeo', 'mx-oea'])('is now SHA-256 of the record’s own text in the %s document, marked as such', async (id) => {
+    const format = formats.get(id)!;
+    const plan = (await planDocument(format, byAccount(sample), new Map(), { ...options('SNAPSHOT'), partnerId: format.partner! }))!;
+    const body = plan.document!.body.toString('utf8');
+    const { syntax } = format.mapping;
+    // Each record's text cut from the body: an XML record element, a CSV D line, or (JSON) a record as JSON.stringify writes it back.
+    const texts =
+      syntax === 'xml'
+        ? [...body.matchAll(new RegExp(`^  <${format.mapping.xml!.record}[ >][\\s\\S]*?^  </${format.mapping.xml!.record}>\n`, 'gm'))].map((m) => m[0])
+        : syntax === 'csv-hdt'
+          ? body.split('\r\n').filter((line) => line.startsWith('D,')).map((line) => `${line}\r\n`)
+          : (JSON.parse(body) as Record<string, unknown[]>)[format.mapping.json!.records]!.map((r) => JSON.stringify(r));
+    expect(texts).toHaveLength(plan.document!.carried.length);
+    expect(plan.document!.carried.map((c) => c.digest)).toEqual(texts.map((t) => writtenDigest(t)));
+    for (const c of plan.document!.carried) expect([c.digest.startsWith('text:'), isRecordDigest(c.digest)]).toEqual([true, false]);
   });
 
   it('is SHA-256 of the JSON text with keys sorted at every depth and undefined members left out', () => {
