@@ -87,8 +87,12 @@ export async function ctpatByMid(q: Queryable, mids: readonly string[]): Promise
   return byMid;
 }
 
-/** Every member as last imported (removed ones included, status revoked), by account: what outbound documents are planned from. */
+/**
+ * Every member as last imported (removed ones included, status revoked), by account: what
+ * outbound documents are planned from. In code-unit order of account (collation "C"),
+ * the order a document lists them in, so that planning finds them sorted.
+ */
 export async function allCtpatMembers(q: Queryable): Promise<Map<string, Operator>> {
-  const { rows } = await q.query<{ account: string; record: Operator }>('select account, record from ctpat_members');
+  const { rows } = await q.query<{ account: string; record: Operator }>('select account, record from ctpat_members order by account collate "C"');
   return new Map(rows.map((r) => [r.account, r.record]));
 }
