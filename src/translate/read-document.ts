@@ -133,7 +133,8 @@ export function readKeeping<T>(format: Format, keep: ((record: Operator) => T) |
 function recordReader(format: Format): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[]) => void {
   // Compiled once per document, not looked up per record.
   const checkMembers = memberCheck(format.recordShape, format.textual);
-  const readFieldsOf = fieldsReader(format.recordFields, format.textual);
+  // The XML reader refuses every control character as a fault of the document: none reaches a field.
+  const readFieldsOf = fieldsReader(format.recordFields, format.textual, format.mapping.syntax === 'xml');
   const { rules } = format;
   return (node, out, issues) => {
     checkMembers(node, issues);

@@ -40,7 +40,7 @@ type Bag = Record<string, unknown>;
 type Reader = (node: TreeValue, out: Bag, issues: FieldIssue[], at: PathSegment[]) => void;
 
 /** Readers are built on first use for each field list and kind of syntax, then reused for every record. */
-const readers = new WeakMap<readonly CompiledField[], { typed?: Reader; textual?: Reader }>();
+const readers = new WeakMap<readonly CompiledField[], { typed?: Reader; textual?: Reader; controlFree?: Reader }>();
 
 /** The place a fault is reported against, copied out of the shared `at`. */
 const place: PathSegment[] = [];
@@ -58,17 +58,23 @@ export function readFields(fields: readonly CompiledField[], node: TreeValue, te
  * `readFields` from the top of a record, for one field list and kind of syntax, looked up
  * once: a loop over the records of a document calls this instead.
  */
-export function fieldsReader(fields: readonly CompiledField[], textual: boolean): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[]) => void {
-  const read = readerOf(fields, textual);
+export function fieldsReader(fields: readonly CompiledField[], textual: boolean, controlFree = false): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[]) => void {
+  const read = readerOf(fields, textual, controlFree);
   return (node, out, issues) => {
     if (place.length !== 0) place.length = 0;
     read(node, out, issues, place);
   };
 }
 
-function readerOf(fields: readonly CompiledField[], textual: boolean): Reader {
+/**
+ * `controlFree`: the reader has refused every control character already (XML: saxes
+ * refuses C0, the XML reader DEL and C1, as faults of the document), so values are not
+ * scanned for them again.
+ */
+function readerOf(fields: readonly CompiledField[], textual: boolean, controlFree = false): Reader {
   let built = readers.get(fields);
   if (!built) readers.set(fields, (built = {}));
+  if (controlFree) return (built.controlFree ??= sequence(fields.map((f) => fieldReader(f, true, true))));
   if (textual) return (built.textual ??= sequence(fields.map((f) => fieldReader(f, true))));
   return (built.typed ??= sequence(fields.map((f) => fieldReader(f, false))));
 }
@@ -112,7 +118,7 @@ function enter(at: PathSegment[], path: readonly string[]): number {
 }
 
 /** The reader of one field (exported for the property test of structureFieldReader). */
-export function fieldReader(field: CompiledField, textual: boolean): Reader {
+export function fieldReader(field: CompiledField, textual: boolean, controlFree = false): Reader {
   const set = setterAt(field.canonical);
   if (field.kind === 'const') {
     const value = field.constValue;
@@ -122,8 +128,8 @@ export function fieldReader(field: CompiledField, textual: boolean): Reader {
     const path = [...at, ...field.path];
     issues.push({ path, code, message: message(formatPath(path) || 'value') });
   };
-  if (field.kind === 'scalar') return scalarFieldReader(field, textual, fault);
-  return structureFieldReader(field, textual, fault);
+  if (field.kind === 'scalar') return scalarFieldReader(field, textual, fault, controlFree);
+  return structureFieldReader(field, textual, fault, controlFree);
 }
 
 /**
@@ -133,13 +139,13 @@ export function fieldReader(field: CompiledField, textual: boolean): Reader {
  * for the property test that holds the two to the same answers) were one function for
  * every object and list of every format, which V8 could not specialise.
  */
-function structureFieldReader(field: CompiledField, textual: boolean, fault: Fault): Reader {
+function structureFieldReader(field: CompiledField, textual: boolean, fault: Fault, controlFree: boolean): Reader {
   const { optional, presenceRequired } = field;
   const emptyList = field.kind === 'list' && optional;
   const set = setterAt(field.canonical);
   const helpers = {
     // The children store under `holder.e`: see `HOLE`.
-    children: readerOf(underHole(field.children!), textual),
+    children: readerOf(underHole(field.children!), textual, controlFree),
     holder: { [HOLE]: undefined as Bag | undefined },
     setAt: set,
     absent: (raw: undefined | null, out: Bag, issues: FieldIssue[], at: PathSegment[]) => {
@@ -257,7 +263,7 @@ function storeSource(path: readonly string[], value = 'v'): string {
  * same order; every fault is still built by the TypeScript helpers below, with the same
  * messages.
  */
-function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault): Reader {
+function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault, controlFree: boolean): Reader {
   const { type, pattern } = field;
   const check = field.check && identifierChecker(field.check);
   const codes = field.codesIn;
@@ -296,7 +302,7 @@ function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault)
     'let value = raw;',
     // An XML element with attributes keeps its text under `#text`; one without text is empty.
     `if (typeof raw === 'object') { if (!${t}) return notSingle(issues, at); value = raw[${JSON.stringify(TEXT)}] ?? ''; }`,
-    "if (typeof value === 'string' && hasControl(value)) return control(issues, at);",
+    controlFree ? '' : "if (typeof value === 'string' && hasControl(value)) return control(issues, at);",
     `let v = accept(value, ${t});`,
     // Refused: `read` says why (and stays the judge, should the two ever disagree).
     `if (v === undefined) { const read = type.read(value, ${t}); if (!read.ok) return unread(read, issues, at); v = read.value; }`,
