@@ -74,10 +74,67 @@ export function fieldsReader(fields: readonly CompiledField[], textual: boolean,
 function readerOf(fields: readonly CompiledField[], textual: boolean, controlFree = false): Reader {
   let built = readers.get(fields);
   if (!built) readers.set(fields, (built = {}));
-  if (controlFree) return (built.controlFree ??= sequence(fields.map((f) => fieldReader(f, true, true))));
-  if (textual) return (built.textual ??= sequence(fields.map((f) => fieldReader(f, true))));
-  return (built.typed ??= sequence(fields.map((f) => fieldReader(f, false))));
+  if (controlFree) return (built.controlFree ??= sequence(fields.map((f, i) => fieldReader(f, true, true, followersOf(fields, i)))));
+  if (textual) return (built.textual ??= sequence(fields.map((f, i) => fieldReader(f, true, false, followersOf(fields, i)))));
+  return (built.typed ??= sequence(fields.map((f, i) => fieldReader(f, false, false, followersOf(fields, i)))));
 }
+
+/**
+ * The members that later fields of `fields` are certain to store, in order, into the
+ * object where field `index` stores, when that store is the one to make the object
+ * (storeCode's `followers`). Certain means: in any record that reads well, which is the
+ * only kind anything is kept of (a field that cannot store reports a fault, and a record
+ * with a fault is rejected whole, envelope included). The run stops at the first later
+ * field that may or may not store there, or stores there in any other way.
+ */
+function followersOf(fields: readonly CompiledField[], index: number): string[] {
+  const own = onePath(fields[index]!);
+  if (own === undefined || own.length < 2) return [];
+  const object = own.slice(0, -1);
+  const followers: string[] = [];
+  for (let j = index + 1; j < fields.length; j++) {
+    const later = fields[j]!;
+    if (!storedPaths(later).some((path) => startsWith(path, object))) continue;
+    const path = certainPath(later);
+    if (path === undefined || path.length !== object.length + 1 || !startsWith(path, object) || storedPaths(later).length !== 1) break;
+    const member = path[path.length - 1]!;
+    if (member === own[own.length - 1] || followers.includes(member)) break;
+    followers.push(member);
+  }
+  return followers;
+}
+
+/** Every canonical path a field may store at. */
+function storedPaths(field: CompiledField): (readonly string[])[] {
+  if (field.codesIn === undefined) return [field.canonical];
+  return [...field.codesIn.values()].flatMap((assignments) => assignments.map(([path]) => path));
+}
+
+/** The path a field stores at, if it stores at one only (a code table may store several values, at several paths). */
+function onePath(field: CompiledField): readonly string[] | undefined {
+  if (field.codesIn === undefined) return field.canonical;
+  const paths = storedPaths(field);
+  const first = paths[0];
+  const one = first !== undefined && [...field.codesIn.values()].every((assignments) => assignments.length === 1) && paths.every((path) => samePath(path, first));
+  return one ? first : undefined;
+}
+
+/** The one path a field stores at in every record that reads well, or undefined when it may store nothing there (or elsewhere). */
+function certainPath(field: CompiledField): readonly string[] | undefined {
+  switch (field.kind) {
+    case 'const':
+    case 'list':
+      // A list stores [] when it is absent and allowed to be.
+      return field.canonical;
+    case 'object':
+      return field.optional ? undefined : field.canonical;
+    case 'scalar':
+      return field.optional ? undefined : onePath(field);
+  }
+}
+
+const startsWith = (path: readonly string[], prefix: readonly string[]): boolean => path.length > prefix.length && prefix.every((segment, i) => path[i] === segment);
+const samePath = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((segment, i) => b[i] === segment);
 
 /**
  * The readers of a field list, one after the other. Generated, with one call written out
@@ -118,8 +175,8 @@ function enter(at: PathSegment[], path: readonly string[]): number {
 }
 
 /** The reader of one field (exported for the property test of structureFieldReader). */
-export function fieldReader(field: CompiledField, textual: boolean, controlFree = false): Reader {
-  const set = setterAt(field.canonical);
+export function fieldReader(field: CompiledField, textual: boolean, controlFree = false, followers: readonly string[] = []): Reader {
+  const set = setterAt(field.canonical, followers);
   if (field.kind === 'const') {
     const value = field.constValue;
     return (_node, out) => set(out, value);
@@ -128,8 +185,8 @@ export function fieldReader(field: CompiledField, textual: boolean, controlFree 
     const path = [...at, ...field.path];
     issues.push({ path, code, message: message(formatPath(path) || 'value') });
   };
-  if (field.kind === 'scalar') return scalarFieldReader(field, textual, fault, controlFree);
-  return structureFieldReader(field, textual, fault, controlFree);
+  if (field.kind === 'scalar') return scalarFieldReader(field, textual, fault, controlFree, followers);
+  return structureFieldReader(field, textual, fault, controlFree, followers);
 }
 
 /**
@@ -139,10 +196,10 @@ export function fieldReader(field: CompiledField, textual: boolean, controlFree 
  * for the property test that holds the two to the same answers) were one function for
  * every object and list of every format, which V8 could not specialise.
  */
-function structureFieldReader(field: CompiledField, textual: boolean, fault: Fault, controlFree: boolean): Reader {
+function structureFieldReader(field: CompiledField, textual: boolean, fault: Fault, controlFree: boolean, followers: readonly string[]): Reader {
   const { optional, presenceRequired } = field;
   const emptyList = field.kind === 'list' && optional;
-  const set = setterAt(field.canonical);
+  const set = setterAt(field.canonical, followers);
   const helpers = {
     // The children store under `holder.e`: see `HOLE`.
     children: readerOf(underHole(field.children!), textual, controlFree),
@@ -192,7 +249,7 @@ function structureFieldReader(field: CompiledField, textual: boolean, fault: Fau
       body.push(textual ? `const item = raw; ${one}` : 'return notList(issues, at);', '}');
     }
   }
-  body.push(storeSource(field.canonical), '};');
+  body.push(storeSource(field.canonical, 'v', followers), '};');
   return new Function('h', body.join('\n'))(helpers) as Reader;
 }
 
@@ -251,9 +308,9 @@ function lookupSource(path: readonly string[]): string {
 }
 
 /** JavaScript that stores `value` (an expression, `v` unless told) at a canonical path of `out` (`setAt`), each name a JSON string literal. */
-function storeSource(path: readonly string[], value = 'v'): string {
+function storeSource(path: readonly string[], value = 'v', followers: readonly string[] = []): string {
   if (path.length === 0) return `setAt(out, ${value});`;
-  return storeCode(path, 'out', value);
+  return storeCode(path, 'out', value, followers);
 }
 
 /**
@@ -263,7 +320,7 @@ function storeSource(path: readonly string[], value = 'v'): string {
  * same order; every fault is still built by the TypeScript helpers below, with the same
  * messages.
  */
-function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault, controlFree: boolean): Reader {
+function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault, controlFree: boolean, followers: readonly string[]): Reader {
   const { type, pattern } = field;
   const check = field.check && identifierChecker(field.check);
   const codes = field.codesIn;
@@ -275,7 +332,7 @@ function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault,
     check,
     assigners,
     hasControl,
-    setAt: setterAt(field.canonical),
+    setAt: setterAt(field.canonical, followers),
     absent: (raw: undefined | null, issues: FieldIssue[], at: PathSegment[]) => {
       if (raw === undefined && field.presenceRequired) return fault(issues, at, 'required', (name) => `${name} is required (it may be null, but not absent)`);
       if (!field.optional) fault(issues, at, 'required', (name) => `${name} is required`);
@@ -319,7 +376,7 @@ function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault,
     // A short value equal to this field's previous one is stored as that very string (see `last`).
     codes ? '' : 'if (v.length < 13) { if (v === last) v = last; else last = v; }',
     '}',
-    codes ? codeSource(codes) : storeSource(field.canonical),
+    codes ? codeSource(codes, followers) : storeSource(field.canonical, 'v', followers),
     '};',
   ];
   return new Function('h', body.join('\n'))(helpers) as Reader;
@@ -331,11 +388,12 @@ function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault,
  * closure per store. Codes and values go in as JSON string literals only. A table with an
  * assignment to the record itself (no path) keeps the Map.
  */
-function codeSource(codes: NonNullable<CompiledField['codesIn']>): string {
+function codeSource(codes: NonNullable<CompiledField['codesIn']>, followers: readonly string[]): string {
   if ([...codes.values()].some((assignments) => assignments.some(([path]) => path.length === 0))) {
     return 'const assign = assigners.get(String(v)); if (assign === undefined) return uncoded(v, issues, at); assign(out);';
   }
-  const cases = [...codes].map(([code, assignments]) => [`case ${JSON.stringify(code)}:`, ...assignments.map(([path, value]) => storeSource(path, JSON.stringify(value))), 'break;'].join('\n'));
+  // Followers are only ever given to a table whose every code stores one value at one path (`onePath`).
+  const cases = [...codes].map(([code, assignments]) => [`case ${JSON.stringify(code)}:`, ...assignments.map(([path, value]) => storeSource(path, JSON.stringify(value), followers)), 'break;'].join('\n'));
   return ["switch (typeof v === 'string' ? v : String(v)) {", ...cases, 'default: return uncoded(v, issues, at);', '}'].join('\n');
 }
 
