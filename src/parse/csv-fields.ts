@@ -37,24 +37,37 @@ export class CsvFields {
     return this.at;
   }
 
-  /** The next field's text, unquoted; the cursor moves past it. */
-  next(): string {
+  /** Where the content of the field `pass` last went past starts and ends: text[from, to), its `""` still doubled. */
+  from = 0;
+  to = 0;
+
+  /** Moves past the next field, setting `from`, `to` and `doubled`. */
+  pass(): void {
     const { text, at } = this;
     if (text.charCodeAt(at) === QUOTE) {
       const close = this.closingQuote(at);
-      const raw = text.slice(at + 1, close);
+      this.from = at + 1;
+      this.to = close;
       this.passTerminator(close + 1);
-      return this.doubled ? raw.replaceAll('""', '"') : raw;
+      return;
     }
     const end = this.unquotedEnd(at);
+    this.doubled = false;
+    this.from = at;
+    this.to = end;
     this.passTerminator(end);
-    return text.slice(at, end);
   }
 
-  /** Moves past the next field without making its text. */
-  skip(): void {
-    const { at } = this;
-    this.passTerminator(this.text.charCodeAt(at) === QUOTE ? this.closingQuote(at) + 1 : this.unquotedEnd(at));
+  /** The next field's text, unquoted; the cursor moves past it. */
+  next(): string {
+    this.pass();
+    const raw = this.text.slice(this.from, this.to);
+    return this.doubled ? raw.replaceAll('""', '"') : raw;
+  }
+
+  /** Whether the quoted field `closingQuote` last read, and so the field `pass` went past, has a `""` in it. */
+  get hasDoubledQuote(): boolean {
+    return this.doubled;
   }
 
   /** The quote that closes the quoted field opening at `open` (the scan made sure there is one). */
@@ -92,29 +105,77 @@ export class CsvFields {
   }
 }
 
-/** Each line of scanned CSV text: where it starts, its first field (its kind) and how many fields it has. */
-export interface CsvLines {
-  offsets: number[];
-  kinds: string[];
-  fieldCounts: number[];
-}
+/**
+ * Every field of scanned CSV text, found in one pass and then read as often as needed:
+ * the structure of the document is checked on the lines' kinds and field counts before
+ * any record is read, and the records are then read from the bounds found here, without
+ * looking for their commas and quotes again. A final CRLF ends the last line, it does not
+ * start an empty one.
+ */
+export class CsvTable {
+  /** Per field, where its content starts and ends; the end negated when `""` inside is to be undone. Typed: nothing here for the collector to trace. */
+  private bounds = new Int32Array(1024);
+  private fields = 0;
+  /** The index of each line's first field, and one past the last line's last field. */
+  private readonly firstFields: number[] = [];
+  /** Each line's first field (its kind). */
+  readonly kinds: string[] = [];
+  /** The field `next` reads. */
+  private cursor = 0;
 
-/** The lines of scanned CSV text; a final CRLF ends the last line, it does not start an empty one. */
-export function csvLines(text: string): CsvLines {
-  const lines: CsvLines = { offsets: [], kinds: [], fieldCounts: [] };
-  const fields = new CsvFields(text);
-  let offset = 0;
-  while (offset < text.length) {
-    fields.lineAt(offset);
-    lines.offsets.push(offset);
-    lines.kinds.push(fields.next());
-    let count = 1;
-    while (!fields.lineEnded) {
-      fields.skip();
-      count++;
+  constructor(private readonly text: string) {
+    const scan = new CsvFields(text);
+    let offset = 0;
+    while (offset < text.length) {
+      scan.lineAt(offset);
+      this.firstFields.push(this.fields);
+      do {
+        scan.pass();
+        this.add(scan.from, scan.hasDoubledQuote ? -scan.to : scan.to);
+      } while (!scan.lineEnded);
+      this.kinds.push(this.field(this.firstFields[this.firstFields.length - 1]!));
+      offset = scan.offset;
     }
-    lines.fieldCounts.push(count);
-    offset = fields.offset;
+    this.firstFields.push(this.fields);
   }
-  return lines;
+
+  get lineCount(): number {
+    return this.firstFields.length - 1;
+  }
+
+  fieldCount(line: number): number {
+    return this.firstFields[line + 1]! - this.firstFields[line]!;
+  }
+
+  /** The next `next` reads the first field of `line`. */
+  lineAt(line: number): void {
+    this.cursor = this.firstFields[line]!;
+  }
+
+  /** The next field's text, unquoted. */
+  next(): string {
+    return this.field(this.cursor++);
+  }
+
+  /** Moves past the next field without making its text. */
+  skip(): void {
+    this.cursor++;
+  }
+
+  private field(index: number): string {
+    const from = this.bounds[2 * index]!;
+    const to = this.bounds[2 * index + 1]!;
+    return to < 0 ? this.text.slice(from, -to).replaceAll('""', '"') : this.text.slice(from, to);
+  }
+
+  private add(from: number, to: number): void {
+    if (2 * this.fields + 2 > this.bounds.length) {
+      const grown = new Int32Array(this.bounds.length * 2);
+      grown.set(this.bounds);
+      this.bounds = grown;
+    }
+    this.bounds[2 * this.fields] = from;
+    this.bounds[2 * this.fields + 1] = to;
+    this.fields++;
+  }
 }

@@ -8,7 +8,7 @@
  * fields of a detail line are left to the mapping, which rejects one record at a time.
  */
 import { DocumentInvalidError } from '../errors.ts';
-import { CsvFields, csvLines } from './csv-fields.ts';
+import { CsvTable } from './csv-fields.ts';
 import { decodeUtf8 } from './decode.ts';
 import type { RecordVisitor, SyntaxTree, TreeObject } from './tree.ts';
 
@@ -23,15 +23,16 @@ export function readCsv(input: Uint8Array | string, layout: CsvLayout, visit: Re
   const text = decodeUtf8(input);
   const startLines = quickScanLines(text) ?? scanLines(text);
   // The scan has refused every fault of quoting and line ends: the fields can be read in place.
-  const { offsets, kinds, fieldCounts } = csvLines(text);
-  const count = offsets.length;
+  const table = new CsvTable(text);
+  const { kinds } = table;
+  const count = table.lineCount;
   const lineOf = (i: number) => startLines[i] ?? 0;
   if (count < 2) throw new DocumentInvalidError(`a document needs a ${layout.header.kind} line and a ${layout.trailer.kind} line`, '1:1');
 
   // Every line is checked before any record is handed on: a fault of the structure is a fault of the whole document.
   const { header, record, trailer } = layout;
   for (let i = 0; i < count; i++) {
-    const fieldCount = fieldCounts[i]!;
+    const fieldCount = table.fieldCount(i);
     const line = lineOf(i);
     const kind = kinds[i]!;
     if (fieldCount === 1 && kind === '') throw new DocumentInvalidError('blank line', `${line}:1`);
@@ -48,16 +49,15 @@ export function readCsv(input: Uint8Array | string, layout: CsvLayout, visit: Re
     }
   }
 
-  const fields = new CsvFields(text);
   const named = (spec: CsvLayout['header'], i: number): TreeObject => {
-    fields.lineAt(offsets[i]!);
-    return namerOf(spec.fields)(fields);
+    table.lineAt(i);
+    return namerOf(spec.fields)(table);
   };
   const tailIndex = count - 1;
   const namedRecord = namerOf(record.fields);
   for (let i = 1; i < tailIndex; i++) {
-    fields.lineAt(offsets[i]!);
-    visit({ node: namedRecord(fields), line: lineOf(i) }, i - 1);
+    table.lineAt(i);
+    visit({ node: namedRecord(table), line: lineOf(i) }, i - 1);
   }
   const column = (spec: CsvLayout['header'], name: string | number | undefined) => (typeof name === 'string' ? spec.fields.indexOf(name) + 2 : 1);
   return {
@@ -73,7 +73,7 @@ export function readCsv(input: Uint8Array | string, layout: CsvLayout, visit: Re
   };
 }
 
-type Namer = (fields: CsvFields) => TreeObject;
+type Namer = (fields: CsvTable) => TreeObject;
 
 /** Built once per list of column names, then reused by every document. */
 const namers = new Map<string, Namer>();

@@ -1,11 +1,12 @@
 /**
- * `CsvFields` reads the fields of text the line scan accepted in place; papaparse, which
- * `readCsv` used before, must find the very same lines and fields in it.
+ * `CsvTable` (and the `CsvFields` cursor it is built with) reads the fields of text the
+ * line scan accepted in place; papaparse, which `readCsv` used before, must find the very
+ * same lines and fields in it.
  */
 import fc from 'fast-check';
 import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
-import { CsvFields, csvLines } from '../../src/parse/csv-fields.ts';
+import { CsvFields, CsvTable } from '../../src/parse/csv-fields.ts';
 import { scanLines } from '../../src/parse/csv-reader.ts';
 import { DocumentInvalidError } from '../../src/errors.ts';
 
@@ -15,19 +16,25 @@ function papaparseLines(text: string): string[][] {
   return text.endsWith('\r\n') ? rows.slice(0, -1) : rows;
 }
 
-/** The lines `csvLines` finds, each read through with `CsvFields`, last line first so that the cursor also goes back. */
+/** The lines `CsvTable` finds, last line first so that it also goes back; each also read by a `CsvFields` cursor. */
 function cursorLines(text: string): string[][] {
-  const { offsets, kinds, fieldCounts } = csvLines(text);
-  const fields = new CsvFields(text);
+  const table = new CsvTable(text);
   const lines: string[][] = [];
-  for (let i = offsets.length - 1; i >= 0; i--) {
-    fields.lineAt(offsets[i]!);
-    const line = [fields.next()];
-    while (!fields.lineEnded) line.push(fields.next());
-    expect(line[0]).toBe(kinds[i]);
-    expect(line.length).toBe(fieldCounts[i]);
+  for (let i = table.lineCount - 1; i >= 0; i--) {
+    table.lineAt(i);
+    const line = Array.from({ length: table.fieldCount(i) }, () => table.next());
+    expect(line[0]).toBe(table.kinds[i]);
     lines.unshift(line);
   }
+  const cursor = new CsvFields(text);
+  const read: string[][] = [];
+  for (let offset = 0; offset < text.length; offset = cursor.offset) {
+    cursor.lineAt(offset);
+    const line = [cursor.next()];
+    while (!cursor.lineEnded) line.push(cursor.next());
+    read.push(line);
+  }
+  expect(read).toEqual(lines);
   return lines;
 }
 
@@ -50,7 +57,7 @@ const wellFormed = fc
   .tuple(fc.array(fc.array(field, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 6 }), fc.boolean())
   .map(([lines, finalBreak]) => lines.map((fields) => fields.join(',')).join('\r\n') + (finalBreak ? '\r\n' : ''));
 
-describe('CsvFields', () => {
+describe('CsvTable and CsvFields', () => {
   it('finds the lines and fields papaparse finds in any text the scan accepts', () => {
     fc.assert(
       fc.property(fc.oneof(csvish, wellFormed), (text) => {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CsvFields } from '../../src/parse/csv-fields.ts';
+import { CsvTable } from '../../src/parse/csv-fields.ts';
 import { namerOf } from '../../src/parse/csv-reader.ts';
 import type { TreeObject } from '../../src/parse/tree.ts';
 
@@ -25,9 +25,11 @@ describe('namerOf', () => {
   it('builds what the loop built, member for member and in order', () => {
     fc.assert(
       fc.property(fc.uniqueArray(name, { maxLength: 14 }), fc.array(fc.oneof(fc.constant(''), fc.string({ maxLength: 6 })), { minLength: 15, maxLength: 15 }), (names, fields) => {
-        // The line as CSV, every field quoted, read by a cursor as readCsv reads it.
+        // The line as CSV, every field quoted, read from a table as readCsv reads it.
         const line = fields.map((field) => `"${field.replaceAll('"', '""')}"`).join(',');
-        const built = namerOf(names)(new CsvFields(`${line}\r\n`));
+        const table = new CsvTable(`${line}\r\n`);
+        table.lineAt(0);
+        const built = namerOf(names)(table);
         const expected = namedByLoop(names, fields);
         expect(Object.entries(built)).toEqual(Object.entries(expected));
         expect(Object.getPrototypeOf(built)).toBe(Object.prototype);
