@@ -215,7 +215,8 @@ export function xmlReader(layout: XmlLayout, visit: RecordVisitor): IncrementalR
     frame.text = '';
     if (frame.moreText.length !== 0) frame.moreText.length = 0;
     if (depth === 1) {
-      visit({ node: value, line: recordLine }, recordCount++);
+      // Every control character is a fault of the document here (hasXmlControl; saxes refuses C0).
+      visit({ node: value, line: recordLine, controlFree: true }, recordCount++);
       return;
     }
     const parent = (frames[depth - 1]!.node ??= {});

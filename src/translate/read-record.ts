@@ -40,7 +40,7 @@ type Bag = Record<string, unknown>;
 type Reader = (node: TreeValue, out: Bag, issues: FieldIssue[], at: PathSegment[]) => void;
 
 /** Readers are built on first use for each field list and kind of syntax, then reused for every record. */
-const readers = new WeakMap<readonly CompiledField[], { typed?: Reader; textual?: Reader; controlFree?: Reader }>();
+const readers = new WeakMap<readonly CompiledField[], { typed?: Reader; textual?: Reader; typedControlFree?: Reader; textualControlFree?: Reader }>();
 
 /** The place a fault is reported against, copied out of the shared `at`. */
 const place: PathSegment[] = [];
@@ -67,14 +67,14 @@ export function fieldsReader(fields: readonly CompiledField[], textual: boolean,
 }
 
 /**
- * `controlFree`: the reader has refused every control character already (XML: saxes
- * refuses C0, the XML reader DEL and C1, as faults of the document), so values are not
- * scanned for them again.
+ * `controlFree`: no value can hold a control character (RecordNode.controlFree: the
+ * syntax reader refused or ruled out every one), so values are not scanned for them.
  */
 function readerOf(fields: readonly CompiledField[], textual: boolean, controlFree = false): Reader {
   let built = readers.get(fields);
   if (!built) readers.set(fields, (built = {}));
-  if (controlFree) return (built.controlFree ??= sequence(fields.map((f, i) => fieldReader(f, true, true, followersOf(fields, i)))));
+  if (controlFree && textual) return (built.textualControlFree ??= sequence(fields.map((f, i) => fieldReader(f, true, true, followersOf(fields, i)))));
+  if (controlFree) return (built.typedControlFree ??= sequence(fields.map((f, i) => fieldReader(f, false, true, followersOf(fields, i)))));
   if (textual) return (built.textual ??= sequence(fields.map((f, i) => fieldReader(f, true, false, followersOf(fields, i)))));
   return (built.typed ??= sequence(fields.map((f, i) => fieldReader(f, false, false, followersOf(fields, i)))));
 }

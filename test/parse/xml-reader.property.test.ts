@@ -18,7 +18,8 @@ const layout: XmlLayout = { namespace: ICD, root: 'AEOExchangeBatch', record: 'O
 /** Everything a reader says of a document, in a form that keeps the order of members. */
 function readWith(make: (layout: XmlLayout, visit: RecordVisitor) => IncrementalReader, bytes: Buffer, cuts: number[]): string {
   const seen: unknown[] = [];
-  const reader = make(layout, (record, index) => seen.push({ index, ...record }));
+  // controlFree is left out: the reference predates it (the second test below is what it rests on).
+  const reader = make(layout, ({ controlFree: _, ...record }, index) => seen.push({ index, ...record }));
   try {
     let from = 0;
     for (const cut of [...cuts.filter((c) => c < bytes.length).sort((a, b) => a - b), bytes.length]) {
