@@ -1,13 +1,14 @@
 /**
  * Header / detail / trailer CSV (RFC 4180, CRLF) to the syntax-neutral tree. Our own scan
- * checks what RFC 4180 and the ICDs demand, with exact places; papaparse then splits the
- * fields (csv-parse, used before, reads at about 5 MB/s; papaparse at about 80: issue 10).
+ * checks what RFC 4180 and the ICDs demand, with exact places; the fields of the text it
+ * accepted are then read in place (`CsvFields`: csv-parse, used first, read at about
+ * 5 MB/s, papaparse at about 80, and both made an array per line: issue 10).
  * The structure (one header first, one trailer last, a fixed number of
  * fields per kind of line, CRLF only, no blank line) is a fault of the document; the
  * fields of a detail line are left to the mapping, which rejects one record at a time.
  */
-import Papa from 'papaparse';
 import { DocumentInvalidError } from '../errors.ts';
+import { CsvTable } from './csv-fields.ts';
 import { decodeUtf8 } from './decode.ts';
 import type { RecordVisitor, SyntaxTree, TreeObject } from './tree.ts';
 
@@ -21,23 +22,20 @@ export interface CsvLayout {
 export function readCsv(input: Uint8Array | string, layout: CsvLayout, visit: RecordVisitor): SyntaxTree {
   const text = decodeUtf8(input);
   const startLines = quickScanLines(text) ?? scanLines(text);
-  const parsed = Papa.parse<string[]>(text, { delimiter: ',', newline: '\r\n', quoteChar: '"', escapeChar: '"', skipEmptyLines: false, header: false });
-  // The scan has refused every quoting fault already; anything papaparse still finds is placed at its row.
-  const fault = parsed.errors[0];
-  if (fault !== undefined) throw new DocumentInvalidError(`not valid CSV: ${fault.message}`, `${startLines[fault.row ?? 0] ?? 1}:1`);
-  // A final CRLF ends the last line; it does not start an empty one.
-  const rows = parsed.data;
-  const count = text.endsWith('\r\n') ? rows.length - 1 : rows.length;
+  // The scan has refused every fault of quoting and line ends: the fields can be read in place.
+  const table = new CsvTable(text);
+  const { kinds } = table;
+  const count = table.lineCount;
   const lineOf = (i: number) => startLines[i] ?? 0;
   if (count < 2) throw new DocumentInvalidError(`a document needs a ${layout.header.kind} line and a ${layout.trailer.kind} line`, '1:1');
 
   // Every line is checked before any record is handed on: a fault of the structure is a fault of the whole document.
   const { header, record, trailer } = layout;
   for (let i = 0; i < count; i++) {
-    const fields = rows[i]!;
+    const fieldCount = table.fieldCount(i);
     const line = lineOf(i);
-    const kind = fields[0] ?? '';
-    if (fields.length === 1 && kind === '') throw new DocumentInvalidError('blank line', `${line}:1`);
+    const kind = kinds[i]!;
+    if (fieldCount === 1 && kind === '') throw new DocumentInvalidError('blank line', `${line}:1`);
     const spec = kind === header.kind ? header : kind === record.kind ? record : kind === trailer.kind ? trailer : undefined;
     if (!spec) throw new DocumentInvalidError(`unknown line kind "${kind}"`, `${line}:1`);
     const first = i === 0;
@@ -46,18 +44,26 @@ export function readCsv(input: Uint8Array | string, layout: CsvLayout, visit: Re
     if (spec === trailer && !last) throw new DocumentInvalidError(`the ${kind} line must be the last and only one`, `${line}:1`);
     if (first && spec !== header) throw new DocumentInvalidError(`the first line must be a ${header.kind} line`, `${line}:1`);
     if (last && spec !== trailer) throw new DocumentInvalidError(`the last line must be a ${trailer.kind} line`, `${line}:1`);
-    if (fields.length !== spec.fields.length + 1) {
-      throw new DocumentInvalidError(`a ${kind} line has ${spec.fields.length + 1} fields, this one has ${fields.length}`, `${line}:1`);
+    if (fieldCount !== spec.fields.length + 1) {
+      throw new DocumentInvalidError(`a ${kind} line has ${spec.fields.length + 1} fields, this one has ${fieldCount}`, `${line}:1`);
     }
   }
 
-  const named = (spec: CsvLayout['header'], fields: string[]): TreeObject => namerOf(spec.fields)(fields);
+  const named = (spec: CsvLayout['header'], i: number): TreeObject => {
+    table.lineAt(i);
+    return namerOf(spec.fields)(table);
+  };
   const tailIndex = count - 1;
   const namedRecord = namerOf(record.fields);
-  for (let i = 1; i < tailIndex; i++) visit({ node: namedRecord(rows[i]!), line: lineOf(i) }, i - 1);
+  // Every value is a piece of the text (its doubled quotes undone): none holds what the text does not.
+  const controlFree = !CONTROL.test(text);
+  for (let i = 1; i < tailIndex; i++) {
+    table.lineAt(i);
+    visit({ node: namedRecord(table), line: lineOf(i), controlFree }, i - 1);
+  }
   const column = (spec: CsvLayout['header'], name: string | number | undefined) => (typeof name === 'string' ? spec.fields.indexOf(name) + 2 : 1);
   return {
-    envelope: { [header.kind]: named(header, rows[0]!), [trailer.kind]: named(trailer, rows[tailIndex]!) },
+    envelope: { [header.kind]: named(header, 0), [trailer.kind]: named(trailer, tailIndex) },
     recordCount: count - 2,
     textual: true,
     envelopePointer: (path) => {
@@ -69,14 +75,18 @@ export function readCsv(input: Uint8Array | string, layout: CsvLayout, visit: Re
   };
 }
 
-type Namer = (fields: string[]) => TreeObject;
+type Namer = (fields: CsvTable) => TreeObject;
+
+/** A control character other than TAB, LF and CR (FORMATS.md common rules). One search of the whole text costs less than one per value. */
+// eslint-disable-next-line no-control-regex -- these are the characters being looked for
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
 /** Built once per list of column names, then reused by every document. */
 const namers = new Map<string, Namer>();
 
 /**
- * The fields of a line (after its kind) as an object keyed by the column names; an empty
- * field means absent (the JP ICD). Generated, with each name written in, so that each
+ * The fields of the line at `fields` (after its kind) as an object keyed by the column
+ * names; an empty field means absent (the JP ICD). Generated, with each name written in, so that each
  * store has one name and its own inline cache; a loop storing `node[names[i]]` is one
  * store for every name, which V8 can only do the slow way (issue 10).
  */
@@ -85,8 +95,8 @@ export function namerOf(names: readonly string[]): Namer {
   let namer = namers.get(id);
   if (namer === undefined) {
     // Generated from JSON string literals only: a mapping cannot put code in it.
-    const stores = names.map((name, i) => `v = fields[${i + 1}]; if (v !== '') node[${JSON.stringify(name)}] = v;`);
-    namer = new Function(['return function named(fields) {', 'const node = {};', 'let v;', ...stores, 'return node;', '};'].join('\n'))() as Namer;
+    const stores = names.map((name) => `v = fields.next(); if (v !== '') node[${JSON.stringify(name)}] = v;`);
+    namer = new Function(['return function named(fields) {', 'const node = {};', 'let v;', 'fields.skip();', ...stores, 'return node;', '};'].join('\n'))() as Namer;
     namers.set(id, namer);
   }
   return namer;

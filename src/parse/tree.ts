@@ -19,6 +19,12 @@ export interface RecordNode {
    * empty path) why it could not be read at all (an NDJSON line that is not JSON).
    */
   faults?: ReaderFault[];
+  /**
+   * True when no value of the record can hold a control character other than TAB, LF and
+   * CR: the reader refused every one as a fault of the document (XML), or found none in
+   * the whole document (CSV). The record's values are then not scanned one by one.
+   */
+  controlFree?: boolean;
 }
 
 export interface ReaderFault {

@@ -42,10 +42,10 @@ export const dotted = (path: string): string[] => path.split('.');
  * and every object shape and fall back to its slowest, megamorphic store, which cost more
  * than all the rest of reading a record.
  */
-export function setterAt(path: readonly string[]): (root: Bag, value: unknown) => void {
+export function setterAt(path: readonly string[], followers: readonly string[] = []): (root: Bag, value: unknown) => void {
   if (path.length === 0) return (root, value) => setAt(root, path, value);
   // Generated from JSON string literals only: a mapping cannot put code in it.
-  return new Function('root', 'value', storeCode(path, 'root', 'value')) as (root: Bag, value: unknown) => void;
+  return new Function('root', 'value', storeCode(path, 'root', 'value', followers)) as (root: Bag, value: unknown) => void;
 }
 
 /**
@@ -57,12 +57,21 @@ export function setterAt(path: readonly string[]): (root: Bag, value: unknown) =
  * collector then never copies (`{}` filled afterwards is not tracked so; issue 10: garbage
  * collection was the largest cost of reading a large document). The members end up the
  * same and in the same order.
+ *
+ * `followers`: members the object holding the last name is certain to be given next, in
+ * this order, by later stores. The literal holds them from the start (as undefined, until
+ * those stores fill them): a literal has room for exactly its own members, and each
+ * member added afterwards went to an array of its own, allocated among the young objects
+ * and moved twice by the collector (issue 10: one such array per nested object of a
+ * record). The caller must be sure every one is stored before the object is used.
  */
-export function storeCode(path: readonly string[], root: string, value: string): string {
+export function storeCode(path: readonly string[], root: string, value: string, followers: readonly string[] = []): string {
   const names = path.map((segment) => JSON.stringify(segment));
   // In a literal `"__proto__": v` sets the prototype, where a store sets a member (or the prototype, as setAt does): plain stores for such a path.
-  const literal = !path.includes('__proto__');
-  const nested = (from: number) => names.slice(from).reduceRight((inner, name) => `{ ${name}: ${inner} }`, value);
+  const literal = !path.includes('__proto__') && !followers.includes('__proto__');
+  const later = followers.map((name) => `, ${JSON.stringify(name)}: undefined`).join('');
+  // The object that holds the last name is made with room for its followers (see below); the ones above it are not.
+  const nested = (from: number) => names.slice(from).reduceRight((inner, name, i) => `{ ${name}: ${inner}${i === names.length - from - 1 ? later : ''} }`, value);
   const step = (i: number): string => {
     const name = names[i]!;
     if (i === names.length - 1) return `cur[${name}] = ${value};`;

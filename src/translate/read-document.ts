@@ -87,7 +87,7 @@ export function readKeeping<T>(format: Format, keep: ((record: Operator) => T) |
   // One list for the faults of the record at hand, emptied for each: most records have none, and nothing is allocated for them.
   const issues: FieldIssue[] = [];
 
-  const reader = format.reader(({ node, faults }, index) => {
+  const reader = format.reader(({ node, faults, controlFree }, index) => {
     const out = new Bag();
     if (issues.length !== 0) issues.length = 0;
     let whole = false;
@@ -98,7 +98,7 @@ export function readKeeping<T>(format: Format, keep: ((record: Operator) => T) |
         if (fault.path.length === 0) whole = true;
       }
     }
-    if (!whole) readRecord(node, out, issues);
+    if (!whole) readRecord(node, out, issues, controlFree === true);
     // The key is set only when it was read and passed its checks: "readable" (FORMATS.md).
     const key = typeof out['key'] === 'string' ? out['key'] : null;
     keys.push(key === null ? null : ownCopy(key));
@@ -130,14 +130,17 @@ export function readKeeping<T>(format: Format, keep: ((record: Operator) => T) |
 }
 
 /** What reads one record of `format`: unknown members, every field, then the cross-field rules (only on a record that read well). */
-function recordReader(format: Format): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[]) => void {
+function recordReader(format: Format): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[], controlFree: boolean) => void {
   // Compiled once per document, not looked up per record.
   const checkMembers = memberCheck(format.recordShape, format.textual);
   const readFieldsOf = fieldsReader(format.recordFields, format.textual);
+  // For a record whose reader says no value holds a control character (RecordNode.controlFree).
+  const readControlFree = fieldsReader(format.recordFields, format.textual, true);
   const { rules } = format;
-  return (node, out, issues) => {
+  return (node, out, issues, controlFree) => {
     checkMembers(node, issues);
-    readFieldsOf(node, out, issues);
+    if (controlFree) readControlFree(node, out, issues);
+    else readFieldsOf(node, out, issues);
     if (issues.length > 0) return;
     for (let i = 0; i < rules.length; i++) {
       const breach = rules[i]!(out);

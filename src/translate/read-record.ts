@@ -40,7 +40,7 @@ type Bag = Record<string, unknown>;
 type Reader = (node: TreeValue, out: Bag, issues: FieldIssue[], at: PathSegment[]) => void;
 
 /** Readers are built on first use for each field list and kind of syntax, then reused for every record. */
-const readers = new WeakMap<readonly CompiledField[], { typed?: Reader; textual?: Reader }>();
+const readers = new WeakMap<readonly CompiledField[], { typed?: Reader; textual?: Reader; typedControlFree?: Reader; textualControlFree?: Reader }>();
 
 /** The place a fault is reported against, copied out of the shared `at`. */
 const place: PathSegment[] = [];
@@ -58,20 +58,83 @@ export function readFields(fields: readonly CompiledField[], node: TreeValue, te
  * `readFields` from the top of a record, for one field list and kind of syntax, looked up
  * once: a loop over the records of a document calls this instead.
  */
-export function fieldsReader(fields: readonly CompiledField[], textual: boolean): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[]) => void {
-  const read = readerOf(fields, textual);
+export function fieldsReader(fields: readonly CompiledField[], textual: boolean, controlFree = false): (node: TreeValue, out: Record<string, unknown>, issues: FieldIssue[]) => void {
+  const read = readerOf(fields, textual, controlFree);
   return (node, out, issues) => {
     if (place.length !== 0) place.length = 0;
     read(node, out, issues, place);
   };
 }
 
-function readerOf(fields: readonly CompiledField[], textual: boolean): Reader {
+/**
+ * `controlFree`: no value can hold a control character (RecordNode.controlFree: the
+ * syntax reader refused or ruled out every one), so values are not scanned for them.
+ */
+function readerOf(fields: readonly CompiledField[], textual: boolean, controlFree = false): Reader {
   let built = readers.get(fields);
   if (!built) readers.set(fields, (built = {}));
-  if (textual) return (built.textual ??= sequence(fields.map((f) => fieldReader(f, true))));
-  return (built.typed ??= sequence(fields.map((f) => fieldReader(f, false))));
+  if (controlFree && textual) return (built.textualControlFree ??= sequence(fields.map((f, i) => fieldReader(f, true, true, followersOf(fields, i)))));
+  if (controlFree) return (built.typedControlFree ??= sequence(fields.map((f, i) => fieldReader(f, false, true, followersOf(fields, i)))));
+  if (textual) return (built.textual ??= sequence(fields.map((f, i) => fieldReader(f, true, false, followersOf(fields, i)))));
+  return (built.typed ??= sequence(fields.map((f, i) => fieldReader(f, false, false, followersOf(fields, i)))));
 }
+
+/**
+ * The members that later fields of `fields` are certain to store, in order, into the
+ * object where field `index` stores, when that store is the one to make the object
+ * (storeCode's `followers`). Certain means: in any record that reads well, which is the
+ * only kind anything is kept of (a field that cannot store reports a fault, and a record
+ * with a fault is rejected whole, envelope included). The run stops at the first later
+ * field that may or may not store there, or stores there in any other way.
+ */
+function followersOf(fields: readonly CompiledField[], index: number): string[] {
+  const own = onePath(fields[index]!);
+  if (own === undefined || own.length < 2) return [];
+  const object = own.slice(0, -1);
+  const followers: string[] = [];
+  for (let j = index + 1; j < fields.length; j++) {
+    const later = fields[j]!;
+    if (!storedPaths(later).some((path) => startsWith(path, object))) continue;
+    const path = certainPath(later);
+    if (path === undefined || path.length !== object.length + 1 || !startsWith(path, object) || storedPaths(later).length !== 1) break;
+    const member = path[path.length - 1]!;
+    if (member === own[own.length - 1] || followers.includes(member)) break;
+    followers.push(member);
+  }
+  return followers;
+}
+
+/** Every canonical path a field may store at. */
+function storedPaths(field: CompiledField): (readonly string[])[] {
+  if (field.codesIn === undefined) return [field.canonical];
+  return [...field.codesIn.values()].flatMap((assignments) => assignments.map(([path]) => path));
+}
+
+/** The path a field stores at, if it stores at one only (a code table may store several values, at several paths). */
+function onePath(field: CompiledField): readonly string[] | undefined {
+  if (field.codesIn === undefined) return field.canonical;
+  const paths = storedPaths(field);
+  const first = paths[0];
+  const one = first !== undefined && [...field.codesIn.values()].every((assignments) => assignments.length === 1) && paths.every((path) => samePath(path, first));
+  return one ? first : undefined;
+}
+
+/** The one path a field stores at in every record that reads well, or undefined when it may store nothing there (or elsewhere). */
+function certainPath(field: CompiledField): readonly string[] | undefined {
+  switch (field.kind) {
+    case 'const':
+    case 'list':
+      // A list stores [] when it is absent and allowed to be.
+      return field.canonical;
+    case 'object':
+      return field.optional ? undefined : field.canonical;
+    case 'scalar':
+      return field.optional ? undefined : onePath(field);
+  }
+}
+
+const startsWith = (path: readonly string[], prefix: readonly string[]): boolean => path.length > prefix.length && prefix.every((segment, i) => path[i] === segment);
+const samePath = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((segment, i) => b[i] === segment);
 
 /**
  * The readers of a field list, one after the other. Generated, with one call written out
@@ -112,8 +175,8 @@ function enter(at: PathSegment[], path: readonly string[]): number {
 }
 
 /** The reader of one field (exported for the property test of structureFieldReader). */
-export function fieldReader(field: CompiledField, textual: boolean): Reader {
-  const set = setterAt(field.canonical);
+export function fieldReader(field: CompiledField, textual: boolean, controlFree = false, followers: readonly string[] = []): Reader {
+  const set = setterAt(field.canonical, followers);
   if (field.kind === 'const') {
     const value = field.constValue;
     return (_node, out) => set(out, value);
@@ -122,8 +185,8 @@ export function fieldReader(field: CompiledField, textual: boolean): Reader {
     const path = [...at, ...field.path];
     issues.push({ path, code, message: message(formatPath(path) || 'value') });
   };
-  if (field.kind === 'scalar') return scalarFieldReader(field, textual, fault);
-  return structureFieldReader(field, textual, fault);
+  if (field.kind === 'scalar') return scalarFieldReader(field, textual, fault, controlFree, followers);
+  return structureFieldReader(field, textual, fault, controlFree, followers);
 }
 
 /**
@@ -133,13 +196,13 @@ export function fieldReader(field: CompiledField, textual: boolean): Reader {
  * for the property test that holds the two to the same answers) were one function for
  * every object and list of every format, which V8 could not specialise.
  */
-function structureFieldReader(field: CompiledField, textual: boolean, fault: Fault): Reader {
+function structureFieldReader(field: CompiledField, textual: boolean, fault: Fault, controlFree: boolean, followers: readonly string[]): Reader {
   const { optional, presenceRequired } = field;
   const emptyList = field.kind === 'list' && optional;
-  const set = setterAt(field.canonical);
+  const set = setterAt(field.canonical, followers);
   const helpers = {
     // The children store under `holder.e`: see `HOLE`.
-    children: readerOf(underHole(field.children!), textual),
+    children: readerOf(underHole(field.children!), textual, controlFree),
     holder: { [HOLE]: undefined as Bag | undefined },
     setAt: set,
     absent: (raw: undefined | null, out: Bag, issues: FieldIssue[], at: PathSegment[]) => {
@@ -186,7 +249,7 @@ function structureFieldReader(field: CompiledField, textual: boolean, fault: Fau
       body.push(textual ? `const item = raw; ${one}` : 'return notList(issues, at);', '}');
     }
   }
-  body.push(storeSource(field.canonical), '};');
+  body.push(storeSource(field.canonical, 'v', followers), '};');
   return new Function('h', body.join('\n'))(helpers) as Reader;
 }
 
@@ -245,9 +308,9 @@ function lookupSource(path: readonly string[]): string {
 }
 
 /** JavaScript that stores `value` (an expression, `v` unless told) at a canonical path of `out` (`setAt`), each name a JSON string literal. */
-function storeSource(path: readonly string[], value = 'v'): string {
+function storeSource(path: readonly string[], value = 'v', followers: readonly string[] = []): string {
   if (path.length === 0) return `setAt(out, ${value});`;
-  return storeCode(path, 'out', value);
+  return storeCode(path, 'out', value, followers);
 }
 
 /**
@@ -257,7 +320,7 @@ function storeSource(path: readonly string[], value = 'v'): string {
  * same order; every fault is still built by the TypeScript helpers below, with the same
  * messages.
  */
-function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault): Reader {
+function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault, controlFree: boolean, followers: readonly string[]): Reader {
   const { type, pattern } = field;
   const check = field.check && identifierChecker(field.check);
   const codes = field.codesIn;
@@ -269,7 +332,7 @@ function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault)
     check,
     assigners,
     hasControl,
-    setAt: setterAt(field.canonical),
+    setAt: setterAt(field.canonical, followers),
     absent: (raw: undefined | null, issues: FieldIssue[], at: PathSegment[]) => {
       if (raw === undefined && field.presenceRequired) return fault(issues, at, 'required', (name) => `${name} is required (it may be null, but not absent)`);
       if (!field.optional) fault(issues, at, 'required', (name) => `${name} is required`);
@@ -289,6 +352,13 @@ function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault)
   const t = String(textual);
   const body = [
     'const { type, accept, pattern, check, assigners, hasControl, setAt, absent, single, notSingle, control, unread, unlike, unchecked, uncoded } = h;',
+    // The field's last short value. Dates, countries, postcodes and cities repeat from record
+    // to record; a record that keeps the earlier string (already among the old objects) leaves
+    // its own copy to die young, where each kept copy was one more object for the collector to
+    // move twice (issue 10: promoted bytes of an EU read 117 -> 104 MB). Only values shorter
+    // than 13 characters: V8 copies those out of the document, where a longer one may be a
+    // slice of it and would keep the whole document alive after it was read.
+    'let last = "";',
     'return function readField(node, out, issues, at) {',
     lookupSource(field.path),
     'if (raw === undefined || raw === null) return absent(raw, issues, at);',
@@ -296,15 +366,17 @@ function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault)
     'let value = raw;',
     // An XML element with attributes keeps its text under `#text`; one without text is empty.
     `if (typeof raw === 'object') { if (!${t}) return notSingle(issues, at); value = raw[${JSON.stringify(TEXT)}] ?? ''; }`,
-    "if (typeof value === 'string' && hasControl(value)) return control(issues, at);",
+    controlFree ? '' : "if (typeof value === 'string' && hasControl(value)) return control(issues, at);",
     `let v = accept(value, ${t});`,
     // Refused: `read` says why (and stays the judge, should the two ever disagree).
     `if (v === undefined) { const read = type.read(value, ${t}); if (!read.ok) return unread(read, issues, at); v = read.value; }`,
     "if (typeof v === 'string') {",
     pattern ? 'if (!pattern.test(v)) return unlike(v, issues, at);' : '',
     check ? 'const verdict = check(v); if (!verdict.ok) return unchecked(verdict, issues, at);' : '',
+    // A short value equal to this field's previous one is stored as that very string (see `last`).
+    codes ? '' : 'if (v.length < 13) { if (v === last) v = last; else last = v; }',
     '}',
-    codes ? codeSource(codes) : storeSource(field.canonical),
+    codes ? codeSource(codes, followers) : storeSource(field.canonical, 'v', followers),
     '};',
   ];
   return new Function('h', body.join('\n'))(helpers) as Reader;
@@ -316,11 +388,12 @@ function scalarFieldReader(field: CompiledField, textual: boolean, fault: Fault)
  * closure per store. Codes and values go in as JSON string literals only. A table with an
  * assignment to the record itself (no path) keeps the Map.
  */
-function codeSource(codes: NonNullable<CompiledField['codesIn']>): string {
+function codeSource(codes: NonNullable<CompiledField['codesIn']>, followers: readonly string[]): string {
   if ([...codes.values()].some((assignments) => assignments.some(([path]) => path.length === 0))) {
     return 'const assign = assigners.get(String(v)); if (assign === undefined) return uncoded(v, issues, at); assign(out);';
   }
-  const cases = [...codes].map(([code, assignments]) => [`case ${JSON.stringify(code)}:`, ...assignments.map(([path, value]) => storeSource(path, JSON.stringify(value))), 'break;'].join('\n'));
+  // Followers are only ever given to a table whose every code stores one value at one path (`onePath`).
+  const cases = [...codes].map(([code, assignments]) => [`case ${JSON.stringify(code)}:`, ...assignments.map(([path, value]) => storeSource(path, JSON.stringify(value), followers)), 'break;'].join('\n'));
   return ["switch (typeof v === 'string' ? v : String(v)) {", ...cases, 'default: return uncoded(v, issues, at);', '}'].join('\n');
 }
 
