@@ -163,7 +163,7 @@ export function quickScanLines(text: string): number[] | undefined {
 }
 
 /**
- * One pass over the text before papaparse sees it (exported for the same test): every line must end with CRLF (a lone
+ * One pass over the text before its fields are read (exported for the same test): every line must end with CRLF (a lone
  * LF or CR outside quotes is a fault), no line may be blank, every quote must close, a
  * quote may open only a field and a closing quote must end it (`""` inside is a quote).
  * Returns the line on which each record starts. A line end's place is its character
