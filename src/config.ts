@@ -86,7 +86,7 @@ const settingsFields = z.object({
   HEAP_GROWTH_PERCENT: positive
     .max(300)
     .default(50)
-    .describe("how far past its live data the heap of a gateway process (`mragw start`, `serve`, `work`) may grow before a full collection (V8's `--heap-growing-percent`); unset by the gateway, V8 lets it reach several times the live data on a large machine; lower keeps memory closer to what is in use, at some CPU"),
+    .describe("while a batch larger than one window (250 operators) is applied, how far past its live data the heap of a gateway process (`mragw start`, `serve`, `work`) may grow before a full collection (V8's `--heap-growing-percent`); V8's own heuristics the rest of the time, which let it reach several times the live data on a large machine")
 });
 
 /** How the gateway runs (RUNNING.md "Commands"): serve and work are two of many processes on one store. */

@@ -1,15 +1,13 @@
 /** `mragw start|serve|work`: runs the gateway until SIGTERM or SIGINT; SIGHUP re-reads the registry. */
-import { setFlagsFromString } from 'node:v8';
 import type { Settings } from '../config.ts';
+import { tightenHeapDuringLargeApplies } from '../jobs/heap-growth.ts';
 import { startGateway, type GatewayRoles } from '../server/gateway.ts';
 import { exitCodes, type CommandIo } from './io.ts';
 
 /** Runs the gateway in `roles` with settings loaded for its role (loadSettings checks what serve and work need). */
 export async function runGateway(settings: Settings, roles: GatewayRoles, io: CommandIo): Promise<number> {
-  // A process of the gateway, not a library in someone else's: V8 reads this at each full
-  // collection. Left to itself on a large machine, it let an ingest's old garbage reach
-  // four times the live data before collecting it (issue 10, ingest-memory).
-  setFlagsFromString(`--heap-growing-percent=${settings.HEAP_GROWTH_PERCENT}`);
+  // A process of the gateway, not a library in someone else's: it may set V8's flags.
+  tightenHeapDuringLargeApplies(settings.HEAP_GROWTH_PERCENT);
   const gateway = await startGateway(settings, roles);
   // Handlers first, then the announcement: whoever waits for it may signal at once.
   const onHup = () => gateway.registry.reload();

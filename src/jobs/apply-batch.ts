@@ -18,10 +18,11 @@ import { appendBenefitChanges } from '../store/benefit-feed.ts';
 import { ctpatByMid } from '../store/ctpat-members.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { decidedDiscrepancies, decidedMidConflicts, openDiscrepancies } from '../store/discrepancies.ts';
-import { earlierUnapplied, exchangeBodyPieces, exchangeToApply, lockForApply, markApplied, markProcessing, type ExchangeCounts } from '../store/exchanges.ts';
+import { earlierUnapplied, exchangeBodyPieces, exchangeToApply, lockForApply, markApplied, markProcessing, type ExchangeCounts, type ExchangeToApply } from '../store/exchanges.ts';
 import { appendVersions, heldKeys, loadHeldAgainst, markSaidAgain, midOwners, recordMids, saveOperators, type IncomingRecord } from '../store/operators.ts';
 import type { Format } from '../translate/format.ts';
 import { readKeeping, type KeptRead } from '../translate/read-document.ts';
+import { withTightHeap } from './heap-growth.ts';
 import { KeptJson } from './kept-json.ts';
 import { Pace } from './pace.ts';
 
@@ -52,7 +53,12 @@ export async function applyBatch(deps: ApplyDeps, exchangeId: string): Promise<A
   // it processing, which the next run (and the order check) treats like received. A batch
   // of one window is applied about as soon as it starts: it goes from received to applied
   // in one commit, which spares every small DELTA a commit of its own.
-  if (exchange.counts.records > WINDOW) await markProcessing(deps.db, exchangeId);
+  const large = exchange.counts.records > WINDOW;
+  if (large) await markProcessing(deps.db, exchangeId);
+  return large ? withTightHeap(() => applyInTransaction(deps, exchangeId, exchange)) : applyInTransaction(deps, exchangeId, exchange);
+}
+
+async function applyInTransaction(deps: ApplyDeps, exchangeId: string, exchange: ExchangeToApply): Promise<ApplyOutcome> {
   return deps.db.transaction(async (tx) => {
     const state = await lockForApply(tx, exchange.partner, exchangeId);
     if (state === 'applied') return { applied: false, reason: 'already-applied' };
