@@ -4,6 +4,7 @@
  * (10 MiB for a batch of 100,000), on top of the text outside the heap.
  */
 const CHUNK_BYTES = 1024 * 1024;
+const FIRST_CHUNK_BYTES = 16 * 1024;
 
 export class KeptJson {
   private readonly chunks: Buffer[] = [];
@@ -19,7 +20,10 @@ export class KeptJson {
     // UTF-8 takes at most three bytes per UTF-16 code unit.
     const room = text.length * 3;
     if (this.chunks.length === 0 || this.used + room > this.chunks.at(-1)!.length) {
-      this.chunks.push(Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, room)));
+      // Chunks of 16 KiB, then twice as large each time up to a megabyte: the batch of one
+      // record a small DELTA carries must not cost a megabyte, which V8 counts as external
+      // memory towards its next full collection.
+      this.chunks.push(Buffer.allocUnsafeSlow(Math.max(room, Math.min(CHUNK_BYTES, FIRST_CHUNK_BYTES * 2 ** this.chunks.length))));
       this.used = 0;
     }
     const n = this.count++;
