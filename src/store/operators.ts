@@ -55,9 +55,10 @@ const CLOSE = Buffer.from(']');
  * One JSON array of these items' JSON texts as a binary jsonb parameter, which the
  * statement takes apart (jsonb_array_elements). A text[] of the same texts made the
  * driver escape every quote of every record (1 s of a 100,000-record apply, profiled).
- * Bytes rather than a string: a window's array is about a megabyte, and a string that
- * large is made in V8's large-object space, which only a full collection frees; a
- * first SNAPSHOT of 100,000 left 110 MiB of them behind before the first one came.
+ * Bytes rather than a string: a window's array of records runs to hundreds of
+ * kilobytes, and a string that large is made in V8's large-object space, which only a
+ * full collection frees; with windows of 1,000, a first SNAPSHOT of 100,000 left 110 MiB
+ * of them behind before the first one came.
  */
 function jsonArray<T>(items: readonly T[], json: (item: T) => string | Buffer): Buffer {
   const parts: Buffer[] = [JSONB_BINARY_START];
