@@ -3,6 +3,7 @@ import { parse as parseWithLocations } from '@humanwhocodes/momoa';
 import { DocumentInvalidError } from '../errors.ts';
 import { decodeUtf8 } from './decode.ts';
 import { duplicateMembers, mayRepeatMembers } from './json-duplicates.ts';
+import { LONE_SURROGATE, MAX_JSON_DEPTH, mayHoldLoneSurrogates, membersWithin, pruneTooDeep, replaceLoneSurrogates } from './json-values.ts';
 import { formatPath, isObject, pointerSegment, type PathSegment, type ReaderFault, type RecordVisitor, type SyntaxTree, type TreeObject, type TreeValue } from './tree.ts';
 
 export interface JsonLayout {
@@ -18,17 +19,43 @@ export function readJson(input: Uint8Array | string, layout: JsonLayout, visit: 
   const { [layout.records]: records, ...envelope } = root as TreeObject;
   if (!Array.isArray(records)) throw new DocumentInvalidError(`${layout.records} must be an array`, `/${pointerSegment(layout.records)}`);
 
+  const envelopeMembers = membersWithin(envelope);
+  if (envelopeMembers < 0) throw new DocumentInvalidError(`the envelope nests deeper than ${MAX_JSON_DEPTH} levels`, '');
+  const loneSurrogates = mayHoldLoneSurrogates(text);
+  if (loneSurrogates) {
+    const [place] = replaceLoneSurrogates(envelope);
+    if (place) throw new DocumentInvalidError(`${formatPath(place)} ${LONE_SURROGATE}`, jsonPointer(place));
+  }
+
+  // Faults of single records: too deep to read at all, text that is not text, a repeated member.
+  const faultsOf = new Map<number, ReaderFault[]>();
+  const addFault = (index: number, fault: ReaderFault) => {
+    const faults = faultsOf.get(index);
+    if (faults) faults.push(fault);
+    else faultsOf.set(index, [fault]);
+  };
+  let members = envelopeMembers + 1; // the records member itself
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index] as TreeValue;
+    let within = membersWithin(record);
+    if (within < 0) {
+      // Cut where it is too deep, so that no walk goes down further and the rest (the key) can still be read.
+      for (const path of pruneTooDeep(record)) addFault(index, { path, code: 'invalid-type', message: `${formatPath(path)} nests deeper than ${MAX_JSON_DEPTH} levels` });
+      within = membersWithin(record);
+    }
+    members += within;
+    if (!loneSurrogates) continue;
+    for (const path of replaceLoneSurrogates(record)) addFault(index, { path, code: 'invalid-value', message: `${formatPath(path) || 'the record'} ${LONE_SURROGATE}` });
+  }
+
   // A repeated member inside a record rejects that record; anywhere else, the document.
-  const repeated = new Map<number, ReaderFault[]>();
-  for (const path of mayRepeatMembers(text, root) ? duplicateMembers(text) : []) {
+  for (const path of mayRepeatMembers(text, members) ? duplicateMembers(text) : []) {
     const [top, index, ...inside] = path;
     if (top !== layout.records || typeof index !== 'number') throw new DocumentInvalidError(`member ${String(path[path.length - 1])} appears twice in one object`, jsonPointer(path));
-    const faults = repeated.get(index) ?? [];
-    faults.push({ path: inside, code: 'repeated', message: `${formatPath(inside)} appears twice; only one value is allowed` });
-    repeated.set(index, faults);
+    addFault(index, { path: inside, code: 'repeated', message: `${formatPath(inside)} appears twice; only one value is allowed` });
   }
   records.forEach((node, index) => {
-    const faults = repeated.get(index);
+    const faults = faultsOf.get(index);
     visit(faults ? { node, faults } : { node }, index);
   });
   return {

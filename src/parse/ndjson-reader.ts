@@ -4,7 +4,8 @@
  * to one bad one (FORMATS.md, C-TPAT member export).
  */
 import { decodeUtf8, firstInvalidByte } from './decode.ts';
-import type { RecordNode, RecordVisitor, SyntaxTree } from './tree.ts';
+import { LONE_SURROGATE, MAX_JSON_DEPTH, mayHoldLoneSurrogates, membersWithin, pruneTooDeep, replaceLoneSurrogates } from './json-values.ts';
+import { formatPath, type ReaderFault, type RecordNode, type RecordVisitor, type SyntaxTree, type TreeValue } from './tree.ts';
 
 /** Reads an NDJSON document; a line that is not a JSON object is a record with `fault` set and no node. */
 export function readNdjson(input: Uint8Array | string, visit: RecordVisitor): SyntaxTree {
@@ -23,7 +24,9 @@ export function readNdjson(input: Uint8Array | string, visit: RecordVisitor): Sy
       fault = `line ${i + 1} is not a JSON object: ${(error as Error).message.replace(/ in JSON at position.*$/s, '').replace(/, ".*" is not valid JSON$/s, '')}`;
     }
     const index = lineOf.push(i + 1) - 1;
-    visit(fault === undefined ? { node, line: i + 1 } : { node: null, line: i + 1, faults: [{ path: [], code: 'invalid-type', message: fault }] }, index);
+    if (fault !== undefined) return visit({ node: null, line: i + 1, faults: [{ path: [], code: 'invalid-type', message: fault }] }, index);
+    const faults = valueFaults(node, typeof line === 'string' && mayHoldLoneSurrogates(line));
+    visit(faults.length === 0 ? { node, line: i + 1 } : { node, line: i + 1, faults }, index);
   });
   return {
     envelope: {},
@@ -32,6 +35,18 @@ export function readNdjson(input: Uint8Array | string, visit: RecordVisitor): Sy
     envelopePointer: () => '1:1',
     recordPointer: (index) => `${lineOf[index] ?? 0}:1`,
   };
+}
+
+/** What no later walk may meet in a line's value: nesting past the bound, lone surrogates (both cut out where they are). */
+function valueFaults(node: TreeValue, surrogatesPossible: boolean): ReaderFault[] {
+  const faults: ReaderFault[] = [];
+  if (membersWithin(node) < 0) {
+    for (const path of pruneTooDeep(node)) faults.push({ path, code: 'invalid-type', message: `${formatPath(path)} nests deeper than ${MAX_JSON_DEPTH} levels` });
+  }
+  if (surrogatesPossible) {
+    for (const path of replaceLoneSurrogates(node)) faults.push({ path, code: 'invalid-value', message: `${formatPath(path) || 'the record'} ${LONE_SURROGATE}` });
+  }
+  return faults;
 }
 
 /**

@@ -15,8 +15,9 @@ export interface RecordNode {
   /** 1-based line where the record starts, where the syntax has lines. */
   line?: number;
   /**
-   * Faults the reader found in the record itself: a repeated JSON member, or (with an
-   * empty path) why it could not be read at all (an NDJSON line that is not JSON).
+   * Faults the reader found in the record itself: a repeated JSON member, a lone
+   * surrogate, or (with an empty path) why it could not be read at all (an NDJSON line
+   * that is not JSON, a record nested too deep).
    */
   faults?: ReaderFault[];
   /**
@@ -29,7 +30,7 @@ export interface RecordNode {
 
 export interface ReaderFault {
   path: PathSegment[];
-  code: 'repeated' | 'invalid-type';
+  code: 'repeated' | 'invalid-type' | 'invalid-value';
   message: string;
 }
 

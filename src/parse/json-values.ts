@@ -1,0 +1,147 @@
+/**
+ * Checks over a value that JSON.parse made from a partner's text, before anything else
+ * walks it. JSON.parse takes any depth and any `\u` escape, so a record may nest 100,000
+ * arrays deep (every recursive walk after it would overflow the stack: a 500) or hold a
+ * lone surrogate, half of a UTF-16 pair, which is not text at all: it cannot be written
+ * as UTF-8, and PostgreSQL refuses it in jsonb (a 500 at intake, or an apply that fails
+ * on every attempt). Both walks here keep their own stack; neither recurses.
+ */
+import type { PathSegment, TreeValue } from './tree.ts';
+
+/**
+ * How deep objects and arrays may nest in a record or an envelope: the XML reader's
+ * bound too. The deepest format nests three (GB: record, `mids`, one MID).
+ */
+export const MAX_JSON_DEPTH = 16;
+
+/** What a fault says of a place holding a lone surrogate; never the value, which no message may carry. */
+export const LONE_SURROGATE = 'holds half of a UTF-16 surrogate pair (a lone \\u escape), which is not text';
+
+// Shared by every call (one walk at a time, synchronously): a good record allocates nothing.
+const pending: object[] = [];
+const depths: number[] = [];
+
+/**
+ * Members of every object in `value`, counted as `mayRepeatMembers` needs them, or -1
+ * when objects and arrays nest more than `maxDepth` deep (the walk stops there, so a
+ * hostile depth costs no more than the bound).
+ */
+export function membersWithin(value: unknown, maxDepth = MAX_JSON_DEPTH): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  pending.length = 0;
+  depths.length = 0;
+  pending.push(value);
+  depths.push(1);
+  let members = 0;
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    const depth = depths.pop()!;
+    if (depth > maxDepth) {
+      pending.length = 0;
+      depths.length = 0;
+      return -1;
+    }
+    if (Array.isArray(current)) {
+      for (let i = 0; i < current.length; i++) {
+        const child: unknown = current[i];
+        if (typeof child === 'object' && child !== null) {
+          pending.push(child);
+          depths.push(depth + 1);
+        }
+      }
+      continue;
+    }
+    // JSON.parse makes plain objects: for-in sees exactly their own members.
+    for (const name in current) {
+      members++;
+      const child = (current as Record<string, unknown>)[name];
+      if (typeof child === 'object' && child !== null) {
+        pending.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return members;
+}
+
+/**
+ * The places in `value` where an object or array starts more than `maxDepth` deep: each
+ * is replaced by null where it is, so that the rest of the record (its key above all)
+ * can still be read and the record rejected with the places named. Only for a value
+ * `membersWithin` found too deep.
+ */
+export function pruneTooDeep(value: TreeValue, maxDepth = MAX_JSON_DEPTH): PathSegment[][] {
+  const found: PathSegment[][] = [];
+  const stack: { node: object; path: PathSegment[] }[] = [];
+  if (typeof value === 'object' && value !== null) stack.push({ node: value, path: [] });
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { node, path } = top;
+    const members = node as Record<string | number, TreeValue>;
+    for (const at of Array.isArray(node) ? node.keys() : Object.keys(node)) {
+      const child = members[at];
+      if (typeof child !== 'object' || child === null) continue;
+      if (path.length + 2 > maxDepth) {
+        members[at] = null;
+        found.push([...path, at]);
+      } else {
+        stack.push({ node: child, path: [...path, at] });
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether JSON text may hold a lone surrogate: only a `\u` escape of D800–DFFF can make
+ * one (the text itself was decoded as UTF-8, which has none). Most documents have no
+ * such escape, and their values are then not looked at one by one.
+ */
+export function mayHoldLoneSurrogates(text: string): boolean {
+  return /\\u[dD][89a-fA-F]/.test(text);
+}
+
+/**
+ * The places in `value` (at most `maxDepth` deep, see `membersWithin`) where a member
+ * name or a string holds a lone surrogate. Each is replaced where it is, by its
+ * well-formed version (U+FFFD for each lone half), so that no later message or stored
+ * value can carry it; the returned paths are well-formed too. The caller rejects what
+ * held them.
+ */
+export function replaceLoneSurrogates(value: TreeValue, maxDepth = MAX_JSON_DEPTH): PathSegment[][] {
+  const found: PathSegment[][] = [];
+  const stack: { node: object; path: PathSegment[] }[] = [];
+  if (typeof value === 'object' && value !== null) stack.push({ node: value, path: [] });
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const { node, path } = top;
+    if (path.length >= maxDepth) continue;
+    if (Array.isArray(node)) {
+      const items = node as TreeValue[];
+      for (let i = 0; i < items.length; i++) visit(items as unknown as Record<number, TreeValue>, i, items[i]!, [...path, i]);
+      continue;
+    }
+    const members = node as Record<string, TreeValue>;
+    for (const name of Object.keys(members)) {
+      const child = members[name]!;
+      if (name.isWellFormed()) {
+        visit(members, name, child, [...path, name]);
+        continue;
+      }
+      const replaced = name.toWellFormed();
+      found.push([...path, replaced]);
+      delete members[name];
+      members[replaced] = child;
+      visit(members, replaced, child, [...path, replaced], false);
+    }
+  }
+  return found;
+
+  function visit(parent: Record<string | number, TreeValue>, at: string | number, child: TreeValue, path: PathSegment[], report = true): void {
+    if (typeof child === 'string') {
+      if (child.isWellFormed()) return;
+      parent[at] = child.toWellFormed();
+      if (report) found.push(path);
+    } else if (typeof child === 'object' && child !== null) {
+      stack.push({ node: child, path });
+    }
+  }
+}
