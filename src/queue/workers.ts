@@ -13,11 +13,11 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
 import { GatewayError } from '../errors.ts';
 import { applyBatch, EarlierBatchPending, type ApplyDeps } from '../jobs/apply-batch.ts';
+import { recordApplyFailure } from '../jobs/apply-failed.ts';
 import { deliverDocument, DeliverLater, type DeliverDeps } from '../jobs/deliver-document.ts';
 import { runMraCalendar } from '../jobs/mra-calendar.ts';
 import { prepareOutbound, type PrepareDeps } from '../jobs/prepare-outbound.ts';
 import { runRetention } from '../jobs/retention.ts';
-import { markFailed } from '../store/exchanges.ts';
 import {
   applyQueue,
   CALENDAR_QUEUE,
@@ -33,6 +33,7 @@ import {
   type PrepareOutboundPayload,
 } from './jobs.ts';
 import { connectRedis, workerOptions } from './redis.ts';
+import { refusedForGood } from '../store/db.ts';
 import { scheduleRetention } from './schedules.ts';
 
 export interface WorkerDeps {
@@ -160,7 +161,7 @@ export class Workers {
     worker.on('failed', (job, error) => {
       const final = job !== undefined && (error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1));
       this.log[final ? 'error' : 'info']({ queue: name, job: job?.id, attempt: job?.attemptsMade, err: error.message }, final ? 'job failed for good' : 'job will be tried again');
-      if (final && job?.name === 'apply-batch') void this.markFailed((job.data as ApplyBatchPayload).exchangeId);
+      if (final && job?.name === 'apply-batch') void this.markFailed((job.data as ApplyBatchPayload).exchangeId, error.message);
     });
     worker.on('error', (error) => this.log.warn({ queue: name, err: error.message }, 'worker error'));
     this.workers.set(name, worker);
@@ -264,14 +265,15 @@ export class Workers {
     if (!closed) await within(Promise.all(workers.map((w) => w.close(true).catch(() => {}))), 1_000);
   }
 
-  private async markFailed(exchangeId: string): Promise<void> {
-    await markFailed(this.deps.apply.db, exchangeId).catch(() => {});
+  private async markFailed(exchangeId: string, reason: string): Promise<void> {
+    await recordApplyFailure(this.deps.apply.db, exchangeId, reason).catch((error: unknown) => this.log.error({ exchangeId, err: (error as Error).message }, 'a failed apply could not be recorded'));
   }
 }
 
 /** A job's error as BullMQ should see it: what trying again cannot mend stops the retries. */
 function forBullmq(error: unknown): unknown {
   if (error instanceof GatewayError && !error.retryable) return new UnrecoverableError(error.message);
+  if (refusedForGood(error)) return new UnrecoverableError(`the store refused the data (${(error as { code: string }).code}): ${(error as Error).message}`);
   return error;
 }
 

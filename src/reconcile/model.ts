@@ -74,7 +74,9 @@ export type DiscrepancyKind =
   /** A REVOKED operator came back VALID without a new authorisation date. */
   | 'revoked-reinstated'
   /** A record of the batch was rejected by validation (its earlier state is kept). */
-  | 'record-rejected';
+  | 'record-rejected'
+  /** The batch could not be applied, for a reason no retry can mend: the partner's later batches wait behind it. */
+  | 'apply-failed';
 
 export interface DiscrepancyFinding {
   kind: DiscrepancyKind;

@@ -26,3 +26,14 @@ export interface Db extends Queryable {
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }
+
+/**
+ * Whether the store refused a statement for the data it carried, which asking again can
+ * never change: SQLSTATE class 22, "data exception" (text PostgreSQL cannot hold, a value
+ * out of range, a malformed literal). A job that meets one fails at once rather than
+ * retry for minutes with its partner's later batches waiting behind it.
+ */
+export function refusedForGood(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}

@@ -291,9 +291,10 @@ export async function markApplied(tx: Queryable, id: string, counts: ExchangeCou
   await tx.query("update exchanges set state = 'applied', counts = $2 where id = $1", [id, JSON.stringify(counts)]);
 }
 
-/** Marks the exchange failed if it was still to apply: its job failed for good, and later batches wait for staff. */
-export async function markFailed(q: Queryable, id: string): Promise<void> {
-  await q.query("update exchanges set state = 'failed' where id = $1 and state in ('received', 'processing')", [id]);
+/** Marks the exchange failed if it was still to apply (then true): its job failed for good, and later batches wait for staff. */
+export async function markFailed(q: Queryable, id: string): Promise<boolean> {
+  const { rows } = await q.query("update exchanges set state = 'failed' where id = $1 and state in ('received', 'processing') returning id", [id]);
+  return rows.length > 0;
 }
 
 /** How many of these exchanges are still to apply (received or processing). */
