@@ -11,6 +11,7 @@ const http = [
   'test/deliver/inbox.test.ts',
   'test/cli/inbox-command.test.ts',
   'test/staff/ctpat-import.test.ts',
+  'test/hostile/**/*.test.ts',
 ];
 // - browser: the pages in Debian's Chromium, against a whole gateway.
 const browser = ['test/browser/**/*.test.ts'];
