@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // - http: a whole gateway over real HTTP, on real Redis and PostgreSQL;
 // - integration: the store, the queue and whole processes on real Redis and PostgreSQL.
 const http = [
-  'test/receive/{attacks-over-http,console-routes,exchanges,key-rotation,openapi,operations,staff-routes,status-routes,vectors-over-http}.test.ts',
+  'test/receive/{attacks-over-http,console-routes,exchange-rejections,exchanges,key-rotation,openapi,operations,staff-routes,status-routes,vectors-over-http}.test.ts',
   'test/status/status-commands.test.ts',
   'test/cli/partner-commands.test.ts',
   'test/deliver/inbox.test.ts',

@@ -9,7 +9,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DocumentInvalidError} from '../errors.ts';
-import { type RecordIssue } from '../errors.ts';
 import type { Partner } from '../registry/partner.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { acceptanceView, exchangeByJti, insertExchange, setExchangeState, setHeldReason, type EarlierExchange } from '../store/exchanges.ts';
@@ -20,6 +19,7 @@ import { applyJob } from '../queue/jobs.ts';
 import type { Format } from '../translate/format.ts';
 import type { ReadResult } from '../translate/read-document.ts';
 import type { DocumentRead } from './read-while-receiving.ts';
+import { rejectionsToStore } from './rejections.ts';
 import type { ReceiptSigner } from './receipt.ts';
 import { decideSequence, type PartnerSequenceState } from './sequence.ts';
 
@@ -222,7 +222,8 @@ async function acceptOne(
     heldReason: decision.heldReason,
     state: decision.disposition === 'accepted' ? 'received' : decision.disposition,
     counts: { records: envelope.count, created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: read.rejectedCount },
-    rejections: rejectionsForReadBack(read.rejections),
+    rejections: rejectionsToStore(read.rejections),
+    rejectionCount: read.faultCount,
     receipt: signed.token,
     receiptKid: signed.key.kid,
   });
@@ -244,9 +245,4 @@ function answerRepeat(earlier: EarlierExchange | undefined, digest: string, slug
 /** Jobs that apply batches, in sequence order, written with the exchange (the outbox relays them). */
 async function queueApplications(tx: Queryable, partner: string, batches: readonly { id: string; sequence: number }[]): Promise<void> {
   for (const batch of [...batches].sort((a, b) => a.sequence - b.sequence)) await addToOutbox(tx, applyJob(partner, batch.id, batch.sequence));
-}
-
-/** Rejections as `GET /v1/exchanges/{id}` reports them (PROTOCOL §5). */
-function rejectionsForReadBack(issues: readonly RecordIssue[]): unknown[] {
-  return issues.map(({ index, key, pointer, code, message }) => ({ index, key, pointer, code, message }));
 }

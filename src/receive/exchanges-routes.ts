@@ -11,6 +11,7 @@ import { exchangeView } from '../store/exchanges.ts';
 import { createSignatureCheck, verifyHead, verifyRequest, type VerifyContext } from '../verify/index.ts';
 import type { EdgeContext } from './context.ts';
 import { sendError, sendProblem } from './problem.ts';
+import { rejectionsPage } from './paging.ts';
 import { readBody } from './read-body.ts';
 import { requestHead } from './request-head.ts';
 
@@ -109,7 +110,9 @@ export function exchangesRouter(ctx: EdgeContext): Router {
     const view = await exchangeView(ctx.db, String(req.params['exchangeId']), verdict.partner.id);
     // Another partner's exchange is not found: its existence is not revealed.
     if (!view) return sendProblem(res, 'not-found', 'no such exchange');
-    res.json({ exchangeId: view.id, batchId: view.batchId, sequence: view.sequence, kind: view.kind, state: view.state, counts: view.counts, rejections: view.rejections });
+    // The page after the look-up: a bad cursor for an exchange that does not exist is still a 404.
+    const page = rejectionsPage(req.query, view.rejections, view.rejectionCount);
+    res.json({ exchangeId: view.id, batchId: view.batchId, sequence: view.sequence, kind: view.kind, state: view.state, counts: view.counts, ...page });
   });
 
   return router;

@@ -16,7 +16,7 @@ import { discrepancyById, listDiscrepancies, openCountsByPartner } from '../stor
 import { exchangeDocument, inboundState, keyUse, searchExchanges, staffExchangeView } from '../store/exchanges.ts';
 import { searchRecognitions } from '../store/operators.ts';
 import { staffCaller } from './callers.ts';
-import { nextCursor, PageQuery, readCursor, readQuery } from './paging.ts';
+import { nextCursor, PageQuery, readCursor, readQuery, rejectionsPage } from './paging.ts';
 import { sendProblem } from './problem.ts';
 
 export interface StaffViewDeps {
@@ -130,7 +130,8 @@ export function staffViewsRouter(deps: StaffViewDeps): Router {
     await reader(req);
     const view = await staffExchangeView(deps.db, String(req.params['exchangeId']));
     if (!view) return sendProblem(res, 'not-found', 'no such exchange');
-    res.json(view);
+    // Paged as the partner's read-back is (exchanges-routes.ts): one query, one answer shape.
+    res.json({ ...view, ...rejectionsPage(req.query, view.rejections, view.rejectionCount) });
   });
 
   router.get('/v1/exchanges/:exchangeId/document', async (req, res) => {

@@ -32,7 +32,10 @@ export interface NewExchange {
   heldReason: HeldReason | undefined;
   state: ExchangeState;
   counts: ExchangeCounts;
+  /** The first faults of the rejected records (intake caps them: MAX_STORED_REJECTIONS). */
   rejections: unknown[];
+  /** How many faults the rejected records have in all, those not stored included; by default those in `rejections`. */
+  rejectionCount?: number;
   receipt: string;
   receiptKid: string;
 }
@@ -45,7 +48,10 @@ export interface ExchangeView {
   kind: 'SNAPSHOT' | 'DELTA';
   state: ExchangeState;
   counts: ExchangeCounts;
+  /** The stored faults: the first of the document's, at most MAX_STORED_REJECTIONS. */
   rejections: unknown[];
+  /** How many faults there are in all, stored or not. */
+  rejectionCount: number;
 }
 
 /** An earlier accepted request or batch: what a retry needs to be answered with. */
@@ -128,11 +134,12 @@ export async function insertExchange(tx: Queryable, e: NewExchange): Promise<voi
   const first = pieces.next();
   await tx.query(
     `insert into exchanges (id, partner, request_jti, batch_id, sequence, kind, format, content_type, digest, body, signature_header,
-       received_at, disposition, held_reason, state, counts, rejections, receipt, receipt_kid, signing_kid)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+       received_at, disposition, held_reason, state, counts, rejections, receipt, receipt_kid, signing_kid, rejection_count)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
     [
       e.id, e.partner, e.requestJti, e.batchId, e.sequence, e.kind, e.format, e.contentType, e.digest, first.done ? Buffer.alloc(0) : first.value,
       e.signatureHeader, e.receivedAt, e.disposition, e.heldReason ?? null, e.state, JSON.stringify(e.counts), JSON.stringify(e.rejections), e.receipt, e.receiptKid, e.signingKid,
+      e.rejectionCount ?? e.rejections.length,
     ],
   );
   let piece = 1;
@@ -182,15 +189,18 @@ export function isExchangeId(id: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id);
 }
 
+/** The faults in all: rows written before migration 0015 stored every fault and no count. */
+const REJECTION_COUNT = 'coalesce(rejection_count, jsonb_array_length(rejections))';
+
 /** An exchange as its sender may read it back (PROTOCOL §5); another partner's is not found. */
 export async function exchangeView(q: Queryable, id: string, partner: string): Promise<ExchangeView | undefined> {
   if (!isExchangeId(id)) return undefined;
-  const { rows } = await q.query<{ id: string; partner: string; batch_id: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; state: ExchangeState; counts: ExchangeCounts; rejections: unknown[] }>(
-    'select id, partner, batch_id, sequence, kind, state, counts, rejections from exchanges where id = $1 and partner = $2',
+  const { rows } = await q.query<{ id: string; partner: string; batch_id: string; sequence: number; kind: 'SNAPSHOT' | 'DELTA'; state: ExchangeState; counts: ExchangeCounts; rejections: unknown[]; rejection_count: number }>(
+    `select id, partner, batch_id, sequence, kind, state, counts, rejections, ${REJECTION_COUNT} as rejection_count from exchanges where id = $1 and partner = $2`,
     [id, partner],
   );
   const r = rows[0];
-  return r && { id: r.id, partner: r.partner, batchId: r.batch_id, sequence: r.sequence, kind: r.kind, state: r.state, counts: r.counts, rejections: r.rejections };
+  return r && { id: r.id, partner: r.partner, batchId: r.batch_id, sequence: r.sequence, kind: r.kind, state: r.state, counts: r.counts, rejections: r.rejections, rejectionCount: r.rejection_count };
 }
 
 /** The partner that sent exchange `id`, if it exists. */
@@ -353,14 +363,17 @@ export interface StaffExchangeView extends ExchangeListItem {
   documentBytes: number;
   /** When retention removed the raw document (RETENTION_DAYS); null while it is kept. */
   documentRemovedAt: Date | null;
+  /** As ExchangeView's. */
   rejections: unknown[];
+  rejectionCount: number;
 }
 
 export async function staffExchangeView(q: Queryable, id: string): Promise<StaffExchangeView | undefined> {
   if (!isExchangeId(id)) return undefined;
   const { rows } = await q.query<StaffExchangeView>(
     `select ${LIST_COLUMNS}, request_jti as "requestJti", signature_header as "signatureHeader", signing_kid as "signingKid", receipt, digest, content_type as "contentType",
-       (coalesce(octet_length(body), 0) + coalesce((select sum(octet_length(p.bytes)) from exchange_body_pieces p where p.exchange_id = e.id), 0))::int as "documentBytes", document_removed_at as "documentRemovedAt", rejections
+       (coalesce(octet_length(body), 0) + coalesce((select sum(octet_length(p.bytes)) from exchange_body_pieces p where p.exchange_id = e.id), 0))::int as "documentBytes", document_removed_at as "documentRemovedAt", rejections,
+       ${REJECTION_COUNT} as "rejectionCount"
      from exchanges e where id = $1`,
     [id],
   );

@@ -15,14 +15,33 @@ export interface ReadOptions {
   expectedSender?: string;
   /** Party id the document's receiver field must hold (this gateway's `GATEWAY_ID`). */
   expectedReceiver?: string;
+  /**
+   * At most this many rejections are given, the first in document order (`faultCount`
+   * still counts them all). Unlimited by default: the apply job needs every rejected
+   * record; intake stores only a bounded list (issue 11).
+   */
+  maxRejections?: number;
 }
+
+/**
+ * Faults kept of one record. A record's faults are as many as it has members (one
+ * 890 KB record with 100,000 unknown elements had 100,000), and the first few tell its
+ * sender what is wrong as well as all of them would; the rest are only counted.
+ */
+export const MAX_FAULTS_PER_RECORD = 20;
 
 export interface ReadResult {
   batch: Batch;
-  /** One entry per fault of each rejected record; a record may have several. */
+  /**
+   * One entry per fault of each rejected record (a record may have several), at most
+   * MAX_FAULTS_PER_RECORD of each and `maxRejections` in all; every rejected record has
+   * at least one unless `maxRejections` cut the list.
+   */
   rejections: RecordIssue[];
   /** How many records were rejected. */
   rejectedCount: number;
+  /** How many faults the rejected records have in all, those beyond the caps included. */
+  faultCount: number;
 }
 
 /** Reads a whole document of `format`; records are translated one by one as the reader reaches them. */
@@ -54,8 +73,8 @@ export function startReading(format: Format, options: ReadingOptions = {}): Docu
   return {
     write: reading.write,
     end() {
-      const { envelope, kept, rejections, rejectedCount } = reading.end();
-      return { batch: { format: format.id, ...(envelope && { envelope }), records: kept }, rejections, rejectedCount };
+      const { envelope, kept, rejections, rejectedCount, faultCount } = reading.end();
+      return { batch: { format: format.id, ...(envelope && { envelope }), records: kept }, rejections, rejectedCount, faultCount };
     },
   };
 }
@@ -67,6 +86,7 @@ export interface KeptRead<T> {
   kept: T[];
   rejections: RecordIssue[];
   rejectedCount: number;
+  faultCount: number;
 }
 
 /**
@@ -80,6 +100,8 @@ export function readKeeping<T>(format: Format, keep: ((record: Operator) => T) |
   const read: (T | undefined)[] = [];
   const keys: (string | null)[] = [];
   const issuesByIndex = new Map<number, FieldIssue[]>();
+  // Faults beyond MAX_FAULTS_PER_RECORD: counted, not kept.
+  let faultsNotKept = 0;
   // Duplicate keys are found as records arrive, so that the end of a large document has little left to do.
   const firstIndexOf = new KeyIndex((index) => keys[index]!);
   const duplicates: Duplicate[] = [];
@@ -106,8 +128,11 @@ export function readKeeping<T>(format: Format, keep: ((record: Operator) => T) |
       const first = firstIndexOf.firstOrAdd(key, index);
       if (first !== -1) duplicates.push({ key, first, index });
     }
-    // dedupe copies: `issues` is reused for the next record.
-    if (issues.length > 0) issuesByIndex.set(index, dedupe(issues));
+    if (issues.length > 0) {
+      const { kept, notKept } = faultsToKeep(issues);
+      faultsNotKept += notKept;
+      issuesByIndex.set(index, kept);
+    }
     if (keep) read.push(issues.length > 0 ? undefined : keep(complete(out)));
   });
   return {
@@ -115,16 +140,21 @@ export function readKeeping<T>(format: Format, keep: ((record: Operator) => T) |
     end() {
       const tree = reader.end();
       const envelope = format.hasEnvelope ? readEnvelope(format, tree, options) : undefined;
-      refuseOrRejectDuplicates(format, tree, duplicates, issuesByIndex);
+      faultsNotKept += refuseOrRejectDuplicates(format, tree, duplicates, issuesByIndex);
       const rejections: RecordIssue[] = [];
+      const max = options.maxRejections ?? Infinity;
+      let faultCount = faultsNotKept;
       for (const [index, issues] of [...issuesByIndex].sort((a, b) => a[0] - b[0])) {
+        faultCount += issues.length;
         for (const issue of issues) {
+          // Past the limit only the count goes on: no pointer is made for a fault that is not given.
+          if (rejections.length >= max) break;
           rejections.push({ index, key: keys[index] ?? null, pointer: tree.recordPointer(index, issue.path), field: formatPath(issue.path) || '(record)', code: issue.code, message: issue.message });
         }
       }
       // Duplicates found after reading reject records that read well, hence the second filter.
       const kept = read.filter((r, i): r is T => r !== undefined && !issuesByIndex.has(i));
-      return { envelope, kept, rejections, rejectedCount: issuesByIndex.size };
+      return { envelope, kept, rejections, rejectedCount: issuesByIndex.size, faultCount };
     },
   };
 }
@@ -162,15 +192,23 @@ function ownCopy(key: string): string {
   return ` ${key}`.slice(1);
 }
 
-/** One fault per place and code: two canonical fields read from one member (a key that is also the identifier) fail once. */
-function dedupe(issues: FieldIssue[]): FieldIssue[] {
+/**
+ * One fault per place and code: two canonical fields read from one member (a key that
+ * is also the identifier) fail once. The first MAX_FAULTS_PER_RECORD are kept, in a
+ * list of their own (`issues` is reused for the next record); the rest only counted.
+ */
+function faultsToKeep(issues: FieldIssue[]): { kept: FieldIssue[]; notKept: number } {
   const seen = new Set<string>();
-  return issues.filter((issue) => {
+  const kept: FieldIssue[] = [];
+  let notKept = 0;
+  for (const issue of issues) {
     const id = `${formatPath(issue.path)}\u0000${issue.code}`;
-    if (seen.has(id)) return false;
+    if (seen.has(id)) continue;
     seen.add(id);
-    return true;
-  });
+    if (kept.length < MAX_FAULTS_PER_RECORD) kept.push(issue);
+    else notKept++;
+  }
+  return { kept, notKept };
 }
 
 /**
@@ -190,17 +228,28 @@ interface Duplicate {
   index: number;
 }
 
-function refuseOrRejectDuplicates(format: Format, tree: SyntaxTree, duplicates: readonly Duplicate[], issuesByIndex: Map<number, FieldIssue[]>): void {
+/** Rejects records with a key seen before (or refuses the document); returns how many of the faults added were not kept (a record already at MAX_FAULTS_PER_RECORD). */
+function refuseOrRejectDuplicates(format: Format, tree: SyntaxTree, duplicates: readonly Duplicate[], issuesByIndex: Map<number, FieldIssue[]>): number {
+  let notKept = 0;
+  const countedDuplicate = new Set<number>();
   for (const { key, first, index } of duplicates) {
     if (format.mapping.duplicateKeys === 'invalidate-document') {
       throw new DocumentInvalidError(`record key ${key} appears twice (records ${first + 1} and ${index + 1})`, tree.recordPointer(index, []));
     }
     for (const i of [first, index]) {
       const issues = issuesByIndex.get(i) ?? [];
-      if (!issues.some((x) => x.code === 'duplicate-key')) issues.push({ path: [], code: 'duplicate-key', message: `key ${key} appears on more than one line` });
+      if (!issues.some((x) => x.code === 'duplicate-key')) {
+        // A record full of faults may already have had its duplicate-key fault counted.
+        if (issues.length < MAX_FAULTS_PER_RECORD) issues.push({ path: [], code: 'duplicate-key', message: `key ${key} appears on more than one line` });
+        else if (!countedDuplicate.has(i)) {
+          countedDuplicate.add(i);
+          notKept++;
+        }
+      }
       issuesByIndex.set(i, issues);
     }
   }
+  return notKept;
 }
 
 /** Fills the canonical defaults a mapping need not spell out. */

@@ -130,6 +130,9 @@ describe.each(['embedded', 'PostgreSQL'] as const)('exchanges on %s', (store) =>
       state: expect.any(String),
       counts: { records: 2, created: 0, changed: 0, unchanged: 0, withdrawn: 0, rejected: 1 },
       rejections: [{ index: 1, key: 'DEAEOF0000000001', pointer: '/AEOExchangeBatch/Operator[2]/Name', code: 'required', message: 'Name is required' }],
+      rejectionCount: 1,
+      truncated: false,
+      rejectionsNext: null,
     });
     const other = await gw.request({ method: 'GET', path: `/v1/exchanges/${exchangeId}`, key: partnerKeys.JP, iss: 'JP' });
     expect(other.status).toBe(404);

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { rolesFor, type StaffRole } from '../../staff/staff-auth.ts';
 import { DeliveriesQuery, Reason } from '../delivery-routes.ts';
 import { Decision, FeedQuery, ImportsLimit, ReleaseBody } from '../staff-routes.ts';
+import { RejectionsQuery } from '../paging.ts';
 import { AuditQuery, DiscrepancyQuery, ExchangeQuery, PartnerQuery, RecognitionQuery } from '../staff-views-routes.ts';
 import {
   ExchangeListItem,
@@ -167,16 +168,18 @@ export const operations: readonly Operation[] = [
   {
     method: 'get', path: '/v1/exchanges/{exchangeId}', operationId: 'readExchange', tag: 'partners', access: [partner, staff(rolesFor.read)],
     summary: 'Read an exchange back (PROTOCOL §5).',
-    description: 'Signed by the partner that sent it (any other partner gets 404), answered with its state, counts and rejected records; with a staff bearer token instead, the staff view of any exchange.',
+    description: 'Signed by the partner that sent it (any other partner gets 404), answered with its state, counts and rejected records; with a staff bearer token instead, the staff view of any exchange. The rejections come a page at a time: `rejectionsNext` is the `rejectionsCursor` of the next page (a signed request covers the query too), `rejectionCount` says how many faults there are in all, and `truncated` that the gateway kept only the first of them.',
     params: exchangeIdParam,
+    query: { schema: RejectionsQuery, example: { rejectionsLimit: '100' } },
     answers: {
       200: ok('The exchange: the partner\'s read-back, or for staff the staff view.', z.union([ExchangeReadBack, StaffExchangeView]), {
         exchangeId, batchId: 'EU-US-20261127-01', sequence: 42, kind: 'SNAPSHOT', state: 'applied',
         counts: { records: 3, created: 2, changed: 0, unchanged: 0, withdrawn: 0, rejected: 1 },
         rejections: [{ index: 2, key: 'NLAEOC0000777', pointer: '/AEOExchangeBatch/Operator[3]/TIN', code: 'invalid-identifier', message: 'not an EORI' }],
+        rejectionCount: 1, truncated: false, rejectionsNext: null,
       }),
     },
-    problems: { ...signedRefusals, ...staffRefusals, 401: `${signedRefusals[401]} For staff: no valid bearer token.`, 403: `${signedRefusals[403]} For staff: ${staffRefusals[403]}`, 404: 'No such exchange, or another partner\'s (`not-found`).', ...storeDown },
+    problems: { 400: 'A query parameter or the cursor is invalid (`bad-request`).', ...signedRefusals, ...staffRefusals, 401: `${signedRefusals[401]} For staff: no valid bearer token.`, 403: `${signedRefusals[403]} For staff: ${staffRefusals[403]}`, 404: 'No such exchange, or another partner\'s (`not-found`).', ...storeDown },
   },
   {
     method: 'get', path: '/v1/status/{scheme}/{id}', operationId: 'status', tag: 'status', access: [anyone, partner, staff(rolesFor.read)],

@@ -49,6 +49,13 @@ const counts = z.strictObject({
   rejected: z.number().int().min(0),
 });
 
+/** What the read-back adds to PROTOCOL §5's members to page its rejections (issue 11), in §8's words. */
+const rejectionsPaging = {
+  rejectionCount: z.number().int().min(0).describe('How many faults the rejected records have in all, those not kept included (as `errorCount`, PROTOCOL §8).'),
+  truncated: z.boolean().describe('Whether the gateway kept fewer faults than `rejectionCount`: the pages end before them all.'),
+  rejectionsNext: z.string().nullable().describe('The `rejectionsCursor` of the next page of rejections; null on the last.'),
+};
+
 /** A partner's read-back of its own exchange (PROTOCOL §5). */
 export const ExchangeReadBack = z.strictObject({
   exchangeId: z.uuid(),
@@ -57,7 +64,11 @@ export const ExchangeReadBack = z.strictObject({
   kind: z.enum(['SNAPSHOT', 'DELTA']),
   state: z.enum(['received', 'processing', 'applied', 'held', 'stale', 'failed']),
   counts,
-  rejections: z.array(ProblemItem.extend({ index: z.number().int().min(0) }).strict()).describe('One item per fault of each rejected record.'),
+  rejections: z
+    .array(ProblemItem.extend({ index: z.number().int().min(0) }).strict())
+    .max(1000)
+    .describe('One page of the faults of the rejected records, in document order (`rejectionsLimit`, default 100). The gateway keeps at most 20 faults of a record and 1,000 of a document.'),
+  ...rejectionsPaging,
 });
 
 /** An exchange in the staff list. */
@@ -84,7 +95,8 @@ export const StaffExchangeView = ExchangeListItem.extend({
   contentType: z.string(),
   documentBytes: z.number().int().min(0).describe('0 once retention removed the document.'),
   documentRemovedAt: z.iso.datetime().nullable().describe('When retention (RETENTION_DAYS) removed the raw document; null while it is kept.'),
-  rejections: z.array(z.unknown()),
+  rejections: z.array(z.unknown()).max(1000).describe('One page of the rejections, as in the read-back.'),
+  ...rejectionsPaging,
 });
 
 /** The status answer (PROTOCOL §5). */
