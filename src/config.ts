@@ -52,6 +52,11 @@ const settingsFields = z.object({
   PREAUTH_FAILURES_PER_MINUTE: positive.default(600).describe('refused requests one client address may cause per minute before it gets 429'),
   STATUS_REQUESTS_PER_MINUTE: positive.default(1200).describe('`GET /v1/status/…` requests one client address may make per minute'),
   BODY_TIMEOUT_S: positive.default(30).describe('a request body not received in this time is refused (408)'),
+  HEADERS_TIMEOUT_S: positive.default(15).describe('a request line and headers not received in this time are refused (408) and the connection closed'),
+  KEEPALIVE_TIMEOUT_S: positive.default(5).describe('an idle keep-alive connection is closed after this time'),
+  CONNECTIONS_PER_ADDRESS: positive
+    .default(64)
+    .describe('simultaneous connections one TCP peer address may hold; more are answered 503 `busy` and closed. Behind a reverse proxy the peer is the proxy (headers are not read yet): raise it there'),
   JOB_LOCK_S: positive
     .default(30)
     .describe("how long a worker's hold on a job lasts without renewal; a job whose worker died is taken over after it"),

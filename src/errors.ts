@@ -10,7 +10,7 @@
 export interface ErrorSpec {
   /** HTTP status of the answer. */
   status: number;
-  /** Problem type `urn:mra:problem:<slug>`; null: no type of its own, answered as an internal error without details. */
+  /** Problem type `urn:mra:problem:<slug>`; null: no type of its own, answered as `internal` without details. */
   slug: string | null;
   /** The problem's title: one per slug. */
   title: string;
@@ -63,7 +63,8 @@ export const errorTable = {
   // The identity provider's key set is fetched with a 5 s timeout; 30 s spares a provider that is down.
   'identity-provider-unavailable': { status: 503, slug: 'unavailable', title: 'Unavailable', retryable: true, retryAfterSeconds: 30 },
   // Anything the gateway did not raise on purpose: may be passing, so a job is tried again.
-  'internal': { ...internalOnly, retryable: true },
+  // Answered as `urn:mra:problem:internal` (PROTOCOL §8), never with its message (receive/problem.ts).
+  'internal': { ...internalOnly, slug: 'internal', retryable: true },
 
   // Raised at start or by the command line, never an answer of their own (a 500 without details if one escapes).
   'settings-invalid': internalOnly,

@@ -1,7 +1,8 @@
 /**
  * Every error the HTTP edge answers becomes application/problem+json (RFC 9457, PROTOCOL
  * §8) here and nowhere else: a GatewayError by its row of errors.ts, anything else as a
- * 500 without details (never a stack trace, a secret or another partner's data).
+ * 500 `urn:mra:problem:internal` without details (never a stack trace, a secret or another
+ * partner's data), but with the request id a partner can quote and the log line carries.
  */
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
@@ -26,12 +27,19 @@ export interface Problem {
 /** PROTOCOL §8: at most this many `errors` items; `errorCount` and `truncated` say what was left out. */
 const maxErrorItems = 100;
 
-/** Any error as problem+json: a GatewayError by its table row, anything else as a 500 internal error without details. */
-export function toProblem(error: unknown): Problem {
+/**
+ * Any error as problem+json: a GatewayError by its table row, anything else as a 500
+ * `internal` whose detail says nothing of the cause; `requestId` (the answer's X-Request-Id)
+ * goes into that body so that a partner can quote it and staff find the logged cause.
+ */
+export function toProblem(error: unknown, requestId?: string): Problem {
   const known = asGatewayError(error);
   const spec: ErrorSpec = errorTable[known.code];
-  if (spec.slug === null) {
-    return { status: 500, headers: {}, body: { type: 'about:blank', title: spec.title, status: 500, detail: 'the gateway failed to answer this request' } };
+  // Every 500, whichever code raised it, has one type and a fixed detail: its message may name internals.
+  if (spec.slug === null || spec.status === 500) {
+    const body: ProblemBody = { type: 'urn:mra:problem:internal', title: errorTable.internal.title, status: 500, detail: 'the gateway failed to answer this request; quote the requestId to its operators' };
+    if (requestId !== undefined) body['requestId'] = requestId;
+    return { status: 500, headers: {}, body };
   }
   const body: ProblemBody = { type: `urn:mra:problem:${spec.slug}`, title: spec.title, status: spec.status, detail: known.message };
   if (known.issues.length > 0) {
@@ -47,7 +55,7 @@ export function toProblem(error: unknown): Problem {
 
 /** Sends any error as problem+json (see toProblem). */
 export function sendError(res: Response, error: unknown): void {
-  writeProblem(res, toProblem(error));
+  writeProblem(res, toProblem(error, requestIdOf(res)));
 }
 
 /** Sends the problem of a GatewayError with this code and detail. */
@@ -55,14 +63,24 @@ export function sendProblem(res: Response, code: ErrorCode, detail: string, opti
   sendError(res, new GatewayError(code, detail, options));
 }
 
-/** The express error handler: a rejected route or a body parser's error as problem+json; a 500 is logged. */
+/**
+ * The express error handler: a rejected route or a body parser's error as problem+json. A
+ * 500 is logged with its cause and the request id its body names (the body has no cause).
+ */
 export function answerErrors(log?: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     if (res.headersSent) return void res.destroy();
-    const problem = toProblem(error);
-    if (problem.status === 500) log?.error({ err: error }, 'unexpected error');
+    const requestId = requestIdOf(res);
+    const problem = toProblem(error, requestId);
+    if (problem.status === 500) log?.error({ err: error, ...(requestId !== undefined && { requestId }) }, 'unexpected error');
     writeProblem(res, problem);
   };
+}
+
+/** The X-Request-Id the edge set on this answer (receive/app.ts), if any. */
+function requestIdOf(res: Response): string | undefined {
+  const id = res.getHeader('X-Request-Id');
+  return typeof id === 'string' ? id : undefined;
 }
 
 function writeProblem(res: Response, { status, headers, body }: Problem): void {

@@ -4,7 +4,7 @@
  * SIGTERM/SIGINT: stop accepting, finish in-flight requests and jobs, close Redis and the store.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Express } from 'express';
 import { secondsOf, systemClock, todayOf, type Clock } from '../clock.ts';
@@ -44,6 +44,7 @@ import { openStore } from '../store/open-store.ts';
 import { pendingCount } from '../store/outbox.ts';
 import { retainedSigningKeys } from '../store/signing-keys.ts';
 import { loadFormats } from '../translate/load-mappings.ts';
+import { answerAndClose, applyKeepAlive, capConnectionsPerAddress, serverOptions, type ConnectionLimits } from './connection-limits.ts';
 import { createLogger } from './logger.ts';
 import { hearStatusChanges } from './status-changes.ts';
 import { StatusAnswerCache } from '../status/answer-cache.ts';
@@ -249,14 +250,28 @@ async function startOpened(
       },
       { trustProxy: settings.TRUST_PROXY },
     );
-    server = createServer(app);
-    // A request that is not readable as HTTP still gets a problem document.
-    server.on('clientError', (_error, socket) => {
-      if (!socket.writable) return socket.destroy();
-      const body = JSON.stringify(toProblem(new GatewayError('bad-request', 'the request is not readable as HTTP')).body);
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const connectionLimits: ConnectionLimits = {
+      headersTimeoutMs: settings.HEADERS_TIMEOUT_S * 1000,
+      // The edge answers a slow body itself (408, BODY_TIMEOUT_S); Node's timeout on the whole request comes after it.
+      requestTimeoutMs: (settings.HEADERS_TIMEOUT_S + settings.BODY_TIMEOUT_S + 5) * 1000,
+      keepAliveTimeoutMs: settings.KEEPALIVE_TIMEOUT_S * 1000,
+      perAddress: settings.CONNECTIONS_PER_ADDRESS,
+    };
+    const expressApp = app;
+    server = createServer(serverOptions(connectionLimits), (req, res) => (cap.isRefused(req.socket) ? void req.socket.destroy() : expressApp(req, res)));
+    applyKeepAlive(server, connectionLimits);
+    // A connection over its address's cap is answered 503 `busy` at once (PROTOCOL §3's answer to the
+    // pre-authentication cap, the nearest documented one) and none of its requests reaches express.
+    const cap = capConnectionsPerAddress(server, connectionLimits.perAddress, (socket) =>
+      answerAndClose(socket, toProblem(new GatewayError('busy', 'too many connections from this address; close one or come back later'))),
+    );
+    // A request that is not readable as HTTP, or whose headers do not arrive in time, still gets a problem document.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      // Refused, or an answer already under way (the whole-request timeout during a response): another answer would corrupt it.
+      if (cap.isRefused(socket) || (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) return void socket.destroy();
+      const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      answerAndClose(socket, toProblem(timedOut ? new GatewayError('request-timeout', 'the request was not received in time') : new GatewayError('bad-request', 'the request is not readable as HTTP')));
     });
-    server.requestTimeout = (settings.BODY_TIMEOUT_S + 5) * 1000;
     await listen(server, settings.PORT, settings.HOST);
     opened.push(() => closeServer(server!));
   }

@@ -85,11 +85,24 @@ describe('toProblem', () => {
     expect(place['errors']).toEqual([{ index: null, key: null, pointer: '3:7', code: 'document-invalid', message: 'x' }]);
   });
 
-  it('answers anything else as a 500 without details, and a store that is down as a 503 to retry', () => {
+  it('answers anything else as a 500 internal without details, and a store that is down as a 503 to retry', () => {
     const secret = new Error('password=hunter2 at /srv/app.js:10');
-    expect(toProblem(secret)).toEqual({ status: 500, headers: {}, body: { type: 'about:blank', title: 'Internal error', status: 500, detail: 'the gateway failed to answer this request' } });
+    const detail = 'the gateway failed to answer this request; quote the requestId to its operators';
+    expect(toProblem(secret)).toEqual({ status: 500, headers: {}, body: { type: 'urn:mra:problem:internal', title: 'Internal error', status: 500, detail } });
     expect(JSON.stringify(toProblem(new GatewayError('settings-invalid', 'DATABASE_URL: postgres://u:secret@h')).body)).not.toContain('secret');
     const down = toProblem(new StoreUnavailableError('the store is unreachable (ECONNREFUSED)'));
     expect(down).toMatchObject({ status: 503, headers: { 'Retry-After': '5' }, body: { type: 'urn:mra:problem:unavailable' } });
+  });
+
+  it('gives every 500 the internal type and the request id to quote, never the message of what failed', () => {
+    const causes = [new Error('password=hunter2 at /srv/app.js:10'), new GatewayError('internal', 'row 7 of table signing_keys'), new GatewayError('settings-invalid', 'DATABASE_URL: postgres://u:secret@h'), 'a thrown string'];
+    for (const cause of causes) {
+      const { status, body } = toProblem(cause, 'req-42');
+      expect(status).toBe(500);
+      expect(body).toMatchObject({ type: 'urn:mra:problem:internal', title: 'Internal error', status: 500, requestId: 'req-42' });
+      expect(JSON.stringify(body)).not.toMatch(/hunter2|app\.js|signing_keys|secret|thrown string/);
+    }
+    // A known code keeps its own answer; the request id goes only into the 500s.
+    expect(toProblem(new GatewayError('not-found', 'x'), 'req-42').body).toEqual({ type: 'urn:mra:problem:not-found', title: 'Not found', status: 404, detail: 'x' });
   });
 });

@@ -86,8 +86,15 @@ describe('request ids in the logs', () => {
     expect(response.status).toBe(500);
     const requestId = response.headers.get('x-request-id')!;
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    // PROTOCOL §8: the internal type, the id to quote, and nothing of the cause.
+    const text = await response.text();
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(text)).toEqual({ type: 'urn:mra:problem:internal', title: 'Internal error', status: 500, detail: expect.any(String), requestId });
+    expect(text).not.toMatch(/signing_keys|relation|\.ts|\bat\b|stack/);
     const mine = await linesOf(requestId);
     expect(mine.map((l) => l.msg).sort()).toEqual(['request', 'unexpected error']);
+    // The cause is in the log line that carries the same id.
+    expect(JSON.stringify(mine.find((l) => l.msg === 'unexpected error')!['err'])).toContain('signing_keys');
     expect(mine.find((l) => l.msg === 'request')).toMatchObject({ status: 500, route: '/.well-known/jwks.json' });
     // No other line claims it.
     expect(lines.filter((l) => l.requestId === requestId)).toHaveLength(2);

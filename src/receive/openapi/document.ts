@@ -81,7 +81,7 @@ function responses(op: Operation): Json {
     if (status === '429' || status === '503') headers['Retry-After'] = { description: 'Seconds.', schema: { type: 'integer' } };
     return [status, { description, ...(Object.keys(headers).length > 0 && { headers }), content: { 'application/problem+json': { schema: problemRef } } }];
   });
-  return Object.fromEntries([...answers, ...problems, ['500', { description: 'The gateway failed (`about:blank`, without details).', content: { 'application/problem+json': { schema: problemRef } } }]]);
+  return Object.fromEntries([...answers, ...problems, ['500', { description: 'The gateway failed (`urn:mra:problem:internal`, without details, with a `requestId` to quote).', content: { 'application/problem+json': { schema: problemRef } } }]]);
 }
 
 /** The OpenAPI 3.1 document of `operations` for a gateway under `basePath` (PUBLIC_BASE_PATH). */
