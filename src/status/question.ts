@@ -53,7 +53,7 @@ function standInAnswer(records: StatusRecord[], caller: Caller, gatewayId: strin
 }
 
 /** Claims shaped like a typical anonymous answer, for a miss with no stand-in. */
-export function standInClaims(gatewayId: string): Record<string, unknown> {
+function standInClaims(gatewayId: string): Record<string, unknown> {
   return {
     sub: 'eori:DE000000000000000',
     programme: 'EU-AEO',
