@@ -2,16 +2,17 @@
  * `GET /v1/status/{scheme}/{id}` (PROTOCOL.md §5): one subject, by its exact identifier,
  * answered with a gateway-signed assertion. Who asks is decided by `identify`
  * (callers.ts); what they are told by status/; this file rate-limits anonymous callers
- * and answers a miss in the same time as a hit: every look-up signs an assertion, every
- * answer is sent as prepared bytes by one function, and with a cache
- * (status/answer-cache.ts) a kept miss is those bytes as a kept hit is.
+ * and answers a miss in the same time as a hit: a miss reads, answers and signs a
+ * stand-in subject as a hit does its own (status/question.ts), every answer is sent as
+ * prepared bytes by one function, and with a cache (status/answer-cache.ts) a kept miss
+ * is those bytes as a kept hit is.
  */
 import { Router, type Request, type Response } from 'express';
 import { GatewayError } from '../errors.ts';
 import { STATUS_TYP } from '../status/answer.ts';
 import type { CachedAnswer, StatusAnswerCache } from '../status/answer-cache.ts';
 import type { Caller, StatusLookup } from '../status/lookup.ts';
-import { answerQuestion, standInClaims } from '../status/question.ts';
+import { answerQuestion, notLookedUp } from '../status/question.ts';
 import { parseSubject } from '../status/schemes.ts';
 import { sendProblem, toProblem } from './problem.ts';
 import type { RateLimits } from './rate-limits.ts';
@@ -88,13 +89,13 @@ export function statusRouter(deps: StatusRouteDeps): Router {
     if (cached !== undefined) return send(res, cached);
 
     const generation = deps.cache?.generation ?? 0;
-    const answered = subject === undefined ? undefined : await answerQuestion(deps.lookup, deps.gatewayId, subject, caller);
-    // A miss signs a stand-in of the same shape and throws it away: the signature is the
-    // costly part, and skipping it would tell a miss from a hidden subject by the clock.
-    const assertion = await deps.sign(STATUS_TYP, { iss: deps.gatewayId, iat, exp: iat + validity, ...(answered?.claims ?? standInClaims(deps.gatewayId)) });
-    // A miss serializes a body of the same shape too, and throws it away with the stand-in.
-    const hit = found({ subject: answered?.subject ?? standInClaims(deps.gatewayId), assertion });
-    const answer = answered === undefined ? notFound : hit;
+    const { answer: told, work } = subject === undefined ? notLookedUp(deps.gatewayId) : await answerQuestion(deps.lookup, deps.gatewayId, subject, caller);
+    // A miss signs its stand-in's answer and throws it away: the signature is the costly
+    // part, and skipping it would tell a miss from a hit (or a hidden subject) by the clock.
+    const assertion = await deps.sign(STATUS_TYP, { iss: deps.gatewayId, iat, exp: iat + validity, ...work.claims });
+    // A miss serializes the stand-in's body too, and throws it away.
+    const hit = found({ subject: work.subject, assertion });
+    const answer = told === undefined ? notFound : hit;
     deps.cache?.set(key, generation, answer);
     send(res, answer);
   });

@@ -21,16 +21,32 @@ export interface CtpatMemberStatus {
   heldBy: { partner: string; state: 'recognized' | 'suspended' | 'revoked' | 'withdrawn'; since: string }[];
 }
 
+/**
+ * What a look-up found, and for a miss a stand-in: another subject found earlier, read
+ * from the store as a hit is read, for the miss to answer and throw away. A miss then
+ * does a hit's work, reading a real record rather than nothing (PROTOCOL §5: a miss
+ * answers in the same time as a hit). No stand-in for a hit, or before anything was found.
+ */
+export interface FoundRecords {
+  records: StatusRecord[];
+  standIn: StatusRecord[];
+}
+
+export interface FoundMember {
+  member: CtpatMemberStatus | undefined;
+  standIn: CtpatMemberStatus | undefined;
+}
+
 export interface StatusLookup {
   /**
    * Records whose identifier of `scheme` is `normalisedId`: a format id (`eu-aeo`, …)
    * looks up that partner's record key; `eori`, `jp-corp`, `kr-brn`, `ca-bn`, `mx-rfc`
    * the national identifier (normalised as PROTOCOL §5 says).
    */
-  byIdentifier(scheme: string, normalisedId: string): Promise<StatusRecord[]>;
+  byIdentifier(scheme: string, normalisedId: string): Promise<FoundRecords>;
   /** Records that link this MID now. */
-  byMid(mid: string): Promise<StatusRecord[]>;
-  ctpatMember(account: string): Promise<CtpatMemberStatus | undefined>;
+  byMid(mid: string): Promise<FoundRecords>;
+  ctpatMember(account: string): Promise<FoundMember>;
 }
 
 /** Who asks: anonymous, a partner (signed per PROTOCOL §2), or CBP staff (bearer token). */

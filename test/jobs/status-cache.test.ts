@@ -2,9 +2,12 @@
  * Status answers are kept until what they say changes (issue 10): the same assertion is
  * served again while nothing changed, and an applied batch, committed in another
  * transaction, is seen at the next look-up (the store's notification), for a kept hit
- * and a kept miss alike.
+ * and a kept miss alike. And a look-up that finds nothing reads the store as one that
+ * finds its subject does (issue 11): the same queries, a real record read for a stand-in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queryable } from '../../src/store/db.ts';
+import { statusLookup } from '../../src/status/status-lookup.ts';
 import { euBatch, euKey, sendAndWait } from '../support/eu-operators.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
@@ -47,5 +50,53 @@ describe('the status answer cache', () => {
     await sendAndWait(gw, euBatch({ batchId: 'C2', sequence: 2, kind: 'DELTA', operators: [{ ...operator, status: 'SUSPENDED', effective: '2026-06-01' }, later] }));
     expect((await until(euKey(operator), (a) => a.body?.subject.status === 'suspended')).body?.subject.status).toBe('suspended');
     expect((await until(euKey(later), (a) => a.code === 200)).code).toBe(200);
+  });
+});
+
+describe('a status miss reads the store as a hit does', () => {
+  /** A lookup over the gateway's store that notes every query it sends and how many rows came back. */
+  function counted() {
+    const sent: { params: readonly unknown[]; rows: number }[] = [];
+    const q: Queryable = {
+      async query(sql, params = []) {
+        const result = await gw.gateway.db.query(sql, params);
+        sent.push({ params, rows: result.rows.length });
+        return result as never;
+      },
+    };
+    const lookup = statusLookup(q, gw.gateway.registry);
+    /** The queries one call sends. */
+    const queries = async (call: (l: typeof lookup) => Promise<unknown>) => {
+      const before = sent.length;
+      await call(lookup);
+      return sent.slice(before);
+    };
+    return { lookup, queries };
+  }
+
+  it('an unknown identifier makes a hit’s round trips and reads the last record found, as a stand-in', async () => {
+    const { lookup, queries } = counted();
+    const unknown = euKey({ n: 999 });
+    // Nothing found yet: the same round trips all the same.
+    const first = await queries((l) => l.byIdentifier('eu-aeo', unknown));
+    const hit = await queries((l) => l.byIdentifier('eu-aeo', euKey(operator)));
+    expect(first).toHaveLength(hit.length);
+    const miss = await queries((l) => l.byIdentifier('eu-aeo', unknown));
+    expect(miss.map((m) => m.rows)).toEqual([0, ...hit.slice(1).map((h) => h.rows)]);
+    expect(hit.map((h) => h.rows)).toEqual([1, 1]);
+    const found = await lookup.byIdentifier('eu-aeo', unknown);
+    expect(found.records).toEqual([]);
+    expect(found.standIn.map((r) => r.held.key)).toEqual([euKey(operator)]);
+  });
+
+  it('an unknown C-TPAT account asks who holds the last member found, as a hit asks of its own', async () => {
+    const member = { name: { legal: 'Acme Imports' }, status: { effective: '2020-01-01' } };
+    await gw.gateway.db.query("insert into ctpat_members (account, record, status, consent, mids) values ('CT-1000001', $1, 'CERTIFIED', true, '{}') on conflict do nothing", [JSON.stringify(member)]);
+    const { lookup, queries } = counted();
+    const hit = await queries((l) => l.ctpatMember('CT-1000001'));
+    const miss = await queries((l) => l.ctpatMember('CT-1000009'));
+    expect(miss.map((m) => m.params)).toEqual([['CT-1000009'], ['CT-1000001']]);
+    expect(hit.map((h) => h.params)).toEqual([['CT-1000001'], ['CT-1000001']]);
+    expect((await lookup.ctpatMember('CT-1000009')).standIn?.account).toBe('CT-1000001');
   });
 });

@@ -86,6 +86,29 @@ describe('GET /v1/status/{scheme}/{id}', () => {
     expect(harness.signed() - before).toBe(2);
   });
 
+  it('signs for a miss what a hit on its stand-in signs (the same work, PROTOCOL §5), and sends none of it', async () => {
+    /** Signs what one GET signs; its claims without iat and exp, which change with the clock. */
+    const signedFor = async (path: string, status: number) => {
+      const before = harness.payloads().length;
+      const response = await fetch(`${url}${path}`);
+      expect(response.status).toBe(status);
+      const text = await response.text();
+      const signed = harness.payloads().slice(before);
+      expect(signed).toHaveLength(1);
+      const { iat: _iat, exp: _exp, ...claims } = signed[0]!;
+      return { claims, text };
+    };
+    // The harness's lookup gives the EU operator as a miss's stand-in, as the store's does once it has found it.
+    const hit = await signedFor('/v1/status/eu-aeo/DEAEOF0000000001', 200);
+    const miss = await signedFor('/v1/status/eu-aeo/DEAEOF0000000009', 404);
+    expect(miss.claims).toEqual(hit.claims);
+    expect(miss.text).not.toContain('DEAEOF0000000001');
+    const member = await signedFor('/v1/status/ctpat/CT-0012345', 200);
+    const noMember = await signedFor('/v1/status/ctpat/CT-0099999', 404);
+    expect(noMember.claims).toEqual(member.claims);
+    expect(noMember.text).not.toContain('CT-0012345');
+  });
+
   it('answers 404 for an id that fails its syntax, an unknown scheme, and no listing', async () => {
     await expectProblem(await fetch(`${url}/v1/status/jp-corp/5010401089997`), 404, 'not-found');
     await expectProblem(await fetch(`${url}/v1/status/eori-gb/GB123456789000`), 404, 'not-found');

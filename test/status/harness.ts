@@ -22,7 +22,7 @@ import { RateLimits } from '../../src/receive/rate-limits.ts';
 import { PartnerEntry, type Partner, type PartnerDirectory, type PublicJwk } from '../../src/registry/partner.ts';
 import type { SigningKey } from '../../src/sign/request-signature.ts';
 import { StaffAuth } from '../../src/staff/staff-auth.ts';
-import type { StatusLookup, StatusRecord } from '../../src/status/lookup.ts';
+import type { FoundRecords, StatusLookup, StatusRecord } from '../../src/status/lookup.ts';
 import { statusRouter, type StatusRouteDeps } from '../../src/receive/status-routes.ts';
 import { ctpatMember, record } from './records.ts';
 
@@ -57,19 +57,24 @@ export const gbOperator = record({ partner: 'GB', key: 'GBAEOS1234/19', eori: 'G
 /** Held without consent: a 404 to all but staff. */
 export const hiddenOperator = record({ key: 'DEAEOF0000000002', eori: 'DE999', consent: false });
 
+/** A miss's stand-in, as the store's lookup gives one once something was found: the EU operator, or the C-TPAT member. */
 export const lookup: StatusLookup = {
   async byIdentifier(scheme, id) {
     const all: StatusRecord[] = [euOperator, gbOperator, hiddenOperator];
-    return all.filter(({ partner, held }) => (scheme === partner.format && held.key === id) || (scheme === 'eori' && held.record.identifier.value === id));
+    return found(all.filter(({ partner, held }) => (scheme === partner.format && held.key === id) || (scheme === 'eori' && held.record.identifier.value === id)));
   },
   async byMid(mid) {
-    return [euOperator, gbOperator].filter((r) => r.held.currentMids.includes(mid));
+    return found([euOperator, gbOperator].filter((r) => r.held.currentMids.includes(mid)));
   },
   async ctpatMember(account) {
-    if (account === 'CT-0012345') return ctpatMember();
-    return account === 'CT-APPLICANT' ? ctpatMember({ account, status: 'APPLICANT' }) : undefined;
+    if (account === 'CT-0012345') return { member: ctpatMember(), standIn: undefined };
+    return account === 'CT-APPLICANT' ? { member: ctpatMember({ account, status: 'APPLICANT' }), standIn: undefined } : { member: undefined, standIn: ctpatMember() };
   },
 };
+
+function found(records: StatusRecord[]): FoundRecords {
+  return records.length > 0 ? { records, standIn: [] } : { records, standIn: [euOperator] };
+}
 
 export interface StatusHarness {
   dataDir: string;
@@ -77,6 +82,8 @@ export interface StatusHarness {
   staff: StaffAuth;
   /** Assertions signed so far, stand-ins of misses included. */
   signed(): number;
+  /** The payloads signed so far, in order. */
+  payloads(): Record<string, unknown>[];
   /** Starts an app (base URL, with BASE) with these changes to the route's deps. */
   start(overrides?: Partial<StatusRouteDeps>, options?: { staff?: StaffAuth }): Promise<string>;
   /** A RateLimits on this harness's Redis prefix. */
@@ -91,7 +98,7 @@ export async function statusHarness(): Promise<StatusHarness> {
   const prefix = `{mragw-status-test-${randomBytes(5).toString('hex')}}`;
   const staff = await StaffAuth.create({ devIssuer: { dataDir } });
   const servers: Server[] = [];
-  let signed = 0;
+  const payloads: Record<string, unknown>[] = [];
   const clock = fixedClock();
   const limits = () => new RateLimits(redis, pino({ level: 'silent' }), `${prefix}-${randomBytes(3).toString('hex')}`, clock);
   const nowSeconds = () => secondsOf(clock);
@@ -100,7 +107,8 @@ export async function statusHarness(): Promise<StatusHarness> {
     dataDir,
     keys,
     staff,
-    signed: () => signed,
+    signed: () => payloads.length,
+    payloads: () => [...payloads],
     limits,
     async start(overrides = {}, options = {}) {
       const rateLimits = limits();
@@ -109,7 +117,7 @@ export async function statusHarness(): Promise<StatusHarness> {
         basePath: BASE,
         lookup,
         sign: async (typ, payload) => {
-          signed += 1;
+          payloads.push(payload);
           return keys.sign(typ, payload);
         },
         identify: callerIdentifier({ gatewayId: GATEWAY_ID, basePath: BASE, partners, staff: options.staff ?? staff, limits: rateLimits, iatSkewSeconds: 300, preauthFailuresPerMinute: 600, nowSeconds }),
