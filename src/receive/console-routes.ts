@@ -21,6 +21,7 @@ import { mintDevStaffToken } from '../staff/dev-issuer.ts';
 import { rolesFor, staffRoles } from '../staff/roles.ts';
 import type { StaffAuth, StaffRole } from '../staff/staff-auth.ts';
 import { staffCaller } from './callers.ts';
+import { typedText } from './typed-text.ts';
 import { sendProblem } from './problem.ts';
 
 export interface ConsoleRouteDeps {
@@ -47,7 +48,7 @@ export const devTokenMaxSeconds = 8 * 3600;
 const cookieName = 'mragw-queues';
 
 const DevTokenRequest = z.strictObject({
-  subject: z.string().min(1).max(256),
+  subject: typedText(256),
   roles: z.array(z.enum(staffRoles)).min(1).max(staffRoles.length),
   ttlSeconds: z.number().int().min(60).max(devTokenMaxSeconds).optional(),
 });

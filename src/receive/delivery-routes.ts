@@ -17,6 +17,7 @@ import type { Db } from '../store/db.ts';
 import { deliveriesOf, deliveryHealth, deliveryView, replayDead } from '../store/deliveries.ts';
 import { addToOutbox } from '../store/outbox.ts';
 import { staffCaller, type StaffCaller } from './callers.ts';
+import { typedText } from './typed-text.ts';
 import { sendProblem } from './problem.ts';
 
 export interface DeliveryRouteDeps {
@@ -32,7 +33,7 @@ export interface DeliveryRouteDeps {
 }
 
 /** The body of a delivery action: why, for the audit log. */
-export const Reason = z.strictObject({ reason: z.string().min(1).max(2000) });
+export const Reason = z.strictObject({ reason: typedText(2000) });
 /** The query of a partner's delivery list. */
 export const DeliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
@@ -76,7 +77,10 @@ export function deliveryRouter(deps: DeliveryRouteDeps): Router {
     await staffOnly(req);
     const page = DeliveriesQuery.safeParse(req.query);
     if (!page.success) return sendProblem(res, 'bad-request', 'limit must be a whole number from 1 to 1000', { issues: issuesOf(page.error) });
-    res.json({ deliveries: await deliveriesOf(deps.db, String(req.params['partner']), page.data.limit) });
+    const partner = String(req.params['partner']);
+    // Only a partner of the registry has deliveries; anything else is not a resource (and never reaches the store).
+    if (!deps.registry.partner(partner)) return sendProblem(res, 'not-found', 'no such partner');
+    res.json({ deliveries: await deliveriesOf(deps.db, partner, page.data.limit) });
   });
 
   router.get('/v1/deliveries/:id', async (req, res) => {

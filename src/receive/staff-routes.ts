@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { todayOf, type Clock } from '../clock.ts';
 import { issuesOf } from '../errors.ts';
 import { staffCaller, type StaffCaller } from './callers.ts';
+import { typedText } from './typed-text.ts';
 import { sendProblem } from './problem.ts';
 import type { Registry } from '../registry/registry.ts';
 import { recordAudit } from '../store/audit-log.ts';
@@ -37,13 +38,13 @@ export interface StaffRouteDeps {
 }
 
 /** The body of a discrepancy decision. */
-export const Decision = z.strictObject({ decision: z.enum(['accepted', 'overridden', 'dismissed']), reason: z.string().min(1).max(2000) });
+export const Decision = z.strictObject({ decision: z.enum(['accepted', 'overridden', 'dismissed']), reason: typedText(2000) });
 /** `limit` of the C-TPAT import list (default 20). */
 export const ImportsLimit = z.coerce.number().int().min(1).max(100);
 /** The benefit feed's query: changes after id `after`, at most `limit`. */
 export const FeedQuery = z.object({ after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 /** The body of a release: why, optionally. */
-export const ReleaseBody = z.strictObject({ reason: z.string().min(1).max(2000).optional() });
+export const ReleaseBody = z.strictObject({ reason: typedText(2000).optional() });
 
 export function staffRouter(deps: StaffRouteDeps): Router {
   const router = Router();

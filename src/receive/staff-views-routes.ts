@@ -17,6 +17,7 @@ import { exchangeDocument, inboundState, keyUse, searchExchanges, staffExchangeV
 import { searchRecognitions } from '../store/operators.ts';
 import { staffCaller } from './callers.ts';
 import { nextCursor, PageQuery, readCursor, readQuery, rejectionsPage } from './paging.ts';
+import { typedText } from './typed-text.ts';
 import { sendProblem } from './problem.ts';
 
 export interface StaffViewDeps {
@@ -25,7 +26,7 @@ export interface StaffViewDeps {
   staff: StaffAuth;
 }
 
-const text = z.string().min(1).max(200);
+const text = typedText(200);
 const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).describe('RFC 3339 date-time, or a date (00:00 UTC)');
 
 export const DiscrepancyQuery = PageQuery.extend({
