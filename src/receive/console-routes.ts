@@ -17,6 +17,8 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { z } from 'zod';
 import { issuesOf } from '../errors.ts';
 import type { BoardQueueAdapter } from '../queue/board.ts';
+import { recordAudit } from '../store/audit-log.ts';
+import type { Db } from '../store/db.ts';
 import { mintDevStaffToken } from '../staff/dev-issuer.ts';
 import { rolesFor, staffRoles } from '../staff/roles.ts';
 import type { StaffAuth, StaffRole } from '../staff/staff-auth.ts';
@@ -35,6 +37,8 @@ export interface ConsoleRouteDeps {
   queues(): readonly BoardQueueAdapter[];
   /** Milliseconds since the epoch (the gateway's clock). */
   now(): number;
+  /** Where the console's own acts (a session opened, a job retried or removed on the board) are audited. */
+  db: Db;
 }
 
 /** The roles that may open the queue board (replay, retry and clean jobs there). */
@@ -91,6 +95,7 @@ export function consoleRouter(deps: ConsoleRouteDeps): Router {
     if (!body.success) return sendProblem(res, 'bad-request', `the body must be {"subject": "…", "roles": [${staffRoles.map((r) => `"${r}"`).join(' | ')}]}`, { issues: issuesOf(body.error) });
     const ttlSeconds = body.data.ttlSeconds ?? devTokenMaxSeconds;
     const token = await mintDevStaffToken(deps.dataDir, { subject: body.data.subject, roles: body.data.roles, ttlSeconds, nowSeconds: Math.floor(deps.now() / 1000) });
+    await recordAudit(deps.db, { actor: body.data.subject, action: 'dev-token-issued', subject: `staff:${body.data.subject}`, detail: { roles: body.data.roles, ttlSeconds } });
     res.setHeader('Cache-Control', 'no-store');
     res.json({ token, expiresIn: ttlSeconds });
   });
@@ -98,6 +103,7 @@ export function consoleRouter(deps: ConsoleRouteDeps): Router {
   router.post('/console/session', async (req, res) => {
     const who = await staffCaller(deps.staff, req.get('Authorization'), boardRoles);
     const expires = Math.floor(deps.now() / 1000) + sessionSeconds;
+    await recordAudit(deps.db, { actor: who.subject, action: 'queue-board-session', subject: 'queue-board', detail: { expiresAt: new Date(expires * 1000).toISOString() } });
     const cookie = [`${cookieName}=${sign(sessionKey, { sub: who.subject, exp: expires })}`, `Path=${boardPath}`, `Max-Age=${sessionSeconds}`, 'HttpOnly', 'SameSite=Strict', ...(req.secure ? ['Secure'] : [])];
     res.setHeader('Set-Cookie', cookie.join('; '));
     res.setHeader('Cache-Control', 'no-store');
@@ -122,6 +128,11 @@ export function consoleRouter(deps: ConsoleRouteDeps): Router {
     res.setHeader('Cache-Control', 'no-store');
     const session = verify(sessionKey, cookieOf(req.get('Cookie'), cookieName), Math.floor(deps.now() / 1000));
     if (session === undefined) return sendProblem(res, 'forbidden', 'the queue board needs an admin session: sign in to the staff console as an admin and open Queues from there');
+    // Reading the board is not an act; anything else on it (retry, promote, clean, remove, pause) changes jobs, and is audited first.
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      recordAudit(deps.db, { actor: session.sub, action: 'queue-board-action', subject: `queue-board:${req.path}`, detail: { method: req.method } }).then(() => next(), next);
+      return;
+    }
     const queues = deps.queues();
     if (queues.length !== shown.length || queues.some((q, i) => q !== shown[i])) {
       board.replaceQueues(queues);

@@ -230,7 +230,7 @@ async function startOpened(
         log,
         routers: [
           // Before the pages: /console/queues (Bull Board) carries its own Content-Security-Policy.
-          consoleRouter({ staff, dataDir: settings.DATA_DIR, basePath: settings.PUBLIC_BASE_PATH, queues: () => boardQueues.adapters(registry.partners().map((p) => p.id)), now: clock }),
+          consoleRouter({ db, staff, dataDir: settings.DATA_DIR, basePath: settings.PUBLIC_BASE_PATH, queues: () => boardQueues.adapters(registry.partners().map((p) => p.id)), now: clock }),
           webPagesRouter(),
           statusRouter({
             gatewayId,

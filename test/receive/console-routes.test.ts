@@ -109,3 +109,43 @@ describe('the queue board', () => {
     }
   });
 });
+
+describe("the console's acts are audited", () => {
+  const audited = async (actor: string) => {
+    const page = await fetch(`${dev.url}/v1/audit?actor=${actor}`, { headers: { Authorization: `Bearer ${adminToken}` } });
+    expect(page.status).toBe(200);
+    return ((await page.json()) as { entries: { action: string; subject: string; detail: Record<string, unknown> }[] }).entries;
+  };
+
+  it('a development token minted, under the subject it names', async () => {
+    expect((await post(`${dev.url}/console/dev-token`, { body: { subject: 'officer.minted', roles: [REVIEWER] } })).status).toBe(200);
+    expect(await audited('officer.minted')).toEqual([expect.objectContaining({ action: 'dev-token-issued', subject: 'staff:officer.minted', detail: expect.objectContaining({ roles: [REVIEWER] }) })]);
+  });
+
+  it('a board session opened, and every change made on the board; reading it is not an act', async () => {
+    const token = await mintDevStaffToken(dev.dataDir, { subject: 'admin.audited', roles: [ADMIN], ttlSeconds: 600 });
+    const cookie = (await post(`${dev.url}/console/session`, { token })).headers.get('set-cookie')!.split(';')[0]!;
+    expect((await fetch(`${dev.url}/console/queues/api/queues`, { headers: { Cookie: cookie } })).status).toBe(200);
+    const paused = await fetch(`${dev.url}/console/queues/api/queues/apply-EU/pause`, { method: 'PUT', headers: { Cookie: cookie } });
+    expect(paused.status).toBeLessThan(500);
+    const entries = await audited('admin.audited');
+    expect(entries.map((e) => e.action).sort()).toEqual(['queue-board-action', 'queue-board-session']);
+    expect(entries.find((e) => e.action === 'queue-board-action')).toMatchObject({ subject: 'queue-board:/api/queues/apply-EU/pause', detail: { method: 'PUT' } });
+  });
+});
+
+describe('security headers of the pages people open', () => {
+  it('the console, the status page and the queue board: a Content-Security-Policy with no inline script, frame-ancestors none, and nosniff', async () => {
+    const cookie = (await post(`${dev.url}/console/session`, { token: adminToken })).headers.get('set-cookie')!.split(';')[0]!;
+    for (const [path, headers] of [['/console/', {}], ['/status/', {}], ['/console/queues', { Cookie: cookie }]] as const) {
+      const page = await fetch(`${dev.url}${path}`, { headers });
+      expect(page.status, path).toBe(200);
+      const policy = page.headers.get('content-security-policy') ?? '';
+      const scripts = /script-src ([^;]*)/.exec(policy)?.[1] ?? /default-src ([^;]*)/.exec(policy)?.[1];
+      expect(scripts, path).toBeDefined();
+      expect(scripts, path).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
+      expect(policy, path).toContain("frame-ancestors 'none'");
+      expect(page.headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
+  });
+});
