@@ -197,7 +197,7 @@ function answerProblem(res: ServerResponse, options: InboxOptions, error: Gatewa
   const spec: ErrorSpec = errorTable[error.code as ErrorCode];
   const status = spec.slug === null ? 500 : spec.status;
   const body: Record<string, unknown> = spec.slug === null
-    ? { type: 'about:blank', title: spec.title, status: 500, detail: 'the inbox failed to answer this request' }
+    ? { type: 'urn:mra:problem:internal', title: spec.title, status: 500, detail: 'the inbox failed to answer this request' }
     : { type: `urn:mra:problem:${spec.slug}`, title: spec.title, status, detail: error.message };
   if (spec.slug !== null && error.issues.length > 0) {
     body['errors'] = error.issues.slice(0, 100).map((issue) => ({ index: null, key: null, pointer: issue.pointer ?? '', code: issue.code, message: issue.message }));

@@ -9,7 +9,7 @@ import { statusSchemes } from '../../status/schemes.ts';
 
 const compactJws = z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
 
-/** Every problem type the gateway answers with (errors.ts), plus `about:blank` for an internal error. */
+/** Every problem type the gateway answers with (errors.ts); an internal error is `urn:mra:problem:internal`. */
 const problemTypes = [...new Set(Object.values(errorTable).flatMap((spec) => (spec.slug === null ? [] : [`urn:mra:problem:${spec.slug}`])))];
 
 /** One §8 `errors` item. */
@@ -24,7 +24,7 @@ export const ProblemItem = z.object({
 /** application/problem+json (RFC 9457, PROTOCOL §8). */
 export const Problem = z
   .looseObject({
-    type: z.enum(['about:blank', ...problemTypes]).describe('`urn:mra:problem:<slug>`; `about:blank` for an internal error.'),
+    type: z.enum(problemTypes as [string, ...string[]]).describe('`urn:mra:problem:<slug>`; `urn:mra:problem:internal` for an internal error, with a `requestId` to quote.'),
     title: z.string(),
     status: z.number().int().min(400).max(599),
     detail: z.string(),
