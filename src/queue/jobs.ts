@@ -44,10 +44,13 @@ export type JobName = keyof JobPayloads;
 /** One queue per partner for applying batches: one partner's backlog never holds up another's, and order is kept within it. */
 export const applyQueue = (partner: string) => `apply-${partner}`;
 
+/** The id of the job that applies a batch: one per exchange. */
+export const applyJobId = (exchangeId: string) => `apply-${exchangeId}`;
+
 /** The job that applies one accepted batch. */
 export function applyJob(partner: string, exchangeId: string, sequence: number): OutboxJob {
   const payload: ApplyBatchPayload = { partner, exchangeId, sequence };
-  return { queue: applyQueue(partner), job: 'apply-batch', jobId: `apply-${exchangeId}`, payload: { ...payload } };
+  return { queue: applyQueue(partner), job: 'apply-batch', jobId: applyJobId(exchangeId), payload: { ...payload } };
 }
 
 /** One queue per partner for preparing its outbound documents, one at a time. */

@@ -3,12 +3,15 @@
  * claimed, and that mark is committed only after Redis took the job: a Redis outage leaves the
  * rows waiting, a crash between commit and enqueue leaves them to the next relay, and a
  * job added twice (a crash after enqueue, before commit) keeps its id, so BullMQ keeps it once.
+ * A Redis that comes back empty (restarted without persistence, flushed) lost the jobs it
+ * had taken: a key the relay keeps there tells, and the batches still to apply are relayed again.
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.ts';
-import { takePending } from '../store/outbox.ts';
+import { reopenUnapplied, takePending } from '../store/outbox.ts';
+import { applyJobId } from './jobs.ts';
 
 /** Completed jobs are kept this long, so that a job id relayed twice is still recognised. */
 const KEEP_COMPLETED_S = 7 * 24 * 3600;
@@ -53,7 +56,21 @@ export class OutboxRelay {
    * outbox empty.
    */
   async drain(batch = 200): Promise<void> {
+    await this.recoverLostJobs();
     while ((await this.relayOnce(batch)) === batch);
+  }
+
+  /**
+   * If Redis no longer holds the relay's key, it lost everything it held, the jobs relayed
+   * to it among them: the apply jobs of batches not yet applied are made pending again
+   * (in the store first, so that a failure here leaves the key missing and is tried again).
+   */
+  private async recoverLostJobs(): Promise<void> {
+    const key = `${this.prefix}:outbox-relay`;
+    if ((await this.connection.exists(key)) === 1) return;
+    const reopened = await reopenUnapplied(this.db, applyJobId);
+    await this.connection.set(key, new Date().toISOString());
+    if (reopened > 0) this.log.warn({ reopened }, 'outbox relay: Redis lost its jobs; the batches still to apply are queued again');
   }
 
   /** Polls the outbox, and relays at once after `kick()`. */

@@ -39,3 +39,17 @@ export async function pendingCount(q: Queryable): Promise<number> {
   const { rows } = await q.query<{ n: number }>('select count(*)::int as n from outbox where relayed_at is null');
   return rows[0]?.n ?? 0;
 }
+
+/**
+ * Makes the relayed jobs of batches still to apply (received, or processing after a
+ * crash) pending again, for a queue that lost what it held (Redis restarted empty): their
+ * rows were marked relayed when Redis took them, so nothing else would queue them again.
+ * `jobIdOf` names a batch's apply job. Relaying one twice is harmless (BullMQ keeps a job
+ * id once; an applied batch is not applied again). Returns how many rows were reopened.
+ */
+export async function reopenUnapplied(q: Queryable, jobIdOf: (exchangeId: string) => string): Promise<number> {
+  const { rows } = await q.query<{ id: string }>("select id::text from exchanges where state in ('received', 'processing')");
+  if (rows.length === 0) return 0;
+  const reopened = await q.query('update outbox set relayed_at = null where job_id = any($1) and relayed_at is not null returning id', [rows.map((r) => jobIdOf(r.id))]);
+  return reopened.rows.length;
+}
