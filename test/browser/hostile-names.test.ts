@@ -33,7 +33,7 @@ afterAll(async () => {
 
 /** What a name with markup must not have done on `page`: run a script, or make an element. */
 async function expectInert(page: Page): Promise<void> {
-  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+  expect(await page.evaluate(() => (globalThis as { pwned?: number }).pwned)).toBeUndefined();
   expect(await page.locator('img[src="x"], main script').count()).toBe(0);
 }
 
