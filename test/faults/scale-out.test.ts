@@ -148,8 +148,9 @@ async function run(options: RunOptions) {
     const delivered = await rows<{ partner: string; n: number }>(db, "select partner, count(*)::int as n from deliveries where state = 'delivered' group by partner");
     const done = applied!.n === site.partners.length * 3 && site.partners.every((p) => delivered.find((d) => d.partner === p.id)?.n === expected(p.id));
     return done ? true : undefined;
-  }, 60_000).catch((error: unknown) => {
-    throw new Error(`${String(error)}; stderr: ${[...cluster.serves, ...cluster.works].map((p) => p.stderr().slice(-1500)).join('\n---\n')}`);
+  }, 60_000).catch(async (error: unknown) => {
+    const left = await rows(db, "select 'exchange' as what, partner, sequence::int, state from exchanges where state <> 'applied' union all select 'delivery', partner, sequence::int, state from deliveries where state <> 'delivered'");
+    throw new Error(`${String(error)}; not done: ${JSON.stringify(left)}; stderr: ${[...cluster.serves, ...cluster.works].map((p) => p.stderr().slice(-1500)).join('\n---\n')}`);
   });
 
   await checkInvariants(site, load);
