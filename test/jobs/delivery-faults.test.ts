@@ -2,10 +2,11 @@
  * Outbound delivery under faults (PROTOCOL §7), on real PostgreSQL, Redis and HTTP, nock
  * playing Japan: a replayed dead letter goes again with the same bytes and jti and
  * unblocks what waits behind it; a `held` receipt is delivered but recognizes no one; a
- * retry budget ends in a dead letter; one partner's hanging endpoint does not delay
- * another; sequences stay gapless with several workers preparing at once, and a worker
- * process killed mid-delivery leaves the same document (same jti and sequence) to the
- * next one.
+ * retry budget ends in a dead letter; one partner's endpoint that hangs, resets the
+ * connection or answers slowly does not delay another, and its own document is retried
+ * (same bytes and jti) or delivered, never lost; sequences stay gapless with several
+ * workers preparing at once, and a worker process killed mid-delivery leaves the same
+ * document (same jti and sequence) to the next one.
  */
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,10 +35,6 @@ const JP_URL = 'https://customs.jp.example';
 
 const jpEntry = { id: 'JP', name: 'Japan', programme: 'JP-AEO', format: 'jp-aeo', mra: { outboundBusinessTypes: ['EXPORTER'] }, keys: { algorithms: ['ES256'], jwks: { keys: [(({ d, ...pub }) => ({ ...pub, alg: 'ES256', use: 'sig' }))(partnerKeys.JP.privateJwk)] } }, delivery: { url: `${JP_URL}/aeo/inbox` } };
 const euEntry = (port: number) => ({ id: 'EU', name: 'European Union', programme: 'EU-AEO', format: 'eu-aeo', keys: { algorithms: ['ES256'], jwks: euVectors.partner.keys.jwks }, delivery: { url: `http://127.0.0.1:${port}/mra/inbox` } });
-
-
-
-
 
 interface Seen {
   jti: string;
@@ -96,6 +93,44 @@ afterEach(async () => {
   nock.cleanAll();
   for (const close of closing.splice(0).reverse()) await close();
 });
+
+/** A gateway delivering to Japan (nock) and to the EU, whose inbox is a real one on loopback that verifies and signs receipts. */
+async function withEuInbox(env: Record<string, string>) {
+  const port = await freePort();
+  const t = await gatewayWith({ jp: jpEntry, eu: euEntry(port) }, env);
+  closing.push(() => t.gw.close());
+  const received: InboxDocument[] = [];
+  const inbox = await startInbox({
+    host: '127.0.0.1',
+    port,
+    partner: PartnerEntry.parse({ ...t.gw.gateway.registry.partner('EU')!, delivery: undefined }),
+    format: formats.get('eu-aeo')!,
+    receiptKey: { privateKey: createPrivateKey({ key: partnerKeys.EU.privateJwk, format: 'jwk' }), kid: partnerKeys.EU.privateJwk.kid, alg: 'ES256' },
+    gatewayId: GATEWAY_ID,
+    gateway: gatewayDirectory(GATEWAY_ID, 'ctpat', { jwksUri: `${t.gw.url}/.well-known/jwks.json` }),
+    onDocument: (doc) => received.push(doc),
+  });
+  closing.push(() => inbox.close());
+  return { t, received };
+}
+
+/** The EU's document, delivered within 5 s on its first attempt with a verified, accepted receipt; when it was delivered. */
+async function euDeliveredPromptly(t: Awaited<ReturnType<typeof gatewayWith>>, received: InboxDocument[]): Promise<{ deliveredAt: Date }> {
+  const [eu] = await until(async () => {
+    const list = await t.deliveries('EU');
+    return list[0]?.state === 'delivered' ? list : undefined;
+  }, 5_000);
+  expect(received).toEqual([expect.objectContaining({ partner: 'EU', sequence: 1 })]);
+  expect((await t.view(eu!.id)).attempts.map((a) => [a.outcome, a.status])).toEqual([['delivered', 202]]);
+  const row = await receiptOf(t, eu!.id);
+  expect(row).toMatchObject({ disposition: 'accepted', receipt: expect.stringMatching(/^ey/) });
+  return { deliveredAt: row.deliveredAt };
+}
+
+/** What the store kept of a delivery's receipt (kept only once it verified, §7). */
+async function receiptOf(t: Awaited<ReturnType<typeof gatewayWith>>, id: string) {
+  return (await t.gw.gateway.db.query<{ disposition: string | null; receipt: string | null; deliveredAt: Date }>('select disposition, receipt, delivered_at as "deliveredAt" from deliveries where id = $1', [id])).rows[0]!;
+}
 
 // Each test is a whole flow of several jobs: on a loaded machine (CI with other suites running) it takes far longer than alone.
 describe('outbound delivery under faults', { timeout: 60_000 }, () => {
@@ -252,28 +287,10 @@ describe('outbound delivery under faults', { timeout: 60_000 }, () => {
   });
 
   it("Japan's endpoint hangs past the timeout; the EU's document is delivered meanwhile", async () => {
-    const port = await freePort();
-    const t = await gatewayWith({ jp: jpEntry, eu: euEntry(port) }, { DELIVERY_TIMEOUT_S: '1' });
-    closing.push(() => t.gw.close());
-    const received: InboxDocument[] = [];
-    const inbox = await startInbox({
-      host: '127.0.0.1',
-      port,
-      partner: PartnerEntry.parse({ ...t.gw.gateway.registry.partner('EU')!, delivery: undefined }),
-      format: formats.get('eu-aeo')!,
-      receiptKey: { privateKey: createPrivateKey({ key: partnerKeys.EU.privateJwk, format: 'jwk' }), kid: partnerKeys.EU.privateJwk.kid, alg: 'ES256' },
-      gatewayId: GATEWAY_ID,
-      gateway: gatewayDirectory(GATEWAY_ID, 'ctpat', { jwksUri: `${t.gw.url}/.well-known/jwks.json` }),
-      onDocument: (doc) => received.push(doc),
-    });
-    closing.push(() => inbox.close());
+    const { t, received } = await withEuInbox({ DELIVERY_TIMEOUT_S: '1' });
     nock(JP_URL).post('/aeo/inbox').times(20).delay(4_000).reply(503, '');
     expect((await t.importMembers(members)).outbound.sort()).toEqual(['EU', 'JP']);
-    const [eu] = await until(async () => {
-      const list = await t.deliveries('EU');
-      return list[0]?.state === 'delivered' ? list : undefined;
-    }, 5_000);
-    expect(received).toEqual([expect.objectContaining({ partner: 'EU', sequence: 1 })]);
+    const eu = await euDeliveredPromptly(t, received);
     // Japan's first attempt timed out after the EU's document was delivered: the EU never waited for it.
     const [jp] = await t.deliveries('JP');
     const timedOut = await until(async () => {
@@ -282,8 +299,69 @@ describe('outbound delivery under faults', { timeout: 60_000 }, () => {
     });
     expect(timedOut).toMatchObject({ outcome: 'retry' });
     expect(timedOut!.error).toMatch(/no complete answer within 1000 ms/);
-    const deliveredAt = (await t.gw.gateway.db.query<{ at: Date }>('select delivered_at as at from deliveries where id = $1', [eu!.id])).rows[0]!.at;
-    expect(deliveredAt.getTime()).toBeLessThan(new Date(timedOut!.at).getTime());
+    expect(eu.deliveredAt.getTime()).toBeLessThan(new Date(timedOut!.at).getTime());
+  });
+
+  it("Japan's endpoint resets the connection: the EU's document is delivered at once, Japan's is retried with the same bytes and jti and delivered", async () => {
+    const { t, received } = await withEuInbox({ DELIVERY_TIMEOUT_S: '5' });
+    const seen: Seen[] = [];
+    const see = seeing(seen);
+    const jp = nock(JP_URL);
+    // The first attempt: the connection is reset before any answer (nock gives fetch the socket error).
+    jp.post('/aeo/inbox').replyWithError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    jp.on('request', (req: { headers: Record<string, string | string[]> }, _interceptor: unknown, body: string) => {
+      if (seen.length === 0) see(body, req.headers);
+    });
+    jp.post('/aeo/inbox').reply(202, async function (_uri, body) {
+      const { signature, bytes } = see(body, this.req.headers);
+      return jpReceipt(signature, bytes);
+    });
+    expect((await t.importMembers(members)).outbound.sort()).toEqual(['EU', 'JP']);
+    const eu = await euDeliveredPromptly(t, received);
+    const [doc] = await t.deliveries('JP');
+    const view = await until(async () => {
+      const v = await t.view(doc!.id);
+      return v.state === 'delivered' ? v : undefined;
+    });
+    expect(view.attempts.map((a) => [a.outcome, a.status])).toEqual([
+      ['retry', null],
+      ['delivered', 202],
+    ]);
+    expect(view.attempts[0]!.error).toMatch(/network error \(ECONNRESET\)/);
+    // The EU's delivery did not wait for Japan's reset, nor for its retry.
+    expect(eu.deliveredAt.getTime()).toBeLessThan(new Date(view.attempts[1]!.at).getTime());
+    // §7: a retry sends the same bytes and jti, with a fresh signature.
+    expect(seen).toHaveLength(2);
+    expect(seen[1]!.jti).toBe(seen[0]!.jti);
+    expect(seen[1]!.body.equals(seen[0]!.body)).toBe(true);
+    expect(await receiptOf(t, doc!.id)).toMatchObject({ disposition: 'accepted', receipt: expect.stringMatching(/^ey/) });
+    expect(jp.isDone()).toBe(true);
+  });
+
+  it("Japan answers slowly but within the timeout: delivered on its one attempt, and the EU's document is delivered meanwhile", async () => {
+    const { t, received } = await withEuInbox({ DELIVERY_TIMEOUT_S: '10' });
+    const seen: Seen[] = [];
+    const see = seeing(seen);
+    const jp = nock(JP_URL);
+    // 3 s to its answer: slow, yet well inside the 10 s an attempt may take; it must not be cut, nor sent twice.
+    jp.post('/aeo/inbox')
+      .delay(3_000)
+      .reply(202, async function (_uri, body) {
+        const { signature, bytes } = see(body, this.req.headers);
+        return jpReceipt(signature, bytes);
+      });
+    expect((await t.importMembers(members)).outbound.sort()).toEqual(['EU', 'JP']);
+    const eu = await euDeliveredPromptly(t, received);
+    const [doc] = await t.deliveries('JP');
+    const view = await until(async () => {
+      const v = await t.view(doc!.id);
+      return v.state === 'delivered' ? v : undefined;
+    });
+    expect(view.attempts.map((a) => [a.outcome, a.status])).toEqual([['delivered', 202]]);
+    expect(seen).toHaveLength(1);
+    expect(await receiptOf(t, doc!.id)).toMatchObject({ disposition: 'accepted', receipt: expect.stringMatching(/^ey/) });
+    // Japan's answer came after the EU's document was delivered: the EU never waited for it.
+    expect(eu.deliveredAt.getTime()).toBeLessThan(new Date(view.attempts[0]!.at).getTime());
   });
 
   it('several workers preparing at once number the documents 1..N without gap or duplicate', async () => {
