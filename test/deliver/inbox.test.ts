@@ -6,7 +6,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { compactVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyDigest } from '../../src/intake/receipt.ts';
@@ -102,6 +102,23 @@ describe('mragw inbox (the reference partner inbox) receiving a delivery', () =>
   it('holds a DELTA after a gap and calls an old sequence stale', async () => {
     expect(await postDocument(euDocument(45, 'DELTA'), deps)).toMatchObject({ kind: 'delivered', disposition: 'held', heldReason: 'sequence-gap' });
     expect(await postDocument(euDocument(39, 'DELTA'), deps)).toMatchObject({ kind: 'delivered', disposition: 'stale' });
+  });
+
+  it('does not count a sender that went away mid-body as a refusal (a killed worker): nothing is taken or refused', async () => {
+    const doc = euDocument(43);
+    const target = '/mra/inbox?v=1';
+    const signature = signRequest({ key: gatewaySigningKey({ current: () => gatewayKey })(), iss: GATEWAY, aud: 'EU', method: 'POST', target, body: doc.body, contentType: 'application/xml' });
+    const [taken, refused] = [documents.length, refusals.length];
+    const { port } = new URL(inbox.url);
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\nContent-Length: ${doc.body.length}\r\nJWS-Signature: ${signature}\r\n\r\n`);
+        socket.write(doc.body.subarray(0, 100), () => setTimeout(() => socket.destroy(), 100));
+      });
+      socket.on('close', () => setTimeout(resolve, 200));
+    });
+    expect(refusals.slice(refused)).toEqual([]);
+    expect(documents.length).toBe(taken);
   });
 
   it('refuses a tampered request with 401, and a request for another party', async () => {
