@@ -15,7 +15,7 @@ const http = [
 ];
 // - browser: the pages in Debian's Chromium, against a whole gateway.
 const browser = ['test/browser/**/*.test.ts'];
-const integration = ['test/jobs/**/*.test.ts', 'test/store/*.test.ts', 'test/server/**/*.test.ts', 'test/receive/crash.test.ts'];
+const integration = ['test/jobs/**/*.test.ts', 'test/store/*.test.ts', 'test/server/**/*.test.ts', 'test/receive/crash.test.ts', 'test/faults/**/*.test.ts'];
 
 export default defineConfig({
   test: {
