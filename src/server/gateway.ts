@@ -115,7 +115,11 @@ async function startOpened(
   { formats, registry, staff, reloadHooks, clock }: { formats: ReturnType<typeof loadFormats>; registry: Registry; staff: StaffAuth; reloadHooks: ((partners: string[]) => void)[]; clock: Clock },
   opened: (() => Promise<unknown> | void)[],
 ): Promise<RunningGateway> {
-  const db = await openStore(settings, (line) => log.debug({ postgres: line.trim() }, 'embedded PostgreSQL'));
+  const db = await openStore(
+    settings,
+    (line) => log.debug({ postgres: line.trim() }, 'embedded PostgreSQL'),
+    (level, message) => log[level](message),
+  );
   opened.push(() => db.close());
   const keys = await GatewayKeys.load({
     dataDir: settings.DATA_DIR,

@@ -4,7 +4,8 @@
  * DATA_DIR/pg. It listens on a unix socket only (no TCP), takes a generated password
  * kept with mode 0600, and belongs to one gateway: a second one on the same DATA_DIR is
  * refused. After a crash the next start stops a server left running and lets PostgreSQL
- * recover its data as it always does.
+ * recover its data as it always does. A server that dies while its gateway runs is started
+ * again by the gateway (keepRunning below), without restarting the gateway.
  *
  * Only the package's binaries are used, not its `EmbeddedPostgres` class: that class
  * installs process-wide SIGHUP/SIGINT/SIGTERM handlers that call process.exit, which would
@@ -32,6 +33,13 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
+/** What the gateway should hear at more than debug level: the server died, or is back. */
+export type Report = (level: 'warn' | 'info', message: string) => void;
+
+/** Pauses between attempts to start a server that died: 0.5 s, doubling, at most 10 s. */
+const RESTART_FIRST_PAUSE_MS = 500;
+const RESTART_MAX_PAUSE_MS = 10_000;
+
 interface Credentials {
   user: string;
   password: string;
@@ -43,7 +51,7 @@ interface RunAs {
 }
 
 /** Starts (creating on first use) the private server for `dataDir`; resolves once it answers. */
-export async function startEmbeddedPostgres(dataDir: string, log: (message: string) => void = () => {}): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(dataDir: string, log: (message: string) => void = () => {}, report: Report = () => {}): Promise<EmbeddedServer> {
   const home = resolve(dataDir, 'pg');
   refuseLegacyPglite(home);
   try {
@@ -61,17 +69,19 @@ export async function startEmbeddedPostgres(dataDir: string, log: (message: stri
     if (!existsSync(join(pgdata, 'PG_VERSION'))) initialise(binaries.initdb, root, credentials, runAs, log);
     await stopOrphan(pgdata);
     const socketDir = socketFolder(root, runAs);
-    const server = spawnServer(binaries.postgres, pgdata, socketDir, runAs, log);
+    const spawnOne = () => spawnServer(binaries.postgres, pgdata, socketDir, runAs, log);
+    const server = spawnOne();
     const connection: pg.PoolConfig = { host: socketDir, port: SOCKET_PORT, database: 'postgres', ...credentials };
     await waitUntilAnswering(server, connection).catch(async (error: unknown) => {
       await stopChild(server.child);
       throw error;
     });
+    const supervised = keepRunning(server, spawnOne, connection, report);
     return {
       connection,
       dataDir: pgdata,
       stop: async () => {
-        await stopChild(server.child);
+        await supervised.stop();
         releaseLock();
       },
     };
@@ -319,6 +329,62 @@ async function waitUntilAnswering({ child, output: lastOutput }: ServerProcess, 
     }
     await Promise.race([sleep(100), exited]);
   }
+}
+
+/**
+ * A server that dies once started (killed, out of memory) is started again on the same
+ * PGDATA, socket and password, after a pause that grows while it keeps failing (its orphaned
+ * backends may still hold the shared memory for a moment). The gateway runs on meanwhile:
+ * the pool's connections fail, so requests answer 503 unavailable and /readyz says the store
+ * is down, and go through again once the server answers. stop() marks the stop before it
+ * signals the server, so an orderly stop is never taken for a death.
+ */
+function keepRunning(first: ServerProcess, spawnOne: () => ServerProcess, connection: pg.PoolConfig, report: Report): { stop(): Promise<void> } {
+  let current = first;
+  let stopping = false;
+  let restarting: Promise<void> | undefined;
+  let wake = () => {};
+  const watch = (server: ServerProcess) =>
+    server.child.once('exit', (code, signal) => {
+      if (stopping) return;
+      report('warn', `the embedded PostgreSQL server (process ${server.child.pid}) stopped unexpectedly (${signal ?? code}); the store is unavailable until it is started again`);
+      restarting = restart().catch((error: unknown) => report('warn', `the embedded PostgreSQL server could not be started again: ${(error as Error).message}`));
+    });
+  const restart = async () => {
+    for (let pause = RESTART_FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, RESTART_MAX_PAUSE_MS)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (stopping) return;
+      const next = (current = spawnOne());
+      try {
+        await waitUntilAnswering(next, connection);
+      } catch (error) {
+        await stopChild(next.child);
+        if (stopping) return;
+        report('warn', `the embedded PostgreSQL server did not start again (${(error as Error).message}); trying again`);
+        continue;
+      }
+      if (stopping) return; // stop() has signalled it already
+      watch(next);
+      report('info', `the embedded PostgreSQL server is running again (process ${next.child.pid})`);
+      return;
+    }
+  };
+  watch(first);
+  return {
+    async stop() {
+      stopping = true;
+      wake();
+      // Stopping the current server also ends a start under way (its wait sees the exit).
+      await stopChild(current.child);
+      await restarting;
+    },
+  };
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

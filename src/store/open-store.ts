@@ -4,16 +4,16 @@
  * engine either way, so one SQL dialect and one code path.
  */
 import type { Db } from './db.ts';
-import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { startEmbeddedPostgres, type Report } from './embedded-postgres.ts';
 import { migrate } from './migrate.ts';
 import { openPostgres } from './postgres-db.ts';
 
-export async function openStore(settings: { DATABASE_URL?: string | undefined; DATA_DIR: string }, log: (message: string) => void = () => {}): Promise<Db> {
+export async function openStore(settings: { DATABASE_URL?: string | undefined; DATA_DIR: string }, log: (message: string) => void = () => {}, report: Report = () => {}): Promise<Db> {
   let db: Db;
   if (settings.DATABASE_URL) {
     db = openPostgres({ connectionString: settings.DATABASE_URL }, 'postgres');
   } else {
-    const server = await startEmbeddedPostgres(settings.DATA_DIR, log);
+    const server = await startEmbeddedPostgres(settings.DATA_DIR, log, report);
     db = openPostgres(server.connection, 'embedded-postgres', () => server.stop());
   }
   try {

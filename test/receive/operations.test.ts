@@ -117,28 +117,48 @@ describe('outages', () => {
     redis.disconnect();
   });
 
-  it('answers 503 unavailable, and /readyz 503, while the store is unreachable; nothing is acknowledged', async () => {
+  it('answers 503 unavailable with Retry-After, and /readyz 503, while the store is unreachable; nothing is acknowledged, and the same documents are accepted once it is back', async () => {
     gw = await startTestGateway({ store: 'PostgreSQL' });
     const database = new URL(gw.settings.DATABASE_URL!).pathname.slice(1);
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
+    const bodies = Array.from({ length: 6 }, (_, i) => euDocument({ batchId: `EU-${uniq()}`, sequence: i + 1 }));
     await admin.query(`alter database ${database} allow_connections false`);
     await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [database]);
     try {
-      const response = await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 1 }) });
-      expect(response.status).toBe(503);
-      expect(response.headers.get('retry-after')).toBeTruthy();
-      expect(((await response.json()) as { type: string }).type).toBe('urn:mra:problem:unavailable');
-      expect((await fetch(`${gw.url}/readyz`)).status).toBe(503);
+      // Several partners' requests at once, each finding the store gone: every one is refused, none acknowledged.
+      const during = await Promise.all(bodies.map((body) => gw!.request({ body })));
+      for (const response of during) {
+        expect(response.status).toBe(503);
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(((await response.json()) as { type: string }).type).toBe('urn:mra:problem:unavailable');
+      }
+      const ready = await fetch(`${gw.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ store: 'down' });
       expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
     } finally {
       await admin.query(`alter database ${database} allow_connections true`);
       await admin.end();
     }
-    const after = await gw.request({ body: euDocument({ batchId: `EU-${uniq()}`, sequence: 1 }) });
-    expect(after.status).toBe(202);
+    expect(await exchangeCount(gw.settings.DATABASE_URL!)).toBe(0);
+    // The same gateway, not restarted: the same documents (signed afresh, as a partner retrying would) are accepted now.
+    const after = await Promise.all(bodies.map((body) => gw!.request({ body })));
+    expect(after.map((r) => r.status)).toEqual(bodies.map(() => 202));
+    expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
+    expect(await exchangeCount(gw.settings.DATABASE_URL!)).toBe(bodies.length);
   });
 });
+
+async function exchangeCount(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ n: number }>('select count(*)::int as n from exchanges')).rows[0]!.n;
+  } finally {
+    await client.end();
+  }
+}
 
 function euWithLimit(requestsPerMinute: number): object {
   const vectors = JSON.parse(readFileSync(new URL('../../../shared/spec/vectors/partner.json', import.meta.url), 'utf8')) as { partner: { keys: { jwks: { keys: object[] } } } };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/sign/request-signature.ts';
+import { StoreUnavailableError } from '../../src/store/db.ts';
 import { openPostgres } from '../../src/store/postgres-db.ts';
 import { removeRelocatedCluster, startEmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, REDIS_URL, writePartners } from '../support/gateway.ts';
@@ -90,6 +91,49 @@ describe('the embedded PostgreSQL server', () => {
       await server.stop();
     }
   });
+
+  it('is started again when it dies, on the same data, and not when it is stopped', async () => {
+    const dataDir = freshDataDir();
+    const reports: string[] = [];
+    const server = await startEmbeddedPostgres(dataDir, () => {}, (level, message) => reports.push(`${level}: ${message}`));
+    const db = openPostgres(server.connection, 'embedded-postgres', () => server.stop());
+    let closed = false;
+    try {
+      await db.query('create table kept (n int)');
+      await db.query('insert into kept values (42)');
+      const pid = postmasterPid(dataDir);
+      process.kill(pid, 'SIGKILL');
+      // Until it is back, the store is unavailable (the API's 503), never another error. (A
+      // backend left by the dead server may still answer for a moment: PostgreSQL's own way.)
+      const deadline = Date.now() + 30_000;
+      let rows: unknown[] | undefined;
+      while (rows === undefined || !reports.some((r) => r.startsWith('info:'))) {
+        rows = undefined;
+        try {
+          rows = (await db.query('select n from kept')).rows;
+        } catch (error) {
+          expect(error).toBeInstanceOf(StoreUnavailableError);
+        }
+        if (Date.now() > deadline) throw new Error(`the server is not back: ${reports.join('; ')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(rows).toEqual([{ n: 42 }]);
+      const again = postmasterPid(dataDir);
+      expect(again).not.toBe(pid);
+      expect(reports).toEqual([expect.stringMatching(new RegExp(`^warn: the embedded PostgreSQL server \\(process ${pid}\\) stopped unexpectedly \\(SIGKILL\\)`)), ...reports.slice(1, -1), `info: the embedded PostgreSQL server is running again (process ${again})`]);
+
+      const heard = [...reports];
+      closed = true;
+      await db.close();
+      expect(alive(again)).toBe(false);
+      // An orderly stop is not a death: nothing starts it again.
+      await new Promise((r) => setTimeout(r, 2 * 500 + 500));
+      expect(existsSync(join(dataDir, 'pg', 'cluster', 'data', 'postmaster.pid'))).toBe(false);
+      expect(reports).toEqual(heard);
+    } finally {
+      if (!closed) await db.close();
+    }
+  }, 60_000);
 
   it('reports a DATA_DIR/pg left by PGlite instead of starting on it', async () => {
     const dataDir = freshDataDir();
