@@ -11,6 +11,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'vitest';
 import type { SigningKey } from '../../src/sign/request-signature.ts';
 import { euDocument, partnerKeys, type RequestOptions, type TestGateway } from '../support/gateway.ts';
+import { allWellFormed } from '../support/well-formed.ts';
 
 /** GB, a JSON partner, beside the test gateway's EU (XML) and JP (CSV). */
 export const gbKey: SigningKey = (() => {
@@ -91,20 +92,4 @@ export async function expectHealthy(g: TestGateway): Promise<void> {
   expect(ready.status).toBe(200);
   const good = await g.request({ body: euDocument({ ...nextBatch(), kind: 'DELTA' }) });
   expect(good.status).toBe(202);
-}
-
-/** Every string in `value`, member names included, is well-formed text (no lone surrogate). */
-export function allWellFormed(value: unknown): boolean {
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const v = pending.pop();
-    if (typeof v === 'string' && !v.isWellFormed()) return false;
-    if (typeof v === 'object' && v !== null) {
-      for (const [k, child] of Object.entries(v)) {
-        if (!k.isWellFormed()) return false;
-        pending.push(child);
-      }
-    }
-  }
-  return true;
 }

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/sign/request-signature.ts';
 import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { allWellFormed, expectHealthy } from './harness.ts';
+import { allWellFormed } from '../support/well-formed.ts';
+import { expectHealthy } from './harness.ts';
 
 /** Every character but the unreserved ones percent-encoded, so that the URL is sent (and signed) exactly as written. */
 const encoded = (text: string) => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

@@ -127,6 +127,16 @@ async function euDeliveredPromptly(t: Awaited<ReturnType<typeof gatewayWith>>, r
   return { deliveredAt: row.deliveredAt };
 }
 
+/** Japan's one delivery, once delivered, and its view (attempts and all). */
+async function jpDelivered(t: Awaited<ReturnType<typeof gatewayWith>>) {
+  const [doc] = await t.deliveries('JP');
+  const view = await until(async () => {
+    const v = await t.view(doc!.id);
+    return v.state === 'delivered' ? v : undefined;
+  });
+  return { doc, view };
+}
+
 /** What the store kept of a delivery's receipt (kept only once it verified, §7). */
 async function receiptOf(t: Awaited<ReturnType<typeof gatewayWith>>, id: string) {
   return (await t.gw.gateway.db.query<{ disposition: string | null; receipt: string | null; deliveredAt: Date }>('select disposition, receipt, delivered_at as "deliveredAt" from deliveries where id = $1', [id])).rows[0]!;
@@ -318,11 +328,7 @@ describe('outbound delivery under faults', { timeout: 60_000 }, () => {
     });
     expect((await t.importMembers(members)).outbound.sort()).toEqual(['EU', 'JP']);
     const eu = await euDeliveredPromptly(t, received);
-    const [doc] = await t.deliveries('JP');
-    const view = await until(async () => {
-      const v = await t.view(doc!.id);
-      return v.state === 'delivered' ? v : undefined;
-    });
+    const { doc, view } = await jpDelivered(t);
     expect(view.attempts.map((a) => [a.outcome, a.status])).toEqual([
       ['retry', null],
       ['delivered', 202],
@@ -352,11 +358,7 @@ describe('outbound delivery under faults', { timeout: 60_000 }, () => {
       });
     expect((await t.importMembers(members)).outbound.sort()).toEqual(['EU', 'JP']);
     const eu = await euDeliveredPromptly(t, received);
-    const [doc] = await t.deliveries('JP');
-    const view = await until(async () => {
-      const v = await t.view(doc!.id);
-      return v.state === 'delivered' ? v : undefined;
-    });
+    const { doc, view } = await jpDelivered(t);
     expect(view.attempts.map((a) => [a.outcome, a.status])).toEqual([['delivered', 202]]);
     expect(seen).toHaveLength(1);
     expect(await receiptOf(t, doc!.id)).toMatchObject({ disposition: 'accepted', receipt: expect.stringMatching(/^ey/) });

@@ -10,26 +10,12 @@ import { DocumentInvalidError } from '../../src/errors.ts';
 import { MAX_JSON_DEPTH, mayHoldLoneSurrogates, membersWithin, pruneTooDeep, replaceLoneSurrogates } from '../../src/parse/json-values.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { readDocument } from '../../src/translate/read-document.ts';
+import { allWellFormed } from '../support/well-formed.ts';
 
 const formats = loadFormats();
 const gbSample = readFileSync(new URL('../../fixtures/gb-aeo/rec-name-lone-surrogate/input.json', import.meta.url), 'utf8').replace(' \\ud800', '');
 const ctpatSample = readFileSync(new URL('../../fixtures/ctpat/sample/input.ndjson', import.meta.url), 'utf8');
 const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
-
-/** Every string in `value`, member names included, is well-formed text. */
-function allWellFormed(value: unknown): boolean {
-  const pending: unknown[] = [value];
-  for (let v = pending.pop(); pending.length > 0 || v !== undefined; v = pending.pop()) {
-    if (typeof v === 'string' && !v.isWellFormed()) return false;
-    if (typeof v === 'object' && v !== null) {
-      for (const [k, child] of Object.entries(v)) {
-        if (!k.isWellFormed()) return false;
-        pending.push(child);
-      }
-    }
-  }
-  return true;
-}
 
 describe('JSON nested deeper than any record may', () => {
   it('100,000 nested arrays in one record rejects that record alone, its key still read', () => {
