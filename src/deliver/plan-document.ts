@@ -33,7 +33,7 @@ export interface CarriedMember {
 export interface OutboundPlan {
   /** The document to send: its envelope, and its bytes to sign and send; undefined when a DELTA is left with nothing to carry. */
   document: { envelope: Envelope; body: Buffer; carried: CarriedMember[] } | undefined;
-  /** Members of a SNAPSHOT's omission: withdrawn on the partner's side without a record of their own. */
+  /** Members of a SNAPSHOT's omission (no longer eligible, or told before and not writable now): withdrawn on the partner's side without a record of their own. */
   omitted: string[];
   /** Members left out because the partner's format cannot carry them, with the field. */
   unwritable: (RecordIssue & { account: string })[];
@@ -109,6 +109,9 @@ export async function planDocument(format: Format, members: ReadonlyMap<string, 
       // Written to be digested where its bytes are; taken back if the partner has it already.
       const digest = carry(text, record, account, as);
       if (options.kind === 'DELTA' && told && digest !== undefined && before.digest === digest) uncarry();
+      // A SNAPSHOT that cannot write a member the partner holds takes it out there (a SNAPSHOT replaces all): it
+      // is withdrawn, so that the DELTA after its record is mended carries it again, even with the text told before.
+      if (options.kind === 'SNAPSHOT' && told && digest === undefined) omitted.push(account);
     } else if (told) {
       if (options.kind === 'SNAPSHOT') {
         omitted.push(account);
