@@ -55,7 +55,7 @@ const settingsFields = z.object({
   HEADERS_TIMEOUT_S: positive.default(15).describe('a request line and headers not received in this time are refused (408) and the connection closed'),
   KEEPALIVE_TIMEOUT_S: positive.default(5).describe('an idle keep-alive connection is closed after this time'),
   CONNECTIONS_PER_ADDRESS: positive
-    .default(64)
+    .default(256)
     .describe('simultaneous connections one TCP peer address may hold; more are answered 503 `busy` and closed. Behind a reverse proxy the peer is the proxy (headers are not read yet): raise it there'),
   JOB_LOCK_S: positive
     .default(30)

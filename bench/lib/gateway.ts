@@ -56,7 +56,8 @@ export async function startGateway(options: { partner: PartnerKey; redisUrl: str
     }),
   );
   const prefix = `{mragw-bench-${randomBytes(5).toString('hex')}}`;
-  const env = { ...process.env, DATA_DIR: dataDir, PARTNERS_DIR: partners, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', REDIS_URL: options.redisUrl, QUEUE_PREFIX: prefix, ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }), ...options.env };
+  // Every client of a bench is this one address, as many partners behind one proxy would be: the per-address connection cap is lifted like the rate limits.
+  const env = { ...process.env, DATA_DIR: dataDir, PARTNERS_DIR: partners, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn', REDIS_URL: options.redisUrl, QUEUE_PREFIX: prefix, CONNECTIONS_PER_ADDRESS: '100000', ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }), ...options.env };
   // BENCH_GATEWAY_CPU_PROF=dir: the gateway writes a V8 CPU profile there when it stops (to find where a scenario's CPU goes).
   const profileDir = process.env['BENCH_GATEWAY_CPU_PROF'];
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
