@@ -47,6 +47,20 @@ export function mraInForce(partner: Partner, date: string): boolean {
   return true;
 }
 
+/**
+ * Since when the MRA is not in force, judged on `asOfDate`: an MRA that ended (in force
+ * until D) from D + 1, as the MRA calendar dates it (mra-calendar.ts), so that a batch
+ * dated after the end and the calendar's run end the recognition on the same day whichever
+ * comes first (issue 11: the result must not depend on the order the jobs run in); one
+ * not yet begun, from the asOf date. An MRA both ended and not yet begun (a registry typo)
+ * ends from the earlier date, as the calendar does.
+ */
+function notInForceSince(partner: Partner, asOfDate: string): string {
+  const until = partner.mra.inForceUntil;
+  if (until === undefined || until === null || until >= asOfDate) return asOfDate;
+  return new Date(Date.parse(`${until}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
 /** Whether the record's authorisation type or category is in the partner's MRA scope (no scope: all are). */
 export function inScope(record: Operator, partner: Partner): boolean {
   const scope = partner.mra.scope;
@@ -86,7 +100,7 @@ export function recognitionOf(
   // Scope before the in-force window: a record outside the scope is so whatever the
   // window, and its status date is a stable `since` across batches.
   if (!inScope(record, partner)) return verdict('out-of-scope', statusSince);
-  if (!mraInForce(partner, asOfDate)) return verdict('out-of-scope', asOfDate);
+  if (!mraInForce(partner, asOfDate)) return verdict('out-of-scope', notInForceSince(partner, asOfDate));
   if (withdrawn !== undefined) return verdict('withdrawn', withdrawn.since);
   switch (record.status.code) {
     case 'revoked':
