@@ -6,14 +6,14 @@
  * before the kill still there.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/sign/request-signature.ts';
 import { removeRelocatedCluster } from '../../src/store/embedded-postgres.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, REDIS_URL, writePartners } from '../support/gateway.ts';
-import { killHard, runMragw, type MragwProcess } from '../support/processes.ts';
+import { alive, killHard, postmasterPid, runMragw, type MragwProcess } from '../support/processes.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'mragw-store-fault-'));
 let gateway: MragwProcess | undefined;
@@ -22,17 +22,7 @@ afterAll(async () => {
   removeRelocatedCluster(dataDir);
 });
 
-/** The server's pid, as PostgreSQL itself records it (first line of postmaster.pid). */
-const postmasterPid = () => Number(readFileSync(join(dataDir, 'pg', 'cluster', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Signed afresh on each call (a new jti), as a partner retrying would. */
 function send(url: string, method: 'POST' | 'GET', path: string, body = ''): Promise<Response> {
@@ -61,7 +51,7 @@ describe('fault F3: the embedded PostgreSQL server is killed', () => {
     const before = await send(url, 'POST', '/v1/exchanges', batch(1));
     expect(before.status).toBe(202);
     const acknowledged = [new URL(before.headers.get('location')!, url).pathname];
-    const killed = postmasterPid();
+    const killed = postmasterPid(dataDir);
     process.kill(killed, 'SIGKILL');
 
     // Several documents at once while it is down; each is refused with 503 or, once the server is back, accepted.
@@ -86,7 +76,7 @@ describe('fault F3: the embedded PostgreSQL server is killed', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(gateway.child.exitCode).toBeNull();
-    const restarted = postmasterPid();
+    const restarted = postmasterPid(dataDir);
     expect(restarted).not.toBe(killed);
     expect(alive(killed)).toBe(false);
     expect(alive(restarted)).toBe(true);

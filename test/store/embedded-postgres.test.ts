@@ -14,7 +14,7 @@ import { StoreUnavailableError } from '../../src/store/db.ts';
 import { openPostgres } from '../../src/store/postgres-db.ts';
 import { removeRelocatedCluster, startEmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
 import { euDocument, GATEWAY_ID, partnerKeys, REDIS_URL, writePartners } from '../support/gateway.ts';
-import { killHard, runMragw, type MragwProcess } from '../support/processes.ts';
+import { alive, killHard, postmasterPid, runMragw, type MragwProcess } from '../support/processes.ts';
 
 const dataDirs: string[] = [];
 const started: MragwProcess[] = [];
@@ -40,16 +40,7 @@ function start(env: Record<string, string>): MragwProcess {
   return gateway;
 }
 
-const postmasterPid = (dataDir: string) => Number(readFileSync(join(dataDir, 'pg', 'cluster', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function until(check: () => boolean, ms = 10_000): Promise<boolean> {
   const deadline = Date.now() + ms;

@@ -1,5 +1,7 @@
 /** Running `mragw` as a real process, as an operator would. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const cli = new URL('../../src/cli/mragw.ts', import.meta.url).pathname;
 
@@ -32,4 +34,19 @@ export function runMragw(args: string[], env: Record<string, string>): MragwProc
 export function killHard(p: MragwProcess): Promise<unknown> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   return p.exited;
+}
+
+/** The embedded PostgreSQL server's pid under DATA_DIR `dataDir`, as PostgreSQL records it (the first line of postmaster.pid). */
+export function postmasterPid(dataDir: string): number {
+  return Number(readFileSync(join(dataDir, 'pg', 'cluster', 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
+/** Whether process `pid` is still there (signal 0 only asks). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
