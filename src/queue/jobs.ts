@@ -64,10 +64,13 @@ export function prepareJob(payload: PrepareOutboundPayload, reason: string): Out
   return { queue: outboundQueue(payload.partner), job: 'prepare-outbound', jobId: `prepare-${payload.partner}-${reason}`, payload: { ...payload } };
 }
 
+/** The id of a stored document's first delivery job (a replay or a follow-up adds a suffix). */
+export const deliverJobId = (deliveryId: string) => `deliver-${deliveryId}`;
+
 /** The job that delivers one stored document. */
 export function deliverJob(partner: string, deliveryId: string): OutboxJob {
   const payload: DeliverDocumentPayload = { partner, deliveryId };
-  return { queue: deliverQueue(partner), job: 'deliver-document', jobId: `deliver-${deliveryId}`, payload: { ...payload } };
+  return { queue: deliverQueue(partner), job: 'deliver-document', jobId: deliverJobId(deliveryId), payload: { ...payload } };
 }
 
 /**

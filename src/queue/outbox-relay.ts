@@ -4,14 +4,15 @@
  * rows waiting, a crash between commit and enqueue leaves them to the next relay, and a
  * job added twice (a crash after enqueue, before commit) keeps its id, so BullMQ keeps it once.
  * A Redis that comes back empty (restarted without persistence, flushed) lost the jobs it
- * had taken: a key the relay keeps there tells, and the batches still to apply are relayed again.
+ * had taken: a key the relay keeps there tells, and the batches still to apply and the
+ * documents still to deliver are relayed again.
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.ts';
-import { reopenUnapplied, takePending } from '../store/outbox.ts';
-import { applyJobId } from './jobs.ts';
+import { reopenUnapplied, reopenUndelivered, takePending } from '../store/outbox.ts';
+import { applyJobId, deliverJobId } from './jobs.ts';
 
 /** Completed jobs are kept this long, so that a job id relayed twice is still recognised. */
 const KEEP_COMPLETED_S = 7 * 24 * 3600;
@@ -62,15 +63,16 @@ export class OutboxRelay {
 
   /**
    * If Redis no longer holds the relay's key, it lost everything it held, the jobs relayed
-   * to it among them: the apply jobs of batches not yet applied are made pending again
+   * to it among them: the apply jobs of batches not yet applied, and the delivery jobs of
+   * documents not yet delivered, are made pending again
    * (in the store first, so that a failure here leaves the key missing and is tried again).
    */
   private async recoverLostJobs(): Promise<void> {
     const key = `${this.prefix}:outbox-relay`;
     if ((await this.connection.exists(key)) === 1) return;
-    const reopened = await reopenUnapplied(this.db, applyJobId);
+    const reopened = (await reopenUnapplied(this.db, applyJobId)) + (await reopenUndelivered(this.db, deliverJobId));
     await this.connection.set(key, new Date().toISOString());
-    if (reopened > 0) this.log.warn({ reopened }, 'outbox relay: Redis lost its jobs; the batches still to apply are queued again');
+    if (reopened > 0) this.log.warn({ reopened }, 'outbox relay: Redis lost its jobs; the batches still to apply and the documents still to deliver are queued again');
   }
 
   /** Polls the outbox, and relays at once after `kick()`. */

@@ -49,7 +49,21 @@ export async function pendingCount(q: Queryable): Promise<number> {
  */
 export async function reopenUnapplied(q: Queryable, jobIdOf: (exchangeId: string) => string): Promise<number> {
   const { rows } = await q.query<{ id: string }>("select id::text from exchanges where state in ('received', 'processing')");
-  if (rows.length === 0) return 0;
-  const reopened = await q.query('update outbox set relayed_at = null where job_id = any($1) and relayed_at is not null returning id', [rows.map((r) => jobIdOf(r.id))]);
+  return reopen(q, rows.map((r) => jobIdOf(r.id)));
+}
+
+/**
+ * The same for documents still to deliver: a pending delivery whose job Redis lost would
+ * wait for ever, and every later document to its partner behind it. `jobIdOf` names a
+ * delivery's first job, which every stored document has.
+ */
+export async function reopenUndelivered(q: Queryable, jobIdOf: (deliveryId: string) => string): Promise<number> {
+  const { rows } = await q.query<{ id: string }>("select id::text from deliveries where state = 'pending'");
+  return reopen(q, rows.map((r) => jobIdOf(r.id)));
+}
+
+async function reopen(q: Queryable, jobIds: string[]): Promise<number> {
+  if (jobIds.length === 0) return 0;
+  const reopened = await q.query('update outbox set relayed_at = null where job_id = any($1) and relayed_at is not null returning id', [jobIds]);
   return reopened.rows.length;
 }
