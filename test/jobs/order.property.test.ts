@@ -7,8 +7,9 @@
  * A C-TPAT member is imported first, and JP's MRA may end after its SNAPSHOT's asOf date: JP's
  * MRA calendar job is then one more job of the order (and the day's run after them all).
  *
- * Two orders the gateway does not yet make harmless are kept out of the workload (issue 11
- * report); MRAGW_ORDER_KNOWN_LIMITS=1 lets them in, and the property then fails:
+ * Two orders the gateway does not yet make harmless are kept out of the workload (the
+ * README's readings of the spec); MRAGW_ORDER_KNOWN_LIMITS=1 lets them in, and the
+ * property then fails:
  * - a MID linked by operators of both partners: the operator whose batch applies second
  *   has the MID's benefits held (mid-conflict), the first keeps them until its own partner
  *   touches it again, so which one holds them depends on which partner's job ran first;
