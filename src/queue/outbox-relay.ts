@@ -24,6 +24,11 @@ export class OutboxRelay {
   private again = false;
   private failures = 0;
   relayed = 0;
+  /**
+   * Called once Redis was found to have lost its data (after the lost jobs were made
+   * pending again): what else lived only in Redis, the workers' schedules, is set again.
+   */
+  onDataLost: () => void = () => {};
 
   constructor(
     private readonly db: Db,
@@ -72,6 +77,7 @@ export class OutboxRelay {
     if ((await this.connection.exists(key)) === 1) return;
     const reopened = (await reopenUnapplied(this.db, applyJobId)) + (await reopenUndelivered(this.db, deliverJobId));
     await this.connection.set(key, new Date().toISOString());
+    this.onDataLost();
     if (reopened > 0) this.log.warn({ reopened }, 'outbox relay: Redis lost its jobs; the batches still to apply and the documents still to deliver are queued again');
   }
 

@@ -203,6 +203,20 @@ export class Workers {
     scheduleRetention(queue, this.deps.retentionDays !== undefined).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'the retention scheduler could not be set; it is set at the next start'));
   }
 
+  /**
+   * Sets the calendar's and retention's schedulers again (upserts: harmless when they are
+   * there), for a Redis that lost them with the rest of its data.
+   */
+  reschedule(): void {
+    const calendar = this.calendar;
+    if (calendar) {
+      const partners = [...calendar.scheduled];
+      calendar.scheduled.clear();
+      for (const partner of partners) this.schedule(partner);
+    }
+    if (this.retentionQueue) scheduleRetention(this.retentionQueue, this.deps.retentionDays !== undefined).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'the retention scheduler could not be set; it is set at the next start'));
+  }
+
   /** Reports each job that ends, completed or failed for good, to `jobFinished`. */
   private observe(queue: string, worker: Worker): void {
     const report = this.deps.jobFinished;

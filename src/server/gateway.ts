@@ -182,6 +182,11 @@ async function startOpened(
     await scheduleSnapshots();
     workers.startCalendar(settings.MRA_CALENDAR_CRON, ids);
     workers.startRetention();
+    // A Redis that lost its data lost the schedulers too: set again, as at start.
+    relay.onDataLost = () => {
+      workers?.reschedule();
+      void scheduleSnapshots();
+    };
     // Once at start: the registry may have changed while no worker was running.
     void workers.calendarNow(ids);
     let mraSeen = mraEntries(registry);

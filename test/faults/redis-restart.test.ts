@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CALENDAR_QUEUE, calendarSchedulerId } from '../../src/queue/jobs.ts';
 import { euBatch, type EuOperator } from '../support/eu-operators.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
@@ -147,5 +148,16 @@ describe('F2: Redis restarted empty while documents arrive', () => {
     expect(feed).toEqual([]);
     const ended = (await g.gateway.db.query<{ n: number }>("select count(distinct record_key)::int as n from benefit_changes where change = 'end'")).rows[0]!.n;
     expect(ended).toBe(sequence - 1);
+
+    // The daily MRA calendar's schedulers lived only in Redis: they are set again, without a restart of the workers.
+    const after = new Redis(redis.url, { maxRetriesPerRequest: 0 });
+    const calendar = new Queue(CALENDAR_QUEUE, { connection: after, prefix: g.prefix });
+    try {
+      const schedulers = await calendar.getJobSchedulers();
+      expect(schedulers.map((s) => s.key)).toEqual(expect.arrayContaining([calendarSchedulerId('EU'), calendarSchedulerId('JP')]));
+    } finally {
+      await calendar.close();
+      after.disconnect();
+    }
   }, 90_000);
 });
