@@ -69,9 +69,10 @@ export function inboxHandler(options: InboxOptions): (req: IncomingMessage, res:
   const ledger = new InboxLedger();
   return (req, res) => {
     handle(options, ledger, req, res).catch((error: unknown) => {
-      // The sender went away before its body was whole (it died, or gave up): no one is
-      // left to answer, and nothing was refused. Its retry, if any, is a request of its own.
-      if (!(error instanceof GatewayError) && !req.complete && (req.destroyed || req.errored)) return void res.destroy();
+      // The sender's connection is gone (it died, or gave up), perhaps while its request
+      // waited or its body was read: no one is left to answer, and nothing was refused.
+      // Its retry, if any, is a request of its own.
+      if (!(error instanceof GatewayError) && req.socket.destroyed) return void res.destroy();
       answerProblem(res, options, error instanceof GatewayError ? error : new GatewayError('internal', 'the inbox failed to answer this request'));
     });
   };
