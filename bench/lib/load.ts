@@ -22,14 +22,15 @@ export interface LoadResult {
 export interface Latencies {
   requests: number;
   p50Ms: number;
+  p90Ms: number;
   p99Ms: number;
 }
 
-/** The median and 99th percentile of `values` (ms). */
+/** The median, 90th and 99th percentiles of `values` (ms). */
 export function latenciesOf(values: readonly number[]): Latencies {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.floor(sorted.length * q)] ?? Number.NaN;
-  return { requests: sorted.length, p50Ms: at(0.5), p99Ms: at(0.99) };
+  return { requests: sorted.length, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99) };
 }
 
 /**

@@ -17,7 +17,7 @@
  */
 import { euSnapshot } from '../documents.ts';
 import { ingest, partnerKey, startGateway } from '../lib/gateway.ts';
-import { atRate, bareServer, latenciesOf, load, measuredRound } from '../lib/load.ts';
+import { atRate, bareServer, latenciesOf, load, measuredRound, type Latencies } from '../lib/load.ts';
 import { median, type Scenario } from '../lib/scenario.ts';
 
 const concurrency = 64;
@@ -121,31 +121,19 @@ async function oneAtATime(count: number, request: (i: number) => Promise<boolean
   return { unexpected, byKind };
 }
 
-interface Spread {
-  requests: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-}
-
 /** Hits and misses of one run side by side: the spec wants a miss to take the time of a hit, so a ratio near 1. */
 interface HitMiss {
-  hit: Spread;
-  miss: Spread;
+  hit: Latencies;
+  miss: Latencies;
   missMinusHitP50Ms: number;
   missMinusHitP90Ms: number;
   p50Ratio: number;
   p90Ratio: number;
 }
 
-function spread(values: readonly number[]): Spread {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.floor(sorted.length * q)] ?? Number.NaN;
-  return { requests: sorted.length, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99) };
-}
 
 function compared(hits: readonly number[], misses: readonly number[]): HitMiss {
-  const hit = spread(hits);
-  const miss = spread(misses);
+  const hit = latenciesOf(hits);
+  const miss = latenciesOf(misses);
   return { hit, miss, missMinusHitP50Ms: miss.p50Ms - hit.p50Ms, missMinusHitP90Ms: miss.p90Ms - hit.p90Ms, p50Ratio: miss.p50Ms / hit.p50Ms, p90Ratio: miss.p90Ms / hit.p90Ms };
 }

@@ -72,20 +72,13 @@ export function membersWithin(value: unknown, maxDepth = MAX_JSON_DEPTH): number
  */
 export function pruneTooDeep(value: TreeValue, maxDepth = MAX_JSON_DEPTH): PathSegment[][] {
   const found: PathSegment[][] = [];
-  const stack: { node: object; path: PathSegment[] }[] = [];
-  if (typeof value === 'object' && value !== null) stack.push({ node: value, path: [] });
-  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    const { node, path } = top;
-    const members = node as Record<string | number, TreeValue>;
-    for (const at of Array.isArray(node) ? node.keys() : Object.keys(node)) {
-      const child = members[at];
-      if (typeof child !== 'object' || child === null) continue;
-      if (path.length + 2 > maxDepth) {
-        members[at] = null;
-        found.push([...path, at]);
-      } else {
-        stack.push({ node: child, path: [...path, at] });
-      }
+  for (const { node, path } of containers(value, maxDepth)) {
+    // Only the deepest containers kept: their own containers would start past the bound.
+    if (path.length + 1 < maxDepth) continue;
+    for (const at of keysOf(node)) {
+      if (!isContainer(node[at])) continue;
+      node[at] = null;
+      found.push([...path, at]);
     }
   }
   return found;
@@ -118,39 +111,47 @@ export function mayHoldLoneSurrogates(text: string): boolean {
  */
 export function replaceLoneSurrogates(value: TreeValue, maxDepth = MAX_JSON_DEPTH): PathSegment[][] {
   const found: PathSegment[][] = [];
-  const stack: { node: object; path: PathSegment[] }[] = [];
-  if (typeof value === 'object' && value !== null) stack.push({ node: value, path: [] });
-  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    const { node, path } = top;
-    if (path.length >= maxDepth) continue;
-    if (Array.isArray(node)) {
-      const items = node as TreeValue[];
-      for (let i = 0; i < items.length; i++) visit(items as unknown as Record<number, TreeValue>, i, items[i]!, [...path, i]);
-      continue;
-    }
-    const members = node as Record<string, TreeValue>;
-    for (const name of Object.keys(members)) {
-      const child = members[name]!;
-      if (name.isWellFormed()) {
-        visit(members, name, child, [...path, name]);
-        continue;
+  for (const { node, path } of containers(value, maxDepth)) {
+    for (const at of keysOf(node)) {
+      let key = at;
+      if (typeof at === 'string' && !at.isWellFormed()) {
+        key = at.toWellFormed();
+        const child = node[at]!;
+        delete node[at];
+        node[key] = child;
+        found.push([...path, key]);
       }
-      const replaced = name.toWellFormed();
-      found.push([...path, replaced]);
-      delete members[name];
-      members[replaced] = child;
-      visit(members, replaced, child, [...path, replaced], false);
+      const child = node[key];
+      if (typeof child !== 'string' || child.isWellFormed()) continue;
+      node[key] = child.toWellFormed();
+      // A member already reported for its name is not reported again for its value.
+      if (key === at) found.push([...path, key]);
     }
   }
   return found;
+}
 
-  function visit(parent: Record<string | number, TreeValue>, at: string | number, child: TreeValue, path: PathSegment[], report = true): void {
-    if (typeof child === 'string') {
-      if (child.isWellFormed()) return;
-      parent[at] = child.toWellFormed();
-      if (report) found.push(path);
-    } else if (typeof child === 'object' && child !== null) {
-      stack.push({ node: child, path });
+type Container = Record<string | number, TreeValue>;
+
+const isContainer = (value: TreeValue | undefined): value is TreeValue[] | Container => typeof value === 'object' && value !== null;
+
+const keysOf = (node: Container): Iterable<string | number> => (Array.isArray(node) ? node.keys() : Object.keys(node));
+
+/**
+ * Every object and array in `value` down to `maxDepth` (the top is 1), with its path:
+ * a stack of its own, never recursion. Each is handed out before its children are taken,
+ * so that what the caller changes in it (a member cut or renamed) is what is walked on.
+ */
+function* containers(value: TreeValue, maxDepth: number): Generator<{ node: Container; path: PathSegment[] }> {
+  const stack: { node: Container; path: PathSegment[] }[] = [];
+  if (isContainer(value)) stack.push({ node: value as Container, path: [] });
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    yield top;
+    const { node, path } = top;
+    if (path.length + 1 >= maxDepth) continue;
+    for (const at of keysOf(node)) {
+      const child = node[at];
+      if (isContainer(child)) stack.push({ node: child as Container, path: [...path, at] });
     }
   }
 }

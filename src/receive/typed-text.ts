@@ -6,11 +6,11 @@
  * parameter, before any query.
  */
 import { z } from 'zod';
+import { hasControl } from '../parse/control-characters.ts';
 
-/** Whether `value` is well-formed text without control characters (C0 but TAB, LF and CR; DEL; C1). */
-export function isTypedText(value: string): boolean {
-  // eslint-disable-next-line no-control-regex -- the control characters are what is looked for
-  return value.isWellFormed() && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(value);
+/** Whether `value` is well-formed text without control characters (FORMATS.md's, as in a record's values). */
+function isTypedText(value: string): boolean {
+  return value.isWellFormed() && !hasControl(value);
 }
 
 /** A zod string of 1 to `max` characters of typed text. */

@@ -6,6 +6,7 @@
  */
 import type { RecordIssueCode } from '../errors.ts';
 import { identifierChecker, type IdentifierVerdict } from '../identifiers/schemes.ts';
+import { hasControl } from '../parse/control-characters.ts';
 import { formatPath, isObject, TEXT, type PathSegment, type TreeObject, type TreeValue } from '../parse/tree.ts';
 import { setterAt, storeCode } from './canonical-path.ts';
 import type { CompiledField, Shape } from './compile.ts';
@@ -16,19 +17,6 @@ export interface FieldIssue {
   path: PathSegment[];
   code: RecordIssueCode;
   message: string;
-}
-
-/**
- * Whether `text` holds a control character (Unicode Cc: C0, DEL, C1) other than TAB, LF
- * and CR (FORMATS.md common rules). A loop, not a regular expression: values are short,
- * and this runs for every one of them.
- */
-function hasControl(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 ? c !== 0x09 && c !== 0x0a && c !== 0x0d : c >= 0x7f && c <= 0x9f) return true;
-  }
-  return false;
 }
 
 type Bag = Record<string, unknown>;
