@@ -6,12 +6,12 @@
  * they are to apply).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CALENDAR_QUEUE, calendarSchedulerId } from '../../src/queue/jobs.ts';
 import { euBatch, type EuOperator } from '../support/eu-operators.ts';
+import { freePort } from '../support/delivery.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 let gw: TestGateway | undefined;
@@ -22,15 +22,6 @@ afterEach(async () => {
   await redis?.stop();
   redis = undefined;
 });
-
-/** A free TCP port on the loopback interface. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface PrivateRedis {
   url: string;
