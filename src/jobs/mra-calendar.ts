@@ -5,13 +5,22 @@
  * so that it never interleaves with a batch being applied. Safe to run twice or on
  * several workers at once: the second run finds those operators out-of-scope already and
  * ends nothing (and the feed's calendar index would refuse a second copy of an end anyway).
+ *
+ * It waits (tried again later, as an apply behind an earlier batch is) while the partner
+ * has batches queued to apply: those were accepted before the run, and may be dated
+ * before the MRA's end. Applied after the end was recorded, such a batch would recognize
+ * its operators again from its own date; applied first, it is judged like every batch
+ * before the end, and the calendar then ends what it left. So the feed does not depend
+ * on which job a worker took first. Batches held for staff (a sequence jump, a failed
+ * batch ahead) are not waited for: staff may take days.
  */
 import { todayOf, type Clock } from '../clock.ts';
+import { EarlierBatchPending } from './apply-batch.ts';
 import { calendarCanEnd, mraCalendar } from '../reconcile/mra-calendar.ts';
 import type { Partner } from '../registry/partner.ts';
 import { appendBenefitChanges } from '../store/benefit-feed.ts';
 import type { Db } from '../store/db.ts';
-import { lockPartnerState } from '../store/exchanges.ts';
+import { lockPartnerState, queuedToApply } from '../store/exchanges.ts';
 import { loadNotOutOfScope, saveRecognitions } from '../store/operators.ts';
 
 export interface CalendarDeps {
@@ -35,6 +44,7 @@ export async function runMraCalendar(deps: CalendarDeps, partnerId: string): Pro
   if (!calendarCanEnd(partner, today)) return { ran: false, today, reason: 'nothing-can-end' };
   return deps.db.transaction(async (tx) => {
     await lockPartnerState(tx, partner.id);
+    if (await queuedToApply(tx, partner.id)) throw new EarlierBatchPending(`batches of ${partner.id} accepted before the MRA calendar's run are still to apply`);
     const held = await loadNotOutOfScope(tx, partner.id);
     const plan = mraCalendar({ partner, today, held: held.values() });
     await saveRecognitions(tx, plan.upserts);

@@ -296,6 +296,22 @@ export async function earlierUnapplied(tx: Queryable, partner: string, sequence:
   return rows[0]?.state;
 }
 
+/**
+ * Whether the partner has a batch queued to apply: received or processing, and not
+ * behind a failed one (which waits for staff, and holds the later ones with it).
+ */
+export async function queuedToApply(q: Queryable, partner: string): Promise<boolean> {
+  const { rows } = await q.query<{ queued: boolean }>(
+    `select exists (
+       select 1 from exchanges e
+       where e.partner = $1 and e.state in ('received', 'processing')
+         and not exists (select 1 from exchanges f where f.partner = $1 and f.state = 'failed' and f.sequence < e.sequence)
+     ) as queued`,
+    [partner],
+  );
+  return rows[0]!.queued;
+}
+
 /** Marks the exchange applied, with its final counts. */
 export async function markApplied(tx: Queryable, id: string, counts: ExchangeCounts): Promise<void> {
   await tx.query("update exchanges set state = 'applied', counts = $2 where id = $1", [id, JSON.stringify(counts)]);
