@@ -144,7 +144,7 @@ async function outlineBatch(tx: Queryable, exchangeId: string, partner: Partner,
   // Conflicts staff decided are few: the batch's links are only listed against them when there are any.
   const decided = await decidedMidConflicts(tx, partner.id);
   const settled = decided.size === 0 ? [] : (await pace.run(midConflictKeySteps(partner.id, read.kept))).filter(([, key]) => decided.has(key));
-  const owners = withoutSettledConflicts(await midOwners(tx, mids), settled, decided);
+  const owners = withoutSettledConflicts(await midOwners(tx, partner.id, mids), settled, decided);
   const snapshot = envelope.kind === 'SNAPSHOT';
   const held = snapshot ? await heldKeys(tx, partner.id) : read.kept.length > WINDOW ? await heldKeys(tx, partner.id, read.kept.map((r) => r.key)) : undefined;
   const mayOmit = snapshot ? await heldItMayOmit(tx, partner.id, held!, read.kept, rejected) : new Map<string, Operator['mids']>();

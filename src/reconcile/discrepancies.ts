@@ -50,7 +50,15 @@ export function midMismatchFindings(record: Operator, partner: Partner, mids: re
   return out;
 }
 
-/** mid-conflict: each current MID that `owners` also links to another operator (another partner or key). */
+/**
+ * mid-conflict: each current MID that `owners` also links to another operator of the same
+ * partner. One administration naming two of its operators for one manufacturer's MID
+ * contradicts itself, and which of them the benefits belong to is for staff to decide.
+ * An operator of another partner linking the MID is no conflict: each MRA recognizes the
+ * manufacturer on its own partner's word (a firm certified by two administrations, say),
+ * and each recognition grants and ends its own benefits. Judged within a partner only, a
+ * batch's outcome also never depends on whether another partner's batch applied first.
+ */
 export function midConflictFindings(
   mids: readonly string[],
   owners: ReadonlyMap<string, readonly MidOwner[]>,
@@ -59,7 +67,7 @@ export function midConflictFindings(
   const out: DiscrepancyFinding[] = [];
   for (const mid of mids) {
     // The operator itself may be listed (its own earlier link): it is no conflict.
-    const others = uniqueOwners((owners.get(mid) ?? []).filter((o) => o.partner !== who.partner || o.key !== who.key));
+    const others = uniqueOwners((owners.get(mid) ?? []).filter((o) => o.partner === who.partner && o.key !== who.key));
     if (others.length === 0) continue;
     out.push(finding('mid-conflict', who, mid, { others }));
   }

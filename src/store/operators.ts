@@ -170,11 +170,11 @@ export async function saveRecognitions(tx: Queryable, operators: readonly HeldOp
   }
 }
 
-/** Current links of these MIDs, by MID. */
-export async function midOwners(q: Queryable, mids: readonly string[]): Promise<Map<string, OperatorRef[]>> {
+/** Current links of these MIDs by the partner's operators, by MID (another partner's links are no conflict: see midConflictFindings). */
+export async function midOwners(q: Queryable, partner: string, mids: readonly string[]): Promise<Map<string, OperatorRef[]>> {
   const owners = new Map<string, OperatorRef[]>();
   for (const part of chunks(mids)) {
-    const { rows } = await q.query<{ mid: string; partner: string; record_key: string }>('select mid, partner, record_key from mid_links where mid = any($1::text[])', [part]);
+    const { rows } = await q.query<{ mid: string; partner: string; record_key: string }>('select mid, partner, record_key from mid_links where mid = any($1::text[]) and partner = $2', [part, partner]);
     for (const r of rows) owners.set(r.mid, [...(owners.get(r.mid) ?? []), { partner: r.partner, key: r.record_key }]);
   }
   return owners;

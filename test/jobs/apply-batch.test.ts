@@ -4,7 +4,8 @@
  * (the rules of issue 4, one scenario each).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { JP_ENTRY, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { jpBatch, jpKey, sendAsJp } from '../support/jp-operators.ts';
 import { euBatch, euKey, euMid, feed, openDiscrepancies, recognition, sendAndWait, waitForState } from '../support/eu-operators.ts';
 
 let gw: TestGateway | undefined;
@@ -152,6 +153,21 @@ describe('applying batches', () => {
     await sendAndWait(g, euBatch({ batchId: 'D2', sequence: 2, kind: 'DELTA', operators: [{ n: 2, mids: [shared] }] }));
     expect((await openDiscrepancies(g)).filter((d) => d.kind === 'mid-conflict')).toEqual([{ kind: 'mid-conflict', key: euKey({ n: 2 }), mid: shared }]);
     expect((await feed(g)).filter((f) => f.record === euKey({ n: 2 }))).toEqual([]);
+  });
+
+  it("a MID linked by operators of two partners is no conflict: each partner's recognition grants it", async () => {
+    const g = (gw = await startTestGateway({ store: 'PostgreSQL', partners: { jp: { ...JP_ENTRY, mra: { benefits: ['reduced-examinations'] } } } }));
+    const a = { n: 1 };
+    const shared = euMid(a);
+    await sendAndWait(g, euBatch({ batchId: 'S1', sequence: 1, kind: 'SNAPSHOT', operators: [a] }));
+    const response = await sendAsJp(g, jpBatch({ batchId: 'J1', sequence: 1, kind: 'SNAPSHOT', operators: [{ n: 7, effective: '2021-03-04', mids: [shared] }] }));
+    expect(response.status).toBe(202);
+    await waitForState(g, ((await response.json()) as { exchangeId: string }).exchangeId, 'applied');
+    expect((await openDiscrepancies(g)).filter((d) => d.kind === 'mid-conflict')).toEqual([]);
+    expect(await feed(g)).toEqual([
+      { mid: shared, record: euKey(a), benefit: 'reduced-examinations', change: 'start', effective: '2020-01-01' },
+      { mid: shared, record: jpKey({ n: 7 }), benefit: 'reduced-examinations', change: 'start', effective: '2021-03-04' },
+    ]);
   });
 
   it('opens a discrepancy when a REVOKED operator comes back VALID without a new authorisation date', async () => {

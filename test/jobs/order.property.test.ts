@@ -7,18 +7,14 @@
  * A C-TPAT member is imported first, and JP's MRA may end after its SNAPSHOT's asOf date: JP's
  * MRA calendar job is then one more job of the order (and the day's run after them all).
  *
- * Two orders the gateway does not yet make harmless are kept out of the workload (the
- * README's readings of the spec); MRAGW_ORDER_KNOWN_LIMITS=1 lets them in, and the
- * property then fails:
- * - a MID linked by operators of both partners: the operator whose batch applies second
- *   has the MID's benefits held (mid-conflict), the first keeps them until its own partner
- *   touches it again, so which one holds them depends on which partner's job ran first;
- * - JP's MRA calendar job running while a batch of JP dated on or before the MRA's last day
- *   waits (a backlog; here the MRA ends on a DELTA's asOf date): that batch, applied after
- *   the calendar ended the recognition, starts it again from its asOf date, so the feed's
- *   start dates differ from the order without the backlog.
+ * The two partners' operators draw from the same MIDs: within a partner a shared MID is a
+ * mid-conflict (its batches apply in sequence order), across partners it is none, so no
+ * partner's outcome depends on whether the other's batch applied first.
+ *
+ * JP's MRA may end on a DELTA's asOf date, with the calendar's job anywhere among JP's
+ * batches: it waits until the batches accepted before it are applied, so that none of them
+ * starts a recognition again after the end was recorded.
  */
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyBatch, EarlierBatchPending, type ApplyDeps } from '../../src/jobs/apply-batch.ts';
@@ -27,12 +23,11 @@ import type { Clock } from '../../src/clock.ts';
 import { importCtpatMembers } from '../../src/staff/ctpat-import.ts';
 import { loadFormats } from '../../src/translate/load-mappings.ts';
 import { euBatch, type EuOperator } from '../support/eu-operators.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { JP_ENTRY, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { jpBatch, sendAsJp, type JpOperator } from '../support/jp-operators.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/spec/vectors/partner.json', import.meta.url), 'utf8')) as { otherPartner: { keys: { jwks: object } } };
 /** JP as the test gateway has it, with benefits of its own so that its recognitions grant something. */
-const jp = { id: 'JP', name: 'Japan', programme: 'JP-AEO', format: 'jp-aeo', mra: { benefits: ['reduced-examinations', 'front-of-line'] }, keys: { algorithms: ['ES256'], jwks: vectors.otherPartner.keys.jwks } };
+const jp = { ...JP_ENTRY, mra: { benefits: ['reduced-examinations', 'front-of-line'] } };
 
 const formats = loadFormats();
 /** The day the MRA calendar judges by: after every batch's asOf. */
@@ -40,15 +35,11 @@ const TODAY: Clock = () => Date.parse('2026-11-30T12:00:00Z');
 /** The MRA calendar's job among the apply jobs (which are exchange ids). */
 const CALENDAR = 'mra-calendar:JP';
 
-const KNOWN_LIMITS = process.env['MRAGW_ORDER_KNOWN_LIMITS'] === '1';
 /**
- * The MIDs each partner's operators draw from: two operators of one partner often link
- * the same MID (a mid-conflict within the partner); the partners' pools are apart but for
- * the known limit above, and a C-TPAT member may link any of them.
+ * The MIDs every operator draws from: two operators of one partner often link the same
+ * MID (a mid-conflict), operators of both partners too, and a C-TPAT member may link any.
  */
-const EU_MIDS = ['DEPOOLA1HAM', 'DEPOOLB2HAM'];
-const JP_MIDS = ['JPPOOLC3CHI', 'JPPOOLD4CHI'];
-const poolOf = (partner: 'EU' | 'JP') => (KNOWN_LIMITS ? [...EU_MIDS, ...JP_MIDS] : partner === 'EU' ? EU_MIDS : JP_MIDS);
+const MIDS = ['DEPOOLA1HAM', 'DEPOOLB2HAM', 'JPPOOLC3CHI', 'JPPOOLD4CHI'];
 const DATES = ['2020-01-01', '2025-06-01', '2026-10-01'];
 
 interface Facts {
@@ -73,16 +64,16 @@ interface Workload {
   jp: Facts[][];
   /** A C-TPAT member imported before any batch applies, linking a MID of the pool. */
   ctpat: { mid: string; status: 'CERTIFIED' | 'SUSPENDED' | 'REMOVED' } | null;
-  /** The last day JP's MRA is in force (null: no end): its DELTAs' asOf dates are after it (but for the known limit). */
+  /** The last day JP's MRA is in force (null: no end): its SNAPSHOT is dated on it or before, its DELTAs on it or after. */
   jpUntil: string | null;
   /** One priority per job (the calendar's last): jobs run by ascending priority, ties in acceptance order. */
   priorities: number[];
 }
 const workload: fc.Arbitrary<Workload> = fc.record({
-  eu: partnerBatches(poolOf('EU')),
-  jp: partnerBatches(poolOf('JP')),
-  ctpat: fc.option(fc.record({ mid: fc.constantFrom(...EU_MIDS, ...JP_MIDS), status: fc.constantFrom('CERTIFIED' as const, 'SUSPENDED' as const, 'REMOVED' as const) }), { nil: null }),
-  jpUntil: KNOWN_LIMITS ? fc.constantFrom(null, '2026-11-20', '2026-11-21') : fc.constantFrom(null, '2026-11-20'),
+  eu: partnerBatches(MIDS),
+  jp: partnerBatches(MIDS),
+  ctpat: fc.option(fc.record({ mid: fc.constantFrom(...MIDS), status: fc.constantFrom('CERTIFIED' as const, 'SUSPENDED' as const, 'REMOVED' as const) }), { nil: null }),
+  jpUntil: fc.constantFrom(null, '2026-11-20', '2026-11-21'),
   priorities: fc.array(fc.nat({ max: 9 }), { minLength: 7, maxLength: 7 }),
 });
 
@@ -123,6 +114,7 @@ async function runJobs(deps: ApplyDeps & CalendarDeps, order: readonly string[])
     const waiting: string[] = [];
     for (const id of pending) {
       try {
+        // The calendar waits like an apply does, for JP's batches accepted before it.
         if (id === CALENDAR) await runMraCalendar(deps, 'JP');
         else await applyBatch(deps, id);
       } catch (e) {
@@ -185,6 +177,33 @@ const MRA_ENDED: Workload = {
   priorities: [0, 0, 0, 0, 5, 1, 0],
 };
 
+/**
+ * Always tried: JP's MRA ends on its DELTA's asOf date, and the calendar's job is taken
+ * between the SNAPSHOT and the DELTA, which links a second MID on the MRA's last day. In
+ * sequence order that MID's benefits start on that day and end the next; the calendar's
+ * job must wait for the DELTA, or the DELTA would start them again after the end.
+ */
+const BACKLOG: Workload = {
+  eu: [[{ n: 1, status: 'VALID', effective: '2020-01-01', mids: [] }]],
+  jp: [[{ n: 1, status: 'VALID', effective: '2020-01-01', mids: ['JPPOOLC3CHI'] }], [{ n: 1, status: 'VALID', effective: '2020-01-01', mids: ['JPPOOLC3CHI', 'JPPOOLD4CHI'] }]],
+  ctpat: null,
+  jpUntil: '2026-11-21',
+  priorities: [0, 0, 2, 1, 0, 0, 0],
+};
+
+/**
+ * Always tried: an operator of each partner links DEPOOLB2HAM with its second batch, and
+ * EU's second batch is taken last. Neither holds the other's benefits, so both orders
+ * grant the MID to both.
+ */
+const SHARED_MID: Workload = {
+  eu: [[{ n: 1, status: 'VALID', effective: '2020-01-01', mids: [] }], [{ n: 1, status: 'VALID', effective: '2020-01-01', mids: ['DEPOOLB2HAM'] }]],
+  jp: [[{ n: 1, status: 'VALID', effective: '2020-01-01', mids: [] }], [{ n: 1, status: 'VALID', effective: '2020-01-01', mids: ['DEPOOLB2HAM'] }]],
+  ctpat: null,
+  jpUntil: null,
+  priorities: [0, 2, 0, 0, 0, 0, 0],
+};
+
 /** The jobs by ascending priority, ties kept in acceptance order (all zeros: sequence order). */
 const byPriority = (priorities: readonly number[]) => (ids: string[]) =>
   ids
@@ -202,7 +221,7 @@ describe('apply order', () => {
       }),
       // Each run starts two gateways on fresh databases (about 1.5 s each here); a failure
       // found is shrunk only until the time limit, and reported as far as it got.
-      { numRuns: 6, examples: [[MRA_ENDED]], interruptAfterTimeLimit: 40_000 },
+      { numRuns: 6, examples: [[MRA_ENDED], [BACKLOG], [SHARED_MID]], interruptAfterTimeLimit: 40_000 },
     );
   }, 60_000);
 });

@@ -74,9 +74,9 @@ describe('mid-mismatch', () => {
 });
 
 describe('mid-conflict', () => {
-  it('a MID linked to another operator (another key, or another partner) is a conflict, the others sorted', () => {
+  it("a MID linked to another operator of the partner is a conflict, the others sorted; another partner's is not", () => {
     const owners = new Map([
-      ['M1', [{ partner: 'GB', key: 'G1' }, { partner: 'EU', key: 'K2' }, { partner: 'EU', key: 'K1' }]],
+      ['M1', [{ partner: 'GB', key: 'G1' }, { partner: 'EU', key: 'K3' }, { partner: 'EU', key: 'K2' }, { partner: 'EU', key: 'K1' }]],
       ['M2', [{ partner: 'EU', key: 'K1' }]], // only itself
     ]);
     const found = midConflictFindings(['M1', 'M2', 'M3'], owners, who);
@@ -86,7 +86,7 @@ describe('mid-conflict', () => {
         partner: 'EU',
         key: 'K1',
         mid: 'M1',
-        detail: { others: [{ partner: 'EU', key: 'K2' }, { partner: 'GB', key: 'G1' }] },
+        detail: { others: [{ partner: 'EU', key: 'K2' }, { partner: 'EU', key: 'K3' }] },
         dedupeKey: 'mid-conflict:EU:K1:M1',
         exchangeId: 'ex-1',
       },
@@ -94,8 +94,8 @@ describe('mid-conflict', () => {
     expect(heldMids(found)).toEqual(new Set(['M1']));
   });
 
-  it('the same key under another partner is another operator', () => {
-    expect(midConflictFindings(['M1'], new Map([['M1', [{ partner: 'GB', key: 'K1' }]]]), who)).toHaveLength(1);
+  it("another partner's operators linking the MID, even under the same key, are no conflict", () => {
+    expect(midConflictFindings(['M1'], new Map([['M1', [{ partner: 'GB', key: 'K1' }, { partner: 'JP', key: 'J1' }]]]), who)).toEqual([]);
   });
 });
 

@@ -336,24 +336,30 @@ describe('reconcileBatch: MIDs', () => {
     ]);
   });
 
-  it('a MID linked to another partner\'s operator is a conflict: its benefits are held, the record\'s other MIDs are granted', () => {
+  it('a MID linked to another operator of the partner is a conflict: its benefits are held, the record\'s other MIDs are granted', () => {
     const k1 = record('K1', { mids: [{ mid: 'DEOZR92MEL' }, { mid: 'DEOZR92MEL2' }] });
-    const { plan } = run([k1], empty, { otherOwners: [['DEOZR92MEL', { partner: 'GB', key: 'GBAEOS1' }]] });
+    const { plan } = run([k1], empty, { otherOwners: [['DEOZR92MEL', { partner: 'EU', key: 'K9' }]] });
     expect(plan.discrepancies.find((d) => d.kind === 'mid-conflict')).toMatchObject({
       key: 'K1',
       mid: 'DEOZR92MEL',
-      detail: { others: [{ partner: 'GB', key: 'GBAEOS1' }] },
+      detail: { others: [{ partner: 'EU', key: 'K9' }] },
     });
     expect(plan.discrepancies.map((d) => `${d.kind} ${d.mid ?? ''}`)).toEqual(['mid-mismatch DEOZR92MEL2', 'mid-conflict DEOZR92MEL']);
     expect(plan.upserts[0]?.benefits.map((b) => b.mid)).toEqual(['DEOZR92MEL2', 'DEOZR92MEL2']);
     expect(plan.upserts[0]?.currentMids).toEqual(['DEOZR92MEL', 'DEOZR92MEL2']);
   });
 
+  it('a MID also linked by another partner\'s operator is no conflict: each partner\'s recognition grants it', () => {
+    const { plan } = run([record('K1')], empty, { otherOwners: [['DEOZR92MEL', { partner: 'GB', key: 'GBAEOS1' }]] });
+    expect(plan.discrepancies.filter((d) => d.kind === 'mid-conflict')).toEqual([]);
+    expect(plan.upserts[0]?.benefits.map((b) => `${b.mid} ${b.benefit}`)).toEqual(['DEOZR92MEL front-of-line', 'DEOZR92MEL reduced-examinations']);
+  });
+
   it('a conflict that appears later ends the held MID\'s benefits at the asOf date', () => {
     const first = run([record('K1')], empty);
     const later = run([record('K1')], first.state, {
       asOf: '2026-12-03T10:00:00Z',
-      otherOwners: [['DEOZR92MEL', { partner: 'GB', key: 'GBAEOS1' }]],
+      otherOwners: [['DEOZR92MEL', { partner: 'EU', key: 'K9' }]],
     });
     expect(feed(later.plan)).toEqual([
       'K1 DEOZR92MEL front-of-line end 2026-12-03',
@@ -556,7 +562,7 @@ function batchOptions(b: ArbBatch, exchangeId: string): BatchOptions {
     asOf: b.asOf,
     exchangeId,
     rejected: b.rejectedKeys.filter((k) => k === null || !carried.has(k)).map((key, i) => ({ index: 100 + i, key, issues })),
-    otherOwners: b.otherOwned ? [['DESHARED1', { partner: 'GB', key: 'GB1' }]] : [],
+    otherOwners: b.otherOwned ? [['DESHARED1', { partner: 'EU', key: 'K9' }]] : [],
     ctpatByMid: new Map([['DEBER92MEL', { account: 'CT-1', status: 'REMOVED' }]]),
     partner: b.mraInForce ? eu : partner('EU', { inForceUntil: '2026-11-27', scope: ['AEOS', 'AEOF'], benefits: BENEFITS }),
   };

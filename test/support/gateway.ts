@@ -45,12 +45,15 @@ export const partnerKeys = {
 
 const yaml = (o: unknown) => JSON.stringify(o, null, 2); // JSON is YAML
 
+/** JP's registry entry in the test gateway: signing with the vectors' other partner key, an MRA with no benefits. */
+export const JP_ENTRY = { id: 'JP', name: 'Japan', programme: 'JP-AEO', format: 'jp-aeo', keys: { algorithms: ['ES256'], jwks: vectors.otherPartner.keys.jwks } };
+
 export function writePartners(dir: string, overrides: Record<string, object> = {}): void {
   mkdirSync(dir, { recursive: true });
   const { d, ...krPublic } = partnerKeys.KR.privateJwk;
   const entries: Record<string, object> = {
     eu: { id: 'EU', name: 'European Union', programme: 'EU-AEO', format: 'eu-aeo', mra: { signed: '2012-05-04', scope: ['AEOS', 'AEOF'], benefits: ['reduced-examinations'] }, keys: { algorithms: ['ES256', 'EdDSA', 'PS256'], jwks: vectors.partner.keys.jwks }, limits: { maxBodyBytes: 1_048_576, requestsPerMinute: 600 } },
-    jp: { id: 'JP', name: 'Japan', programme: 'JP-AEO', format: 'jp-aeo', keys: { algorithms: ['ES256'], jwks: vectors.otherPartner.keys.jwks } },
+    jp: JP_ENTRY,
     kr: { id: 'KR', name: 'Korea', programme: 'KR-AEO', format: 'kr-aeo', status: 'suspended', keys: { algorithms: ['ES256'], jwks: { keys: [{ ...krPublic, alg: 'ES256', use: 'sig' }] } } },
     ...overrides,
   };
