@@ -3,7 +3,7 @@ import { parse as parseWithLocations } from '@humanwhocodes/momoa';
 import { DocumentInvalidError } from '../errors.ts';
 import { decodeUtf8 } from './decode.ts';
 import { duplicateMembers, mayRepeatMembers } from './json-duplicates.ts';
-import { LONE_SURROGATE, MAX_JSON_DEPTH, mayHoldLoneSurrogates, membersWithin, pruneTooDeep, replaceLoneSurrogates } from './json-values.ts';
+import { LONE_SURROGATE, MAX_JSON_DEPTH, mayHoldControl, mayHoldLoneSurrogates, membersWithin, pruneTooDeep, replaceLoneSurrogates } from './json-values.ts';
 import { formatPath, isObject, pointerSegment, type PathSegment, type ReaderFault, type RecordVisitor, type SyntaxTree, type TreeObject, type TreeValue } from './tree.ts';
 
 export interface JsonLayout {
@@ -54,9 +54,11 @@ export function readJson(input: Uint8Array | string, layout: JsonLayout, visit: 
     if (top !== layout.records || typeof index !== 'number') throw new DocumentInvalidError(`member ${String(path[path.length - 1])} appears twice in one object`, jsonPointer(path));
     addFault(index, { path: inside, code: 'repeated', message: `${formatPath(inside)} appears twice; only one value is allowed` });
   }
+  // Checked once for the whole text, so that the record reader need not look at every value (RecordNode.controlFree).
+  const controlFree = !mayHoldControl(text, typeof input === 'string' ? undefined : input);
   records.forEach((node, index) => {
     const faults = faultsOf.get(index);
-    visit(faults ? { node, faults } : { node }, index);
+    visit(faults ? { node, faults, controlFree } : { node, controlFree }, index);
   });
   return {
     envelope,

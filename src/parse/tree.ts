@@ -23,7 +23,7 @@ export interface RecordNode {
   /**
    * True when no value of the record can hold a control character other than TAB, LF and
    * CR: the reader refused every one as a fault of the document (XML), or found none in
-   * the whole document (CSV). The record's values are then not scanned one by one.
+   * the whole document (CSV, JSON). The record's values are then not scanned one by one.
    */
   controlFree?: boolean;
 }
