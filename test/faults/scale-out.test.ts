@@ -128,11 +128,15 @@ async function run(options: RunOptions) {
   const traffic = Promise.all(site.partners.map((p) => load.partner(p, lookupPaths(p))));
   let killedAt: { answered: number; processing: number; pendingDeliveries: number } | undefined;
   if (options.kill) {
-    await until(async () => (load.log.answered >= site.partners.length * 1.5 ? true : undefined), 60_000);
+    // Killed in the turn of the answer that makes half, not after a poll: on a quick run
+    // the rest could all be answered while a poll slept.
+    const ended = traffic.then(() => Promise.reject(new Error('the load ended before half its documents were answered')));
+    await Promise.race([load.whenAnswered(site.partners.length * 1.5), ended]);
+    const answered = load.log.answered;
+    await Promise.all([killHard(cluster.serves[0]!), killHard(cluster.works[0]!)]);
     const [processing] = await rows<{ n: number }>(db, "select count(*)::int as n from exchanges where state in ('received', 'processing')");
     const [pending] = await rows<{ n: number }>(db, "select count(*)::int as n from deliveries where state = 'pending'");
-    killedAt = { answered: load.log.answered, processing: processing!.n, pendingDeliveries: pending!.n };
-    await Promise.all([killHard(cluster.serves[0]!), killHard(cluster.works[0]!)]);
+    killedAt = { answered, processing: processing!.n, pendingDeliveries: pending!.n };
   }
   await traffic;
 

@@ -88,6 +88,7 @@ export interface LoadLog {
 export class Load {
   readonly log: LoadLog = { documents: [], lookups: [], resent: 0, answered: 0 };
   #next = 0;
+  #waiting: { answered: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly site: Site,
@@ -114,6 +115,15 @@ export class Load {
     }
   }
 
+  /**
+   * Resolves as soon as `answered` documents are answered: in the turn of that answer,
+   * before any other can arrive, so that a crash timed by it always comes mid-run.
+   */
+  whenAnswered(answered: number): Promise<void> {
+    if (this.log.answered >= answered) return Promise.resolve();
+    return new Promise((resolve) => this.#waiting.push({ answered, resolve }));
+  }
+
   staff(path: string, body: string, contentType = 'application/json'): Promise<Response> {
     return this.send(path, { method: 'POST', body, headers: { Authorization: `Bearer ${this.site.staffToken}`, 'Content-Type': contentType } }, false);
   }
@@ -126,6 +136,7 @@ export class Load {
       this.log.documents.push(response.status);
       await response.arrayBuffer();
       this.log.answered++;
+      for (const w of this.#waiting.filter((w) => w.answered <= this.log.answered)) w.resolve();
       for (const path of lookups) {
         const answer = await this.send(path, {}, true);
         this.log.lookups.push(answer.status);
