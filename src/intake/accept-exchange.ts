@@ -35,8 +35,12 @@ export interface VerifiedDocument {
   requestJti: string;
   /** The partner's key that signed the request (`kid`). */
   signingKid: string;
+  /** The id the exchange gets if accepted (the one its pieces were stored under); by default a new one. */
+  exchangeId?: string;
+  /** Pieces of the body stored already, while it arrived (stage-body.ts); `body` is then what came after them. */
+  storedPieces?: number;
   /** The raw body as the pieces it arrived in, in order: stored so, never joined whole. */
-  body: readonly Buffer[];
+  body: readonly Uint8Array[];
   /** The body as read while it arrived (read-while-receiving.ts). */
   read: DocumentRead;
   /** Its digest (`bodyDigest`), taken as it arrived. */
@@ -185,7 +189,7 @@ async function acceptOne(
   if (again) return { outcome: again, state };
 
   const decision = decideSequence(state, view.held, envelope, view.sequenceTaken);
-  const exchangeId = randomUUID();
+  const exchangeId = doc.exchangeId ?? randomUUID();
   const signed = await deps.receipts.sign({
     aud: partnerId,
     exchangeId,
@@ -215,6 +219,7 @@ async function acceptOne(
     contentType: doc.contentType,
     digest,
     body: doc.body,
+    storedPieces: doc.storedPieces ?? 0,
     signatureHeader: doc.signatureHeader,
     signingKid: doc.signingKid,
     receivedAt: doc.receivedAt,

@@ -6,11 +6,15 @@
  * the digest still names what was received). A run that removed anything is audited, in
  * the transaction of its last chunk. Safe to run twice or on several workers at once: a
  * removed document is not found again, and rows another run holds are skipped.
+ *
+ * Every run, RETENTION_DAYS set or not, first removes the pieces of bodies that never
+ * became an exchange, written more than a day before: what a crash in the middle of an
+ * upload left (intake/stage-body.ts). A day is longer than any upload lasts.
  */
 import type { Clock } from '../clock.ts';
 import { recordAudit } from '../store/audit-log.ts';
 import type { Db } from '../store/db.ts';
-import { removeDocumentsChunk } from '../store/retention.ts';
+import { removeDocumentsChunk, removeOrphanPieces } from '../store/retention.ts';
 
 export interface RetentionDeps {
   db: Db;
@@ -28,8 +32,9 @@ const DAY_MS = 86_400_000;
 
 /** Removes the documents of exchanges applied before now − RETENTION_DAYS. */
 export async function runRetention(deps: RetentionDeps): Promise<RetentionOutcome> {
-  if (deps.days === undefined) return { ran: false, reason: 'keep-forever' };
   const now = deps.clock();
+  await removeOrphanPieces(deps.db, new Date(now - DAY_MS));
+  if (deps.days === undefined) return { ran: false, reason: 'keep-forever' };
   const cut = new Date(now - deps.days * DAY_MS);
   const olderThan = cut.toISOString();
   const chunkSize = deps.chunkSize ?? 1_000;

@@ -27,13 +27,12 @@ export const RETENTION_CRON = '30 3 * * *';
 const RETENTION_JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential' as const, delay: 60_000 }, removeOnComplete: { count: 100 }, removeOnFail: { age: 7 * 24 * 3600 } };
 
 /**
- * Declares the daily retention scheduler on `queue` when retention is on, and removes it
- * when it is off (RETENTION_DAYS unset: keep for ever), so a setting taken away stops it.
- * Idempotent: every worker process may do it at start.
+ * Declares the daily retention scheduler on `queue`. It runs with RETENTION_DAYS unset
+ * too (keep for ever): it then removes only the pieces of bodies that never became an
+ * exchange. Idempotent: every worker process may do it at start.
  */
-export async function scheduleRetention(queue: Queue, on: boolean): Promise<void> {
-  if (on) await queue.upsertJobScheduler(RETENTION_SCHEDULER_ID, { pattern: RETENTION_CRON, tz: 'UTC' }, { name: 'retention' satisfies JobName, data: {} satisfies RetentionPayload, opts: RETENTION_JOB_OPTIONS });
-  else await queue.removeJobScheduler(RETENTION_SCHEDULER_ID);
+export async function scheduleRetention(queue: Queue): Promise<void> {
+  await queue.upsertJobScheduler(RETENTION_SCHEDULER_ID, { pattern: RETENTION_CRON, tz: 'UTC' }, { name: 'retention' satisfies JobName, data: {} satisfies RetentionPayload, opts: RETENTION_JOB_OPTIONS });
 }
 
 /** The job states the queue-depth gauge reports. */

@@ -193,14 +193,14 @@ export class Workers {
   }
 
   /**
-   * Starts retention: its worker, and the daily scheduler when RETENTION_DAYS is set (it
-   * is removed when unset). A scheduler that cannot be set now is set at the next start.
+   * Starts retention: its worker, and the daily scheduler. A scheduler that cannot be set
+   * now is set at the next start.
    */
   startRetention(): void {
     if (this.workers.has(RETENTION_QUEUE)) return;
     const queue = this.scheduledRuns(RETENTION_QUEUE, 'retention', () => ({}));
     this.retentionQueue = queue;
-    scheduleRetention(queue, this.deps.retentionDays !== undefined).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'the retention scheduler could not be set; it is set at the next start'));
+    scheduleRetention(queue).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'the retention scheduler could not be set; it is set at the next start'));
   }
 
   /**
@@ -214,7 +214,7 @@ export class Workers {
       calendar.scheduled.clear();
       for (const partner of partners) this.schedule(partner);
     }
-    if (this.retentionQueue) scheduleRetention(this.retentionQueue, this.deps.retentionDays !== undefined).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'the retention scheduler could not be set; it is set at the next start'));
+    if (this.retentionQueue) scheduleRetention(this.retentionQueue).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'the retention scheduler could not be set; it is set at the next start'));
   }
 
   /** Reports each job that ends, completed or failed for good, to `jobFinished`. */

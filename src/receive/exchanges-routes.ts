@@ -3,10 +3,12 @@
  * only. Verification is verify/, acceptance is intake/; this file reads the request in
  * the order §2 prescribes and turns each outcome into its answer.
  */
+import { randomUUID } from 'node:crypto';
 import { secondsOf } from '../clock.ts';
 import type { Request, Response } from 'express';
 import { Router } from 'express';
 import { errorTable, GatewayError } from '../errors.ts';
+import { StagedBody } from '../intake/stage-body.ts';
 import { exchangeView } from '../store/exchanges.ts';
 import { createSignatureCheck, verifyHead, verifyRequest, type VerifyContext } from '../verify/index.ts';
 import type { EdgeContext } from './context.ts';
@@ -53,46 +55,57 @@ export function exchangesRouter(ctx: EdgeContext): Router {
       return refuse(req, res, new GatewayError('payload-too-large', `the body is larger than this partner's limit of ${partner.limits.maxBodyBytes} bytes`));
     }
     const check = createSignatureCheck(verdict);
-    // The document is read as it arrives; what was read counts only once the signature verifies.
+    // The document is read as it arrives; what was read counts only once the signature
+    // verifies. A large body is also stored as it arrives, under the id its exchange will
+    // have; unless that exchange is accepted, what was stored is removed again.
     const reading = ctx.readDocument(partner);
-    let body: Buffer[];
+    const staged = new StagedBody(ctx.db, randomUUID());
+    let accepted = false;
     try {
-      body = await readBody(req, {
-        limit: partner.limits.maxBodyBytes,
-        budget: ctx.budget,
-        timeoutMs: ctx.settings.bodyTimeoutMs,
-        onChunk: (c) => {
-          check.update(c);
-          reading.write(c);
-        },
-      });
-    } catch (error) {
-      if (!(error instanceof GatewayError)) throw error;
-      res.setHeader('Connection', 'close');
-      // Busy is the gateway's state, not the sender's fault: not counted against its address.
-      if (error.code === 'busy') return sendError(res, error);
-      return refuse(req, res, error);
-    }
-    if (!check.verify()) return refuse(req, res, new GatewayError('signature-invalid', 'the signature does not verify over this body'));
-    if (partner.status === 'suspended') return sendProblem(res, 'partner-suspended', 'this partner is suspended in the registry');
+      try {
+        await readBody(req, {
+          limit: partner.limits.maxBodyBytes,
+          budget: ctx.budget,
+          timeoutMs: ctx.settings.bodyTimeoutMs,
+          onChunk: (c) => {
+            check.update(c);
+            reading.write(c);
+            staged.write(c);
+          },
+        });
+      } catch (error) {
+        if (!(error instanceof GatewayError)) throw error;
+        res.setHeader('Connection', 'close');
+        // Busy is the gateway's state, not the sender's fault: not counted against its address.
+        if (error.code === 'busy') return sendError(res, error);
+        return await refuse(req, res, error);
+      }
+      if (!check.verify()) return await refuse(req, res, new GatewayError('signature-invalid', 'the signature does not verify over this body'));
+      if (partner.status === 'suspended') return sendProblem(res, 'partner-suspended', 'this partner is suspended in the registry');
 
-    const limit = await ctx.limits.hit('partner', partner.id, partner.limits.requestsPerMinute);
-    if (!limit.allowed) return sendProblem(res, 'rate-limited', `more than ${partner.limits.requestsPerMinute} requests this minute`, { retryAfterSeconds: limit.retryAfterSeconds });
+      const limit = await ctx.limits.hit('partner', partner.id, partner.limits.requestsPerMinute);
+      if (!limit.allowed) return sendProblem(res, 'rate-limited', `more than ${partner.limits.requestsPerMinute} requests this minute`, { retryAfterSeconds: limit.retryAfterSeconds });
 
-    const outcome = await ctx.accept({ partner, requestJti: verdict.header.jti, signingKid: verdict.header.kid, body, read: reading.finish(), digest: reading.digest(), signatureHeader: req.get('JWS-Signature')!, contentType: req.get('Content-Type')!, receivedAt });
-    ctx.metrics.exchanges.inc({ partner: partner.id, outcome: outcome.outcome === 'accepted' ? outcome.disposition : outcome.outcome });
-    switch (outcome.outcome) {
-      case 'accepted':
-        ctx.accepted();
-        res.status(202).location(`${ctx.basePath}/v1/exchanges/${outcome.exchangeId}`).json({ exchangeId: outcome.exchangeId, receipt: outcome.receipt });
-        return;
-      case 'repeat':
-        res.status(200).json({ exchangeId: outcome.exchangeId, receipt: outcome.receipt });
-        return;
-      case 'conflict':
-        return sendProblem(res, outcome.slug, outcome.detail);
-      case 'invalid':
-        return sendError(res, outcome.error);
+      const { storedPieces, rest } = await staged.settle();
+      const document = { partner, requestJti: verdict.header.jti, signingKid: verdict.header.kid, read: reading.finish(), digest: reading.digest(), signatureHeader: req.get('JWS-Signature')!, contentType: req.get('Content-Type')!, receivedAt };
+      const outcome = await ctx.accept({ ...document, exchangeId: staged.exchangeId, storedPieces, body: rest });
+      ctx.metrics.exchanges.inc({ partner: partner.id, outcome: outcome.outcome === 'accepted' ? outcome.disposition : outcome.outcome });
+      switch (outcome.outcome) {
+        case 'accepted':
+          accepted = true;
+          ctx.accepted();
+          res.status(202).location(`${ctx.basePath}/v1/exchanges/${outcome.exchangeId}`).json({ exchangeId: outcome.exchangeId, receipt: outcome.receipt });
+          return;
+        case 'repeat':
+          res.status(200).json({ exchangeId: outcome.exchangeId, receipt: outcome.receipt });
+          return;
+        case 'conflict':
+          return sendProblem(res, outcome.slug, outcome.detail);
+        case 'invalid':
+          return sendError(res, outcome.error);
+      }
+    } finally {
+      if (!accepted) await staged.discard();
     }
   });
 

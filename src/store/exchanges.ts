@@ -25,6 +25,11 @@ export interface NewExchange {
   digest: string;
   /** The raw body, whole or as the pieces it arrived in (in order): it is stored as received, in pieces of at most BODY_PIECE_BYTES. */
   body: Uint8Array | readonly Uint8Array[];
+  /**
+   * How many pieces of the body were written already, while it arrived (`insertBodyPiece`,
+   * numbered from 1): `body` is then what came after them, stored as the pieces after those.
+   */
+  storedPieces?: number;
   signatureHeader: string;
   signingKid: string;
   receivedAt: Date;
@@ -131,7 +136,9 @@ export const BODY_PIECE_BYTES = 1024 * 1024;
  */
 export async function insertExchange(tx: Queryable, e: NewExchange): Promise<void> {
   const pieces = bodyPieces(e.body instanceof Uint8Array ? [e.body] : e.body, BODY_PIECE_BYTES);
-  const first = pieces.next();
+  const stored = e.storedPieces ?? 0;
+  // With pieces written already, the row's own piece stays empty and the rest follow them.
+  const first = stored > 0 ? ({ done: true, value: undefined } as const) : pieces.next();
   await tx.query(
     `insert into exchanges (id, partner, request_jti, batch_id, sequence, kind, format, content_type, digest, body, signature_header,
        received_at, disposition, held_reason, state, counts, rejections, receipt, receipt_kid, signing_kid, rejection_count)
@@ -142,8 +149,18 @@ export async function insertExchange(tx: Queryable, e: NewExchange): Promise<voi
       e.rejectionCount ?? e.rejections.length,
     ],
   );
-  let piece = 1;
-  for (const bytes of pieces) await tx.query('insert into exchange_body_pieces (exchange_id, piece, bytes) values ($1, $2, $3)', [e.id, piece++, bytes]);
+  let piece = stored + 1;
+  for (const bytes of pieces) await insertBodyPiece(tx, e.id, piece++, bytes);
+}
+
+/** Writes one piece of a body (1-based), before its exchange row exists or in its transaction. */
+export async function insertBodyPiece(q: Queryable, exchangeId: string, piece: number, bytes: Uint8Array): Promise<void> {
+  await q.query('insert into exchange_body_pieces (exchange_id, piece, bytes) values ($1, $2, $3)', [exchangeId, piece, bytes]);
+}
+
+/** Removes the pieces written for a body that did not become exchange `exchangeId` (never those of one that did). */
+export async function removeUnacceptedPieces(q: Queryable, exchangeId: string): Promise<void> {
+  await q.query('delete from exchange_body_pieces p where p.exchange_id = $1 and not exists (select 1 from exchanges e where e.id = $1)', [exchangeId]);
 }
 
 /**

@@ -6,11 +6,13 @@
  * run that removed anything is audited; the daily scheduler is registered, and a queued
  * run goes through the worker with the gateway's clock.
  */
+import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRetention } from '../../src/jobs/retention.ts';
 import { verifyGatewaySigned } from '../../src/keys/verify-signed.ts';
 import { mintDevStaffToken } from '../../src/staff/dev-issuer.ts';
+import { insertBodyPiece } from '../../src/store/exchanges.ts';
 import type { PublicJwk } from '../../src/registry/partner.ts';
 import { fixedClock } from '../support/clock.ts';
 import { euBatch, sendAndWait } from '../support/eu-operators.ts';
@@ -71,6 +73,17 @@ describe('retention', () => {
     expect(await runRetention(deps(undefined))).toEqual({ ran: false, reason: 'keep-forever' });
     for (const id of Object.values(ids)) expect((await row(id)).body).not.toBeNull();
     expect(await audits()).toEqual([]);
+  });
+
+  it('unset or not, removes the pieces of bodies that never became an exchange, once a day old', async () => {
+    const [crashed, arriving] = [randomUUID(), randomUUID()];
+    await insertBodyPiece(gw.gateway.db, crashed, 1, Buffer.from('<AEOExchangeBatch'));
+    await insertBodyPiece(gw.gateway.db, arriving, 1, Buffer.from('<AEOExchangeBatch'));
+    await gw.gateway.db.query("update exchange_body_pieces set written_at = $2::timestamptz - interval '25 hours' where exchange_id = $1", [crashed, new Date(now)]);
+    expect(await runRetention(deps(undefined))).toEqual({ ran: false, reason: 'keep-forever' });
+    const left = await gw.gateway.db.query<{ id: string }>('select exchange_id as id from exchange_body_pieces where exchange_id = any($1::uuid[])', [[crashed, arriving]]);
+    expect(left.rows.map((r) => r.id)).toEqual([arriving]);
+    await gw.gateway.db.query('delete from exchange_body_pieces where exchange_id = $1', [arriving]);
   });
 
   it('removes the body of an exchange applied before the cut, keeping digest, signature header and receipt; the receipt still verifies', async () => {

@@ -240,4 +240,46 @@ describe('a multi-piece body over HTTP', () => {
     expect(bodyDigest(Buffer.concat(pieces))).toBe(claims.digest);
     expect((await exchangeDocument(gw.gateway.db, exchangeId))!.body!.equals(body)).toBe(true);
   });
+
+  it("stores a large body's whole pieces while it arrives: the exchange row holds none of it, the pieces follow on from 1", async () => {
+    const body = Buffer.from(euDocument({ batchId: 'EU-LARGE-2', sequence: 2, kind: 'DELTA', records: 9_000 }));
+    const response = await gw.request({ body });
+    expect(response.status).toBe(202);
+    const { exchangeId } = (await response.json()) as { exchangeId: string };
+    const { rows } = await gw.gateway.db.query<{ row: number; pieces: number[] }>(
+      'select octet_length(body) as row, array(select piece from exchange_body_pieces p where p.exchange_id = e.id order by piece) as pieces from exchanges e where id = $1',
+      [exchangeId],
+    );
+    expect(rows[0]).toEqual({ row: 0, pieces: Array.from({ length: Math.ceil(body.length / BODY_PIECE_BYTES) }, (_, i) => i + 1) });
+    expect((await exchangeDocument(gw.gateway.db, exchangeId))!.body!.equals(body)).toBe(true);
+  });
+
+  /** Pieces stored for a body that is no exchange, once the request's clean-up (after its answer) is done. */
+  async function orphanPieces(): Promise<number> {
+    const count = async () => (await gw.gateway.db.query<{ n: number }>('select count(*)::int as n from exchange_body_pieces p where not exists (select 1 from exchanges e where e.id = p.exchange_id)')).rows[0]!.n;
+    for (let waited = 0; waited < 5_000 && (await count()) > 0; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    return count();
+  }
+
+  it('a large body refused after it arrived leaves no piece: a signature that fails, a document that is not valid, a retry', async () => {
+    const body = euDocument({ batchId: 'EU-LARGE-3', sequence: 3, kind: 'DELTA', records: 9_000 });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(2 * BODY_PIECE_BYTES);
+    const forged = await gw.request({ body, sentBody: body.replace('Operator 8999 GmbH', 'Operator 8998 GmbH') });
+    expect((await problem(forged)).type).toBe('urn:mra:problem:signature-invalid');
+    expect(await orphanPieces()).toBe(0);
+
+    const invalid = await gw.request({ body: body.replace('recordCount="9000"', 'recordCount="9001"') });
+    expect(invalid.status).toBe(422);
+    expect(await orphanPieces()).toBe(0);
+
+    const jti = randomUUID();
+    const first = await gw.request({ body, jti });
+    expect(first.status).toBe(202);
+    const again = await gw.request({ body, jti });
+    expect(again.status).toBe(200);
+    const { exchangeId } = (await first.json()) as { exchangeId: string };
+    expect(((await again.json()) as { exchangeId: string }).exchangeId).toBe(exchangeId);
+    expect(await orphanPieces()).toBe(0);
+    expect((await exchangeDocument(gw.gateway.db, exchangeId))!.body!.equals(Buffer.from(body))).toBe(true);
+  });
 });

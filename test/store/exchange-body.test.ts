@@ -5,8 +5,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BODY_PIECE_BYTES, exchangeBodyPieces, exchangeDocument, insertExchange, staffExchangeView, type NewExchange } from '../../src/store/exchanges.ts';
-import { removeDocumentsChunk } from '../../src/store/retention.ts';
+import { BODY_PIECE_BYTES, exchangeBodyPieces, exchangeDocument, insertBodyPiece, insertExchange, removeUnacceptedPieces, staffExchangeView, type NewExchange } from '../../src/store/exchanges.ts';
+import { removeDocumentsChunk, removeOrphanPieces } from '../../src/store/retention.ts';
 import { freshPostgres, type TestDatabase } from '../support/databases.ts';
 
 const exchange = (body: NewExchange['body']): NewExchange => ({
@@ -108,5 +108,34 @@ describe('exchange bodies in pieces', () => {
     expect(await exchangeBodyPieces(t.db, e.id, BODY_PIECE_BYTES)).toBeUndefined();
     expect(await exchangeDocument(t.db, e.id)).toMatchObject({ body: null, removedAt });
     expect((await staffExchangeView(t.db, e.id))!.documentBytes).toBe(0);
+  });
+
+  it('a body whose first pieces were stored while it arrived reads back whole, the rest after them', async () => {
+    const body = randomBytes(3 * BODY_PIECE_BYTES + 999);
+    const e = { ...exchange([body.subarray(2 * BODY_PIECE_BYTES)]), storedPieces: 2 };
+    await insertBodyPiece(t.db, e.id, 1, body.subarray(0, BODY_PIECE_BYTES));
+    await insertBodyPiece(t.db, e.id, 2, body.subarray(BODY_PIECE_BYTES, 2 * BODY_PIECE_BYTES));
+    await insertExchange(t.db, e);
+    expect(Buffer.concat(await readAll(await exchangeBodyPieces(t.db, e.id, 300_000))).equals(body)).toBe(true);
+    expect((await exchangeDocument(t.db, e.id))!.body!.equals(body)).toBe(true);
+    expect((await staffExchangeView(t.db, e.id))!.documentBytes).toBe(body.length);
+    // Removing "unaccepted" pieces never touches an exchange's.
+    await removeUnacceptedPieces(t.db, e.id);
+    expect((await exchangeDocument(t.db, e.id))!.body!.equals(body)).toBe(true);
+  });
+
+  it("pieces of no exchange are removed once older than the cut (a crash's); newer ones, and an exchange's, stay", async () => {
+    const count = async (id: string) => (await t.db.query<{ n: number }>('select count(*)::int as n from exchange_body_pieces where exchange_id = $1', [id])).rows[0]!.n;
+    const [old, fresh] = [randomUUID(), randomUUID()];
+    await insertBodyPiece(t.db, old, 1, randomBytes(10));
+    await insertBodyPiece(t.db, old, 2, randomBytes(10));
+    await insertBodyPiece(t.db, fresh, 1, randomBytes(10));
+    await t.db.query("update exchange_body_pieces set written_at = now() - interval '2 days' where exchange_id = $1", [old]);
+    const kept = exchange(randomBytes(2 * BODY_PIECE_BYTES));
+    await insertExchange(t.db, kept);
+    await t.db.query("update exchange_body_pieces set written_at = now() - interval '2 days' where exchange_id = $1", [kept.id]);
+
+    expect(await removeOrphanPieces(t.db, new Date(Date.now() - 86_400_000))).toBe(2);
+    expect([await count(old), await count(fresh), await count(kept.id)]).toEqual([0, 1, 1]);
   });
 });
