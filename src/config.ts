@@ -75,7 +75,7 @@ const settingsFields = z.object({
   RETENTION_DAYS: positive
     .max(36_500, 'at most 36500 days (a hundred years); unset keeps documents for ever')
     .optional()
-    .describe('raw documents of exchanges applied more than this many days ago are removed daily (03:30 UTC); digest, signature header and receipt stay; unset: kept for ever'),
+    .describe('raw documents of exchanges applied more than this many days ago are removed daily (03:30 UTC); digest, signature header and receipt stay; unset: kept for ever (the daily run still removes the pieces of bodies that never became an exchange)'),
   STAFF_JWKS: z
     .string()
     .min(1)
