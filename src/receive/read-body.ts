@@ -32,18 +32,19 @@ export interface ReadBodyOptions {
   limit: number;
   budget: PreauthBudget;
   timeoutMs: number;
-  /** Sees each chunk as it arrives (the signature check). */
+  /** Takes each chunk as it arrives, in order (the signature check, the reader, the store): nothing else keeps it. */
   onChunk(chunk: Buffer): void;
 }
 
 /**
- * The whole body as the pieces it arrived in, in order (never joined: a 57 MB body joined
- * was a 65 ms block and one more copy), or a GatewayError with a BodyFault code; the
- * budget is released once the body is read or refused.
+ * Reads the whole body, handing each chunk to `onChunk`, and resolves with its size, or
+ * rejects with a GatewayError with a BodyFault code; the budget is released once the body
+ * is read or refused. The chunks are not collected here: whoever needs them keeps them
+ * (a large body's are written to the store as they come, so holding them all again here
+ * doubled the memory of an upload the store was slow to take).
  */
-export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<Buffer[]> {
+export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
     const finish = (error?: GatewayError) => {
@@ -56,13 +57,12 @@ export function readBody(req: IncomingMessage, options: ReadBodyOptions): Promis
         // Stop reading what is left of a refused body.
         req.pause();
         reject(error);
-      } else resolve(chunks);
+      } else resolve(size);
     };
     const onData = (chunk: Buffer) => {
       if (size + chunk.length > options.limit) return finish(fault('payload-too-large', `the body is larger than this partner's limit of ${options.limit} bytes`));
       if (!options.budget.tryReserve(chunk.length)) return finish(fault('busy', 'too many unauthenticated bytes are in flight; try again shortly'));
       size += chunk.length;
-      chunks.push(chunk);
       options.onChunk(chunk);
     };
     const onEnd = () => finish();
