@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OutboxRelay } from '../../src/queue/outbox-relay.ts';
+import { exchangeDocument } from '../../src/store/exchanges.ts';
 import { pendingCount } from '../../src/store/outbox.ts';
 import { adminUrl } from '../support/databases.ts';
 import { fixedClock } from '../support/clock.ts';
@@ -148,6 +149,30 @@ describe('outages', () => {
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
     expect(await exchangeCount(gw.settings.DATABASE_URL!)).toBe(bodies.length);
   });
+
+  it('a large body, whose pieces are stored as it arrives, gets 503 too while the store is unreachable; sent again, it is accepted whole', async () => {
+    gw = await startTestGateway({ store: 'PostgreSQL', partners: { eu: euWithLimit(600, 8 * 1_048_576) } });
+    const database = new URL(gw.settings.DATABASE_URL!).pathname.slice(1);
+    const body = euDocument({ batchId: `EU-${uniq()}`, sequence: 1, records: 9_000 });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(2 * 1_048_576);
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    await admin.query(`alter database ${database} allow_connections false`);
+    await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [database]);
+    try {
+      const during = await gw.request({ body });
+      expect(during.status).toBe(503);
+      expect(Number(during.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await admin.query(`alter database ${database} allow_connections true`);
+      await admin.end();
+    }
+    expect(await exchangeCount(gw.settings.DATABASE_URL!)).toBe(0);
+    const after = await gw.request({ body });
+    expect(after.status).toBe(202);
+    const { exchangeId } = (await after.json()) as { exchangeId: string };
+    expect((await exchangeDocument(gw.gateway.db, exchangeId))!.body!.equals(Buffer.from(body))).toBe(true);
+  });
 });
 
 async function exchangeCount(url: string): Promise<number> {
@@ -160,12 +185,12 @@ async function exchangeCount(url: string): Promise<number> {
   }
 }
 
-function euWithLimit(requestsPerMinute: number): object {
+function euWithLimit(requestsPerMinute: number, maxBodyBytes = 1_048_576): object {
   const vectors = JSON.parse(readFileSync(new URL('../../../shared/spec/vectors/partner.json', import.meta.url), 'utf8')) as { partner: { keys: { jwks: { keys: object[] } } } };
   return {
     id: 'EU', name: 'European Union', programme: 'EU-AEO', format: 'eu-aeo',
     keys: { algorithms: ['ES256'], jwks: { keys: [vectors.partner.keys.jwks.keys[0]] } },
-    limits: { maxBodyBytes: 1_048_576, requestsPerMinute },
+    limits: { maxBodyBytes, requestsPerMinute },
   };
 }
 
