@@ -97,7 +97,7 @@ interface Line {
   busy: boolean;
 }
 
-/** At most this many documents, and about this many body bytes, are accepted in one transaction. */
+/** At most this many documents, and about this many body bytes to write (what was not stored as it arrived), are accepted in one transaction. */
 const GROUP_DOCUMENTS = 32;
 const GROUP_BYTES = 4 * 1024 * 1024;
 

@@ -6,9 +6,10 @@
  * several workers at once: the second run finds those operators out-of-scope already and
  * ends nothing (and the feed's calendar index would refuse a second copy of an end anyway).
  *
- * It waits (tried again later, as an apply behind an earlier batch is) while the partner
- * has batches queued to apply: those were accepted before the run, and may be dated
- * before the MRA's end. Applied after the end was recorded, such a batch would recognize
+ * It waits (EarlierBatchPending: the worker tries it again 2 s later, using no attempt,
+ * as it does an apply behind an earlier batch) while the partner has batches queued to
+ * apply that were accepted before the job was made: those may be dated before the MRA's
+ * end. Applied after the end was recorded, such a batch would recognize
  * its operators again from its own date; applied first, it is judged like every batch
  * before the end, and the calendar then ends what it left. So the feed does not depend
  * on which job a worker took first. Batches held for staff (a sequence jump, a failed
@@ -35,7 +36,14 @@ export type CalendarOutcome =
   | { ran: false; today: string; reason: 'not-in-registry' | 'nothing-can-end' };
 
 /** Runs the MRA calendar for one partner, as of the clock's day. */
-export async function runMraCalendar(deps: CalendarDeps, partnerId: string): Promise<CalendarOutcome> {
+/**
+ * Which queued batches a run waits for: those accepted up to `acceptedBefore` (every one
+ * when it is absent), or none. Batches accepted after the job was made are not waited
+ * for, or a partner that sends all day would hold the calendar all day.
+ */
+export type CalendarWait = { acceptedBefore?: Date } | 'no-wait';
+
+export async function runMraCalendar(deps: CalendarDeps, partnerId: string, wait: CalendarWait = {}): Promise<CalendarOutcome> {
   const today = todayOf(deps.clock);
   // A partner removed from the registry has no MRA to judge by: what it left stays as it is.
   const partner = deps.partner(partnerId);
@@ -44,7 +52,7 @@ export async function runMraCalendar(deps: CalendarDeps, partnerId: string): Pro
   if (!calendarCanEnd(partner, today)) return { ran: false, today, reason: 'nothing-can-end' };
   return deps.db.transaction(async (tx) => {
     await lockPartnerState(tx, partner.id);
-    if (await queuedToApply(tx, partner.id)) throw new EarlierBatchPending(`batches of ${partner.id} accepted before the MRA calendar's run are still to apply`);
+    if (wait !== 'no-wait' && (await queuedToApply(tx, partner.id, wait.acceptedBefore))) throw new EarlierBatchPending(`batches of ${partner.id} accepted before the MRA calendar's run are still to apply`);
     const held = await loadNotOutOfScope(tx, partner.id);
     const plan = mraCalendar({ partner, today, held: held.values() });
     await saveRecognitions(tx, plan.upserts);

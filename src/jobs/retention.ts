@@ -9,7 +9,7 @@
  *
  * Every run, RETENTION_DAYS set or not, first removes the pieces of bodies that never
  * became an exchange, written more than a day before: what a crash in the middle of an
- * upload left (intake/stage-body.ts). A day is longer than any upload lasts.
+ * upload left (intake/stage-body.ts).
  */
 import type { Clock } from '../clock.ts';
 import { recordAudit } from '../store/audit-log.ts';
@@ -32,9 +32,9 @@ const DAY_MS = 86_400_000;
 
 /** Removes the documents of exchanges applied before now − RETENTION_DAYS. */
 export async function runRetention(deps: RetentionDeps): Promise<RetentionOutcome> {
-  const now = deps.clock();
-  await removeOrphanPieces(deps.db, new Date(now - DAY_MS));
+  await removeOrphanPieces(deps.db);
   if (deps.days === undefined) return { ran: false, reason: 'keep-forever' };
+  const now = deps.clock();
   const cut = new Date(now - deps.days * DAY_MS);
   const olderThan = cut.toISOString();
   const chunkSize = deps.chunkSize ?? 1_000;

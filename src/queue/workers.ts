@@ -3,8 +3,7 @@
  * its batches, preparing its outbound documents, delivering them), one job at a time per
  * queue, so a partner's work goes in order and one partner's backlog or outage never
  * holds up another's; and one for the MRA calendar, which runs daily on a job scheduler
- * and at once when a partner's MRA entry changes; and one for retention, daily when
- * RETENTION_DAYS is set. Every job of the catalogue has its handler here, or the build
+ * and at once when a partner's MRA entry changes; and one for retention, daily. Every job of the catalogue has its handler here, or the build
  * fails. Each job that ends (completed, or failed for good) reports its latency.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -53,7 +52,10 @@ const outboundOnly = (name: string) => new GatewayError('batch-inapplicable', `t
 
 const handlers: Record<JobName, (deps: WorkerDeps, job: Job) => Promise<unknown>> = {
   'apply-batch': (deps, job) => applyBatch({ ...deps.apply, progress: progressOnceLong(job) }, (job.data as ApplyBatchPayload).exchangeId),
-  'mra-calendar': (deps, job) => runMraCalendar({ db: deps.apply.db, partner: deps.apply.partner, clock: deps.clock ?? systemClock }, (job.data as MraCalendarPayload).partner),
+  // It waits for the batches accepted before the job was made, an hour at most: a batch left
+  // to apply with no job behind it (its failure could not be recorded) must not hold it for ever.
+  'mra-calendar': (deps, job) =>
+    runMraCalendar({ db: deps.apply.db, partner: deps.apply.partner, clock: deps.clock ?? systemClock }, (job.data as MraCalendarPayload).partner, Date.now() - job.timestamp < CALENDAR_MAX_WAIT_MS ? { acceptedBefore: new Date(job.timestamp) } : 'no-wait'),
   'prepare-outbound': (deps, job) => {
     const { partner, snapshot, replaces } = job.data as PrepareOutboundPayload;
     if (!deps.prepare) throw outboundOnly('prepare-outbound');
@@ -85,6 +87,9 @@ function progressOnceLong(job: Job): (percent: number) => Promise<void> {
 function latencySeconds(job: Job): number {
   return Math.max(0, ((job.finishedOn ?? Date.now()) - (job.timestamp + (job.opts.delay ?? 0))) / 1000);
 }
+
+/** How long a calendar job waits for the partner's queued batches before it runs regardless. */
+const CALENDAR_MAX_WAIT_MS = 3_600_000;
 
 /** Options of every calendar job: a few tries (the store may be briefly away), failures kept a week for staff. */
 const CALENDAR_JOB_OPTIONS = { attempts: 5, backoff: { type: 'exponential' as const, delay: 5_000 }, removeOnComplete: { count: 1_000 }, removeOnFail: { age: 7 * 24 * 3600 } };
@@ -141,19 +146,7 @@ export class Workers {
     if (this.workers.has(name)) return;
     const worker = new Worker(
       name,
-      async (job, token) => {
-        const handler = handlers[job.name as JobName];
-        if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
-        try {
-          return await handler(this.deps, job);
-        } catch (error) {
-          // Waiting (an earlier batch or document first, a breaker open, a retry's backoff) is not a failed attempt.
-          const at = error instanceof EarlierBatchPending ? Date.now() + 2_000 : error instanceof DeliverLater ? Date.now() + Math.max(0, error.delayMs) : undefined;
-          if (at === undefined || token === undefined) throw forBullmq(error);
-          await job.moveToDelayed(at, token);
-          throw new DelayedError();
-        }
-      },
+      (job, token) => runOrWait(this.deps, job, token),
       // A dead worker's job is taken over once its lock lapses; a live one renews it at half-time.
       { connection: this.connection, prefix: this.prefix, concurrency: 1, lockDuration: this.lockSeconds * 1000, stalledInterval: this.lockSeconds * 1000 },
     );
@@ -235,10 +228,8 @@ export class Workers {
     queue.on('error', (error) => this.log.warn({ queue: name, err: error.message }, `${what} queue error`));
     const worker = new Worker(
       name,
-      async (job) => {
-        const handler = handlers[job.name as JobName];
-        if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
-        const outcome = await handler(this.deps, job).catch((error: unknown) => Promise.reject(forBullmq(error)));
+      async (job, token) => {
+        const outcome = await runOrWait(this.deps, job, token);
         this.log.info({ job: job.id, ...about(job), outcome }, `${what} run`);
         return outcome;
       },
@@ -285,6 +276,23 @@ export class Workers {
 }
 
 /** A job's error as BullMQ should see it: what trying again cannot mend stops the retries. */
+/**
+ * Runs a job's handler. Waiting (an earlier batch or document first, a breaker open, a
+ * retry's backoff) moves the job to delayed: it is not a failed attempt, and uses none.
+ */
+async function runOrWait(deps: WorkerDeps, job: Job, token: string | undefined): Promise<unknown> {
+  const handler = handlers[job.name as JobName];
+  if (!handler) throw new UnrecoverableError(`no handler for job ${job.name}`);
+  try {
+    return await handler(deps, job);
+  } catch (error) {
+    const at = error instanceof EarlierBatchPending ? Date.now() + 2_000 : error instanceof DeliverLater ? Date.now() + Math.max(0, error.delayMs) : undefined;
+    if (at === undefined || token === undefined) throw forBullmq(error);
+    await job.moveToDelayed(at, token);
+    throw new DelayedError();
+  }
+}
+
 function forBullmq(error: unknown): unknown {
   if (error instanceof GatewayError && !error.retryable) return new UnrecoverableError(error.message);
   if (refusedForGood(error)) return new UnrecoverableError(`the store refused the data (${(error as { code: string }).code}): ${(error as Error).message}`);

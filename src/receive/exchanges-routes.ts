@@ -105,7 +105,8 @@ export function exchangesRouter(ctx: EdgeContext): Router {
           return sendError(res, outcome.error);
       }
     } finally {
-      if (!accepted) await staged.discard();
+      // After the answer, not before it: while the store is away, the clean-up would hold a 503 back.
+      if (!accepted) void staged.discard();
     }
   });
 

@@ -132,12 +132,13 @@ export const BODY_PIECE_BYTES = 1024 * 1024;
  * Stores one accepted exchange: raw body, signature header, receipt, disposition and
  * counts. The body's first piece goes into the exchange's row, each further piece into
  * `exchange_body_pieces` by a statement of its own, all on `tx` (the caller's transaction:
- * nothing is acknowledged before all of it is committed).
+ * nothing is acknowledged before all of it is committed). When its first pieces were
+ * stored as it arrived (`storedPieces`), the row's own piece is empty and the rest follow
+ * them.
  */
 export async function insertExchange(tx: Queryable, e: NewExchange): Promise<void> {
   const pieces = bodyPieces(e.body instanceof Uint8Array ? [e.body] : e.body, BODY_PIECE_BYTES);
   const stored = e.storedPieces ?? 0;
-  // With pieces written already, the row's own piece stays empty and the rest follow them.
   const first = stored > 0 ? ({ done: true, value: undefined } as const) : pieces.next();
   await tx.query(
     `insert into exchanges (id, partner, request_jti, batch_id, sequence, kind, format, content_type, digest, body, signature_header,
@@ -253,8 +254,9 @@ export async function exchangeToApply(q: Queryable, id: string): Promise<Exchang
  * The raw body exchange `id` carried, as stored, in pieces of at most `pieceBytes`
  * (undefined when there is no body: no such exchange, or retention removed it). A 57 MB
  * document is never one value in memory, nor its hex text twice that size. Its first
- * piece is the exchange's `body` (the whole body, for exchanges stored before migration
- * 0011), the rest its `exchange_body_pieces` in order.
+ * piece is the exchange's `body` (empty when its pieces were stored as it arrived; the
+ * whole body, for exchanges stored before migration 0011), the rest its
+ * `exchange_body_pieces` in order.
  */
 export async function exchangeBodyPieces(q: Queryable, id: string, pieceBytes: number): Promise<AsyncIterable<Buffer> | undefined> {
   const { rows } = await q.query<{ size: number | null; pieces: number[] }>(
@@ -315,16 +317,17 @@ export async function earlierUnapplied(tx: Queryable, partner: string, sequence:
 
 /**
  * Whether the partner has a batch queued to apply: received or processing, and not
- * behind a failed one (which waits for staff, and holds the later ones with it).
+ * behind a failed one (which waits for staff, and holds the later ones with it); only
+ * those received up to `receivedBy`, when given.
  */
-export async function queuedToApply(q: Queryable, partner: string): Promise<boolean> {
+export async function queuedToApply(q: Queryable, partner: string, receivedBy?: Date): Promise<boolean> {
   const { rows } = await q.query<{ queued: boolean }>(
     `select exists (
        select 1 from exchanges e
-       where e.partner = $1 and e.state in ('received', 'processing')
+       where e.partner = $1 and e.state in ('received', 'processing') and ($2::timestamptz is null or e.received_at <= $2)
          and not exists (select 1 from exchanges f where f.partner = $1 and f.state = 'failed' and f.sequence < e.sequence)
      ) as queued`,
-    [partner],
+    [partner, receivedBy ?? null],
   );
   return rows[0]!.queued;
 }

@@ -24,15 +24,15 @@ export async function removeDocumentsChunk(tx: Queryable, cut: Date, removedAt: 
 }
 
 /**
- * Removes pieces of bodies that never became an exchange and were written before `cut`:
- * what a crash in the middle of an upload left (stage-body.ts); returns how many.
+ * Removes pieces of bodies that never became an exchange, written more than a day before
+ * (by the server's clock, which dated them): what a crash in the middle of an upload left
+ * (stage-body.ts). A day is longer than any upload lasts. Returns how many.
  */
-export async function removeOrphanPieces(q: Queryable, cut: Date): Promise<number> {
+export async function removeOrphanPieces(q: Queryable): Promise<number> {
   const { rows } = await q.query<{ n: number }>(
     `with removed as (
-       delete from exchange_body_pieces p where p.written_at < $1 and not exists (select 1 from exchanges e where e.id = p.exchange_id) returning 1)
+       delete from exchange_body_pieces p where p.written_at < now() - interval '1 day' and not exists (select 1 from exchanges e where e.id = p.exchange_id) returning 1)
      select count(*)::int as n from removed`,
-    [cut],
   );
   return rows[0]!.n;
 }

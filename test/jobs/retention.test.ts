@@ -79,7 +79,7 @@ describe('retention', () => {
     const [crashed, arriving] = [randomUUID(), randomUUID()];
     await insertBodyPiece(gw.gateway.db, crashed, 1, Buffer.from('<AEOExchangeBatch'));
     await insertBodyPiece(gw.gateway.db, arriving, 1, Buffer.from('<AEOExchangeBatch'));
-    await gw.gateway.db.query("update exchange_body_pieces set written_at = $2::timestamptz - interval '25 hours' where exchange_id = $1", [crashed, new Date(now)]);
+    await gw.gateway.db.query("update exchange_body_pieces set written_at = now() - interval '25 hours' where exchange_id = $1", [crashed]);
     expect(await runRetention(deps(undefined))).toEqual({ ran: false, reason: 'keep-forever' });
     const left = await gw.gateway.db.query<{ id: string }>('select exchange_id as id from exchange_body_pieces where exchange_id = any($1::uuid[])', [[crashed, arriving]]);
     expect(left.rows.map((r) => r.id)).toEqual([arriving]);
