@@ -7,10 +7,10 @@
  */
 import { decideSequence, type HeldBatch, type HeldReason, type PartnerSequenceState } from '../intake/sequence.ts';
 
-/** An answer given, kept to answer a repeat byte for byte. */
+/** An answer given (or being made: its receipt is signed after it is remembered), kept to answer a repeat byte for byte. */
 export interface Remembered {
   digest: string;
-  body: string;
+  body: Promise<string>;
 }
 
 /** A repeat of an earlier request: the earlier answer, or a conflict. */
@@ -47,10 +47,19 @@ export class InboxLedger {
     return { disposition: decision.disposition, ...(decision.heldReason !== undefined && { heldReason: decision.heldReason }) };
   }
 
-  /** Keeps the answer to a new request, under its jti and its batch. */
+  /**
+   * Keeps the answer to a new request, under its jti and its batch, before it is made: a
+   * repeat arriving meanwhile (a delivery retried while this one was still in flight)
+   * waits for it rather than being taken as a new document. An answer that could not be
+   * made is forgotten, so that a retry is judged afresh.
+   */
   remember(jti: string, batchId: string, answer: Remembered): void {
     this.#byJti.set(jti, answer);
     if (!this.#byBatch.has(batchId)) this.#byBatch.set(batchId, answer);
+    answer.body.catch(() => {
+      if (this.#byJti.get(jti) === answer) this.#byJti.delete(jti);
+      if (this.#byBatch.get(batchId) === answer) this.#byBatch.delete(batchId);
+    });
   }
 }
 

@@ -129,7 +129,7 @@ async function handle(options: InboxOptions, ledger: InboxLedger, req: IncomingM
   const jti = head.header.jti;
   const byJti = ledger.byJti(jti, digest);
   if (byJti?.kind === 'conflict') throw new GatewayError('jti-conflict', 'this jti was used for another body');
-  if (byJti?.kind === 'same') return send(res, 200, 'application/json', byJti.answer.body);
+  if (byJti?.kind === 'same') return send(res, 200, 'application/json', await byJti.answer.body);
 
   // A fault of the document as a whole is a 422 (DocumentInvalidError, thrown by the reader).
   const read = readDocument(format, body, { expectedSender: options.gatewayId, expectedReceiver: partner.id });
@@ -137,11 +137,11 @@ async function handle(options: InboxOptions, ledger: InboxLedger, req: IncomingM
   if (envelope === undefined) throw new DocumentInvalidError(`a ${format.id} document has no envelope: no batch id or sequence to answer for`, '/');
   const byBatch = ledger.byBatch(envelope.batchId, digest);
   if (byBatch?.kind === 'conflict') throw new GatewayError('duplicate-batch', `batch ${envelope.batchId} was received before with another body`);
-  if (byBatch?.kind === 'same') return send(res, 200, 'application/json', byBatch.answer.body);
+  if (byBatch?.kind === 'same') return send(res, 200, 'application/json', await byBatch.answer.body);
 
   const { disposition, heldReason } = ledger.decide(envelope);
   const exchangeId = randomUUID();
-  const receipt = await signReceipt(options.receiptKey, {
+  const receipt = signReceipt(options.receiptKey, {
     iss: partner.id,
     aud: options.gatewayId,
     iat: secondsOf(clock),
@@ -157,9 +157,10 @@ async function handle(options: InboxOptions, ledger: InboxLedger, req: IncomingM
     disposition,
     ...(heldReason !== undefined && { heldReason }),
   });
-  const answer = JSON.stringify({ exchangeId, receipt });
+  const answer = receipt.then((token) => JSON.stringify({ exchangeId, receipt: token }));
+  // Remembered before the signing is awaited: nothing between the look-ups above and here waits.
   ledger.remember(jti, envelope.batchId, { digest, body: answer });
-  send(res, 202, 'application/json', answer);
+  send(res, 202, 'application/json', await answer);
   options.onDocument?.({
     partner: partner.id,
     sequence: envelope.sequence,

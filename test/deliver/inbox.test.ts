@@ -99,6 +99,15 @@ describe('mragw inbox (the reference partner inbox) receiving a delivery', () =>
     expect(again.kind === 'delivered' && first.kind === 'delivered' && again.receipt === first.receipt).toBe(true);
   });
 
+  it('takes a delivery sent twice at once (a retry while the first was in flight) once: both get the one receipt', async () => {
+    const doc = euDocument(42, 'DELTA');
+    const taken = documents.length;
+    const [a, b] = await Promise.all([postDocument(doc, deps), postDocument(doc, { ...deps, clock: () => Date.now() + 1_000 })]);
+    expect([a, b].map((o) => (o.kind === 'delivered' ? o.status : o.kind)).sort()).toEqual([200, 202]);
+    expect(a.kind === 'delivered' && b.kind === 'delivered' && a.receipt === b.receipt).toBe(true);
+    expect(documents.slice(taken).map((d) => d.sequence)).toEqual([42]);
+  });
+
   it('holds a DELTA after a gap and calls an old sequence stale', async () => {
     expect(await postDocument(euDocument(45, 'DELTA'), deps)).toMatchObject({ kind: 'delivered', disposition: 'held', heldReason: 'sequence-gap' });
     expect(await postDocument(euDocument(39, 'DELTA'), deps)).toMatchObject({ kind: 'delivered', disposition: 'stale' });

@@ -136,7 +136,9 @@ export class Load {
       this.log.documents.push(response.status);
       await response.arrayBuffer();
       this.log.answered++;
-      for (const w of this.#waiting.filter((w) => w.answered <= this.log.answered)) w.resolve();
+      const due = this.#waiting.filter((w) => w.answered <= this.log.answered);
+      this.#waiting = this.#waiting.filter((w) => !due.includes(w));
+      for (const w of due) w.resolve();
       for (const path of lookups) {
         const answer = await this.send(path, {}, true);
         this.log.lookups.push(answer.status);
