@@ -9,20 +9,20 @@
  * It waits (EarlierBatchPending: the worker tries it again 2 s later, using no attempt,
  * as it does an apply behind an earlier batch) while the partner has batches queued to
  * apply that were accepted before the job was made: those may be dated before the MRA's
- * end. Applied after the end was recorded, such a batch would recognize
- * its operators again from its own date; applied first, it is judged like every batch
- * before the end, and the calendar then ends what it left. So the feed does not depend
- * on which job a worker took first. Batches held for staff (a sequence jump, a failed
- * batch ahead) are not waited for: staff may take days.
+ * end. Applied after the end was recorded, such a batch would recognize its operators
+ * again from its own date; applied first, it is judged like every batch before the end,
+ * and the calendar then ends what it left. So the feed does not depend on which job a
+ * worker took first. Batches held for staff (a sequence jump, a failed batch ahead) are
+ * not waited for: staff may take days.
  */
 import { todayOf, type Clock } from '../clock.ts';
-import { EarlierBatchPending } from './apply-batch.ts';
 import { calendarCanEnd, mraCalendar } from '../reconcile/mra-calendar.ts';
 import type { Partner } from '../registry/partner.ts';
 import { appendBenefitChanges } from '../store/benefit-feed.ts';
 import type { Db } from '../store/db.ts';
 import { lockPartnerState, queuedToApply } from '../store/exchanges.ts';
 import { loadNotOutOfScope, saveRecognitions } from '../store/operators.ts';
+import { EarlierBatchPending } from './apply-batch.ts';
 
 export interface CalendarDeps {
   db: Db;
@@ -35,7 +35,6 @@ export type CalendarOutcome =
   | { ran: true; today: string; ended: number; entries: number }
   | { ran: false; today: string; reason: 'not-in-registry' | 'nothing-can-end' };
 
-/** Runs the MRA calendar for one partner, as of the clock's day. */
 /**
  * Which queued batches a run waits for: those accepted up to `acceptedBefore` (every one
  * when it is absent), or none. Batches accepted after the job was made are not waited
@@ -43,6 +42,7 @@ export type CalendarOutcome =
  */
 export type CalendarWait = { acceptedBefore?: Date } | 'no-wait';
 
+/** Runs the MRA calendar for one partner, as of the clock's day. */
 export async function runMraCalendar(deps: CalendarDeps, partnerId: string, wait: CalendarWait = {}): Promise<CalendarOutcome> {
   const today = todayOf(deps.clock);
   // A partner removed from the registry has no MRA to judge by: what it left stays as it is.

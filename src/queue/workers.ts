@@ -3,8 +3,9 @@
  * its batches, preparing its outbound documents, delivering them), one job at a time per
  * queue, so a partner's work goes in order and one partner's backlog or outage never
  * holds up another's; and one for the MRA calendar, which runs daily on a job scheduler
- * and at once when a partner's MRA entry changes; and one for retention, daily. Every job of the catalogue has its handler here, or the build
- * fails. Each job that ends (completed, or failed for good) reports its latency.
+ * and at once when a partner's MRA entry changes; and one for retention, daily. Every
+ * job of the catalogue has its handler here, or the build fails. Each job that ends
+ * (completed, or failed for good) reports its latency.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
